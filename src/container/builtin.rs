@@ -1,0 +1,106 @@
+//! Built-in transformations: `join` and `reduce`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use crate::container::call::TransformCall;
+use crate::error::{Error, Result};
+use crate::record::{FieldDef, Layout, Record};
+use crate::registry::{PluginContext, Transformation, TransformationFactory};
+use crate::value::{FieldType, Value};
+
+pub(crate) fn register_builtins(add: &mut dyn FnMut(&str, Arc<dyn TransformationFactory>)) {
+    add("join", Arc::new(JoinFactory));
+    add("reduce", Arc::new(ReduceFactory));
+}
+
+struct JoinFactory;
+
+/// `join`: each `parent` record gains field `collection-field` holding, as a JSON list of
+/// objects, the `child` records whose `join-field` equals the parent's.
+struct Join {
+    join_field: String,
+    collection_field: Arc<str>,
+}
+
+fn string_param(ctx: &PluginContext<'_>, key: &str) -> Result<String> {
+    match ctx.constructor.get(key) {
+        Some(Json::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(Error::Manifest(format!("constructor.{key}: required (a non-empty string)"))),
+    }
+}
+
+impl TransformationFactory for JoinFactory {
+    fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn Transformation>> {
+        Ok(Arc::new(Join {
+            join_field: string_param(ctx, "join-field")?,
+            collection_field: string_param(ctx, "collection-field")?.into(),
+        }))
+    }
+}
+
+/// A hashable key for a join value; null and absent values match nothing.
+fn join_key(record: &Record, field: &str) -> Option<String> {
+    match record.get(field) {
+        Ok(Value::Null) | Err(_) => None,
+        Ok(v) => Some(v.to_json().to_string()),
+    }
+}
+
+impl Transformation for Join {
+    fn run(&self, call: &mut TransformCall<'_>) -> Result<()> {
+        let parents = call.take_input("parent");
+        let children = call.input("child").unwrap_or(&[]);
+        let mut by_key: HashMap<String, Vec<Json>> = HashMap::new();
+        for c in children {
+            if let Some(k) = join_key(c, &self.join_field) {
+                by_key.entry(k).or_default().push(c.to_json());
+            }
+        }
+        let mut layouts: Vec<(Arc<Layout>, Arc<Layout>)> = Vec::new();
+        for p in parents {
+            let matched = join_key(&p, &self.join_field).and_then(|k| by_key.get(&k)).cloned().unwrap_or_default();
+            let value = Value::Json(Arc::new(Json::Array(matched)));
+            let out = if let Some(slot) = p.layout().position(&self.collection_field) {
+                let mut p = p;
+                p.set_at_unchecked(slot, value);
+                p
+            } else {
+                let extended = match layouts.iter().find(|(from, _)| Arc::ptr_eq(from, p.layout())) {
+                    Some((_, to)) => to.clone(),
+                    None => {
+                        let mut fields = p.layout().fields().to_vec();
+                        fields.push(FieldDef::new(&self.collection_field, FieldType::Json));
+                        let to = if p.layout().is_open() { Layout::open(fields) } else { Layout::new(fields) };
+                        layouts.push((p.layout().clone(), to.clone()));
+                        to
+                    }
+                };
+                p.with_layout(extended, vec![value])
+            };
+            call.add(out);
+        }
+        Ok(())
+    }
+}
+
+struct ReduceFactory;
+
+/// `reduce`: returns its `reduce-list` input unchanged, as the original does.
+struct Reduce;
+
+impl TransformationFactory for ReduceFactory {
+    fn prepare(&self, _ctx: &PluginContext<'_>) -> Result<Arc<dyn Transformation>> {
+        Ok(Arc::new(Reduce))
+    }
+}
+
+impl Transformation for Reduce {
+    fn run(&self, call: &mut TransformCall<'_>) -> Result<()> {
+        let records = call.take_input("reduce-list");
+        call.extend(records);
+        Ok(())
+    }
+}

@@ -1,0 +1,91 @@
+//! Factoring accepted records into container records: one fresh UUID per record, one copy of
+//! each collection whose request-level conditions pass.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::container::Container;
+use crate::record::Record;
+use crate::schema::condition::ConditionSet;
+use crate::value::Value;
+
+/// Collection records, struct-of-arrays: the record, its collection and its container record.
+/// Used for the factored records of a submit and for what one connection is routed.
+#[derive(Debug, Default, Clone)]
+pub struct ContainerRecords {
+    pub records: Vec<Record>,
+    pub coll: Vec<u32>,
+    pub uuid: Vec<u32>,
+    pub uuids: Arc<Vec<Uuid>>,
+}
+
+impl ContainerRecords {
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Appends `other`, shifting its UUID indices after ours.
+    pub fn append(&mut self, other: ContainerRecords) {
+        let offset = self.uuids.len() as u32;
+        Arc::make_mut(&mut self.uuids).extend(other.uuids.iter().copied());
+        self.records.extend(other.records);
+        self.coll.extend(other.coll);
+        self.uuid.extend(other.uuid.into_iter().map(|u| u + offset));
+    }
+}
+
+/// Which collections need their request-level conditions checked for this submit.
+pub fn active_collection_conditions(container: &Container, conditions: &ConditionSet, request: &[Option<Value>]) -> Vec<bool> {
+    container
+        .collections
+        .iter()
+        .map(|c| !c.conditions.is_empty() && any_valued(&c.conditions, conditions, request))
+        .collect()
+}
+
+fn any_valued(ids: &[usize], set: &ConditionSet, values: &[Option<Value>]) -> bool {
+    use crate::schema::condition::ConditionKind;
+    ids.iter().any(|&i| match &set.conditions()[i].kind {
+        ConditionKind::Comparison { .. } => values[i].is_some(),
+        ConditionKind::Composite { children, .. } => any_valued(children, set, values),
+    })
+}
+
+/// Factors `accepted` (schema records) into collection records.
+pub fn factor(
+    container: &Container,
+    accepted: Vec<Record>,
+    conditions: &ConditionSet,
+    request: &[Option<Value>],
+    active: &[bool],
+) -> ContainerRecords {
+    let n = accepted.len();
+    let per = container.collections.len();
+    let mut out = ContainerRecords {
+        records: Vec::with_capacity(n * per),
+        coll: Vec::with_capacity(n * per),
+        uuid: Vec::with_capacity(n * per),
+        uuids: Arc::new(Vec::with_capacity(n)),
+    };
+    let uuids = Arc::make_mut(&mut out.uuids);
+    for (u, record) in accepted.into_iter().enumerate() {
+        uuids.push(Uuid::new_v4());
+        let values = record.values();
+        for (ci, c) in container.collections.iter().enumerate() {
+            let vals = c.slots.iter().map(|&s| values[s].clone()).collect();
+            let rec = Record::from_parts(c.layout.clone(), vals);
+            if active[ci] && !conditions.subset_passes(&c.conditions, &rec, request) {
+                continue;
+            }
+            out.records.push(rec);
+            out.coll.push(ci as u32);
+            out.uuid.push(u as u32);
+        }
+    }
+    out
+}

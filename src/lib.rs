@@ -1,0 +1,46 @@
+//! # messageapi
+//!
+//! Typed records through a declarative pipeline, in the MessageAPI model (NOAA's original Java
+//! design): a **session** opened from a manifest has a **schema** (typed fields and conditions),
+//! a **container** (collections, classifiers, lazy transformations) and a **protocol**
+//! (connections to endpoints). A **request** collects records; `submit` returns a **response**
+//! at once, completed on worker threads with the records that came back and the rejections.
+//!
+//! ```no_run
+//! use messageapi::{Session, Value};
+//! let session = Session::open("manifest.json", None)?;
+//! let mut request = session.request();
+//! request.add_record().set("file-path", Value::String("data.txt".into()))?;
+//! let response = request.submit();
+//! let outcome = response.wait(None)?;
+//! println!("{} records, {} rejections", outcome.records.len(), outcome.rejections.len());
+//! # Ok::<(), messageapi::Error>(())
+//! ```
+
+pub mod container;
+pub mod endpoints;
+pub mod error;
+pub mod json;
+pub mod log;
+pub mod manifest;
+pub mod pipeline;
+pub mod protocol;
+pub mod record;
+pub mod registry;
+pub mod request;
+pub mod response;
+pub mod runtime;
+pub mod schema;
+pub mod session;
+pub mod value;
+
+pub use container::call::TransformCall;
+pub use error::{Error, Result};
+pub use manifest::OpenOptions;
+pub use protocol::call::EndpointCall;
+pub use record::{FieldDef, Layout, Record};
+pub use registry::{FnCondition, FnEndpoint, FnTransformation};
+pub use request::Request;
+pub use response::{Outcome, Rejection, Response};
+pub use session::Session;
+pub use value::{FieldType, Value};

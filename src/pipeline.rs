@@ -1,0 +1,269 @@
+//! One submit, end to end: validate → factor → route → endpoints → outcome.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use crate::container::eval::{panic_message, TransformCache};
+use crate::container::factor::{self, ContainerRecords};
+use crate::error::Error;
+use crate::manifest::plugins::SessionKind;
+use crate::protocol::call::EndpointCall;
+use crate::protocol::{self, ConnectionDef};
+use crate::record::{Layout, Record};
+use crate::registry::Endpoint;
+use crate::response::{Outcome, Rejection};
+use crate::session::SessionCore;
+use crate::value::Value;
+
+/// The reason a record with a null required field gets, one per field.
+pub fn required_reason(field: &str) -> String {
+    format!("Required field {field} was missing a value.")
+}
+
+/// The reason a record failing its conditions gets.
+pub const CONDITIONS_REASON: &str = "The record fields were invalidated against specified conditions.";
+
+/// Endpoint instances and state records of one request (kept across resubmits: stream mode).
+#[derive(Default)]
+pub(crate) struct StreamState {
+    instances: Option<Vec<ConnectionInstance>>,
+}
+
+struct ConnectionInstance {
+    endpoint: Result<Box<dyn Endpoint>, Error>,
+    state: Record,
+}
+
+/// Records that passed validation and those that did not.
+#[derive(Default)]
+struct Validated {
+    accepted: Vec<Record>,
+    required: Vec<Rejection>,
+    conditions: Vec<Rejection>,
+}
+
+fn validate(core: &SessionCore, records: Vec<Record>) -> Validated {
+    let mut v = Validated { accepted: Vec::with_capacity(records.len()), ..Default::default() };
+    let fields = core.schema.layout.fields();
+    let set = &core.schema.conditions;
+    for record in records {
+        let missing: Vec<String> = fields
+            .iter()
+            .zip(record.values())
+            .filter(|(f, val)| f.required && val.is_null())
+            .map(|(f, _)| required_reason(&f.id))
+            .collect();
+        if !missing.is_empty() {
+            v.required.push(Rejection { record, reasons: missing });
+            continue;
+        }
+        let passes = match record.conditions() {
+            Some(cv) => set.record_passes(&record, cv.values()),
+            None => true,
+        };
+        if passes {
+            v.accepted.push(record);
+        } else {
+            v.conditions.push(Rejection { record, reasons: vec![CONDITIONS_REASON.to_string()] });
+        }
+    }
+    v
+}
+
+/// Runs one submit. Never panics outward: endpoint and transformation failures become rejections.
+pub(crate) fn run(core: &SessionCore, records: Vec<Record>, request: &[Option<Value>], stream: &mut StreamState) -> Outcome {
+    let instances = stream.instances.get_or_insert_with(|| instantiate(core));
+    let active = factor::active_collection_conditions(&core.container, &core.schema.conditions, request);
+    let parallel = core.kind == SessionKind::Parallel;
+    let chunks = if parallel && records.len() >= 2048 { crate::runtime::threads() } else { 1 };
+
+    let (validated, mut factored) = if chunks <= 1 {
+        let mut v = validate(core, records);
+        let accepted = std::mem::take(&mut v.accepted);
+        let f = factor::factor(&core.container, accepted, &core.schema.conditions, request, &active);
+        (v, f)
+    } else {
+        validate_and_factor_parallel(core, records, request, &active, chunks)
+    };
+
+    // Route: a collection's records move into the last connection that receives them.
+    let n = core.protocol.connections.len();
+    let mut routed = Vec::with_capacity(n);
+    for (i, conn) in core.protocol.connections.iter().enumerate() {
+        let last: Vec<bool> = (0..core.container.collections.len())
+            .map(|c| conn.receives[c] && core.protocol.connections[i + 1..].iter().all(|later| !later.receives[c]))
+            .collect();
+        routed.push(protocol::route(conn, &mut factored, &last));
+    }
+    drop(factored);
+
+    let results: Vec<(Vec<Record>, Vec<Rejection>)> = if parallel && n > 1 {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = core
+                .protocol
+                .connections
+                .iter()
+                .zip(routed)
+                .zip(instances.iter_mut())
+                .map(|((conn, r), inst)| s.spawn(move || run_connection(core, conn, r, inst)))
+                .collect();
+            handles
+                .into_iter()
+                .zip(core.protocol.connections.iter())
+                .map(|(h, conn)| {
+                    h.join().unwrap_or_else(|p| {
+                        let reason = format!("connection {}: worker panicked: {}", conn.id, panic_message(&*p));
+                        crate::log::error(&reason);
+                        (Vec::new(), Vec::new())
+                    })
+                })
+                .collect()
+        })
+    } else {
+        core.protocol
+            .connections
+            .iter()
+            .zip(routed)
+            .zip(instances.iter_mut())
+            .map(|((conn, r), inst)| run_connection(core, conn, r, inst))
+            .collect()
+    };
+
+    let mut outcome = Outcome::default();
+    outcome.rejections.extend(validated.required);
+    outcome.rejections.extend(validated.conditions);
+    let mut endpoint_rejections = Vec::new();
+    for (records, rejections) in results {
+        if outcome.records.is_empty() {
+            outcome.records = records;
+        } else {
+            outcome.records.extend(records);
+        }
+        endpoint_rejections.extend(rejections);
+    }
+    outcome.rejections.extend(endpoint_rejections);
+    outcome
+}
+
+fn validate_and_factor_parallel(
+    core: &SessionCore,
+    records: Vec<Record>,
+    request: &[Option<Value>],
+    active: &[bool],
+    chunks: usize,
+) -> (Validated, ContainerRecords) {
+    let size = records.len().div_ceil(chunks);
+    let mut parts: Vec<Vec<Record>> = Vec::with_capacity(chunks);
+    let mut it = records.into_iter();
+    loop {
+        let chunk: Vec<Record> = it.by_ref().take(size).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        parts.push(chunk);
+    }
+    let results: Vec<(Validated, ContainerRecords)> = std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut v = validate(core, chunk);
+                    let accepted = std::mem::take(&mut v.accepted);
+                    let f = factor::factor(&core.container, accepted, &core.schema.conditions, request, active);
+                    (v, f)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut validated = Validated::default();
+    let mut factored = ContainerRecords::default();
+    for (v, f) in results {
+        validated.required.extend(v.required);
+        validated.conditions.extend(v.conditions);
+        factored.append(f);
+    }
+    (validated, factored)
+}
+
+fn instantiate(core: &SessionCore) -> Vec<ConnectionInstance> {
+    core.protocol
+        .connections
+        .iter()
+        .map(|conn| {
+            let endpoint = match catch_unwind(AssertUnwindSafe(|| conn.prepared.instantiate())) {
+                Ok(r) => r,
+                Err(p) => Err(Error::Panic(format!("endpoint panicked while starting: {}", panic_message(&*p)))),
+            };
+            ConnectionInstance { endpoint, state: Record::new(conn.state_layout.clone()) }
+        })
+        .collect()
+}
+
+fn reject_all(conn: &ConnectionDef, routed: ContainerRecords, err: &Error) -> Vec<Rejection> {
+    let reason = format!("connection {}: {}", conn.id, err.message());
+    routed.records.into_iter().map(|record| Rejection { record, reasons: vec![reason.clone()] }).collect()
+}
+
+fn run_connection(
+    core: &SessionCore,
+    conn: &ConnectionDef,
+    routed: ContainerRecords,
+    inst: &mut ConnectionInstance,
+) -> (Vec<Record>, Vec<Rejection>) {
+    let endpoint = match &mut inst.endpoint {
+        Ok(e) => e,
+        Err(err) => {
+            let err = err.clone();
+            return (Vec::new(), reject_all(conn, routed, &err));
+        }
+    };
+    let mut call = EndpointCall {
+        conn,
+        container: &core.container,
+        routed: &routed,
+        state: &mut inst.state,
+        cache: TransformCache::default(),
+        root: &core.root,
+        constructor: &conn.constructor,
+        outputs: Vec::new(),
+        rejections: Vec::new(),
+        transform_error: None,
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| endpoint.process(&mut call)));
+    let failure = match result {
+        Ok(Ok(())) => call.transform_error.take(),
+        Ok(Err(e)) => Some(e),
+        Err(p) => Some(Error::Panic(format!("endpoint panicked: {}", panic_message(&*p)))),
+    };
+    let outputs = std::mem::take(&mut call.outputs);
+    let mut rejections = std::mem::take(&mut call.rejections);
+    drop(call);
+    if let Some(err) = failure {
+        crate::log::warn(&format!("connection {}: {}", conn.id, err.message()));
+        rejections.extend(reject_all(conn, routed, &err));
+        return (Vec::new(), rejections);
+    }
+    (narrow(conn, outputs), rejections)
+}
+
+/// Applies the connection's `fields` narrowing to output records that do not already have the
+/// connection's output layout.
+fn narrow(conn: &ConnectionDef, mut outputs: Vec<Record>) -> Vec<Record> {
+    if conn.fields.is_empty() {
+        return outputs;
+    }
+    let mut cache: HashMap<*const Layout, Arc<Layout>> = HashMap::new();
+    for r in outputs.iter_mut() {
+        if conn.output_layout.as_ref().is_some_and(|l| Arc::ptr_eq(l, r.layout())) {
+            continue;
+        }
+        let key = Arc::as_ptr(r.layout());
+        let target = cache.entry(key).or_insert_with(|| Arc::new(r.layout().narrowed(&conn.fields))).clone();
+        if target.len() != r.len() {
+            *r = r.project(&target);
+        }
+    }
+    outputs
+}

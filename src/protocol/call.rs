@@ -1,0 +1,171 @@
+//! What an endpoint sees when it runs: its connection, its routed records (all, by collection,
+//! classifier, UUID or transformation), its state record; and what it returns.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+use crate::container::eval::TransformCache;
+use crate::container::factor::ContainerRecords;
+use crate::container::Container;
+use crate::error::{Error, Result};
+use crate::protocol::{ClassifierSel, ConnectionDef};
+use crate::record::Record;
+use crate::response::Rejection;
+
+/// One run of a connection's endpoint for one submit.
+pub struct EndpointCall<'a> {
+    pub(crate) conn: &'a ConnectionDef,
+    pub(crate) container: &'a Container,
+    pub(crate) routed: &'a ContainerRecords,
+    pub(crate) state: &'a mut Record,
+    pub(crate) cache: TransformCache,
+    pub(crate) root: &'a Path,
+    pub(crate) constructor: &'a Map<String, Json>,
+    pub(crate) outputs: Vec<Record>,
+    pub(crate) rejections: Vec<Rejection>,
+    pub(crate) transform_error: Option<Error>,
+}
+
+impl<'a> EndpointCall<'a> {
+    /// The connection id.
+    pub fn connection_id(&self) -> &str {
+        &self.conn.id
+    }
+
+    /// A constructor value of the connection.
+    pub fn parameter(&self, key: &str) -> Option<&Json> {
+        self.constructor.get(key)
+    }
+
+    pub fn constructor(&self) -> &Map<String, Json> {
+        self.constructor
+    }
+
+    /// The session root (`{}`).
+    pub fn root(&self) -> &Path {
+        self.root
+    }
+
+    /// Every routed record, once each.
+    pub fn records(&self) -> &[Record] {
+        &self.routed.records
+    }
+
+    /// The routed records and their collections and UUIDs.
+    pub fn routed(&self) -> &ContainerRecords {
+        self.routed
+    }
+
+    /// The ids of the connection's listed collections (`"*"` expanded).
+    pub fn listed_collections(&self) -> Vec<&str> {
+        self.conn.collections.iter().map(|&c| &*self.container.collections[c].id).collect()
+    }
+
+    /// The connection's listed classifiers.
+    pub fn listed_classifiers(&self) -> &[ClassifierSel] {
+        &self.conn.classifiers
+    }
+
+    /// The ids of the connection's listed transformations.
+    pub fn listed_transformations(&self) -> Vec<&str> {
+        self.conn.transformations.iter().map(|&t| &*self.container.transformations[t].id).collect()
+    }
+
+    /// The routed records of collection `id`.
+    pub fn records_by_collection(&self, id: &str) -> Result<Vec<&Record>> {
+        let c = self
+            .container
+            .collection_index(id)
+            .ok_or_else(|| Error::InvalidArgument(format!("unknown collection \"{id}\"")))?;
+        Ok(self.by_collection_index(c).collect())
+    }
+
+    pub(crate) fn by_collection_index(&self, c: usize) -> impl Iterator<Item = &Record> + '_ {
+        let r = self.routed;
+        (0..r.len()).filter(move |&i| r.coll[i] as usize == c).map(move |i| &r.records[i])
+    }
+
+    /// The routed records of every collection labelled `key` = `value` (`None`: any value).
+    pub fn records_by_classifier(&self, key: &str, value: Option<&str>) -> Vec<&Record> {
+        let r = self.routed;
+        (0..r.len())
+            .filter(|&i| self.container.collections[r.coll[i] as usize].has_label(key, value))
+            .map(|i| &r.records[i])
+            .collect()
+    }
+
+    /// The distinct UUIDs of the routed records, in order.
+    pub fn uuids(&self) -> Vec<Uuid> {
+        let mut seen = Vec::new();
+        for &u in &self.routed.uuid {
+            let id = self.routed.uuids[u as usize];
+            if seen.last() != Some(&id) && !seen.contains(&id) {
+                seen.push(id);
+            }
+        }
+        seen
+    }
+
+    /// The routed records of container record `uuid`.
+    pub fn records_by_uuid(&self, uuid: &Uuid) -> Vec<&Record> {
+        let r = self.routed;
+        (0..r.len()).filter(|&i| r.uuids[r.uuid[i] as usize] == *uuid).map(|i| &r.records[i]).collect()
+    }
+
+    /// The output of transformation `id`, evaluated now if this connection has not yet asked.
+    /// A failure also fails the connection (its records are rejected).
+    pub fn records_by_transformation(&mut self, id: &str) -> Result<Arc<Vec<Record>>> {
+        let t = self
+            .container
+            .transformation_index(id)
+            .ok_or_else(|| Error::InvalidArgument(format!("unknown transformation \"{id}\"")))?;
+        self.transformation_index_records(t)
+    }
+
+    pub(crate) fn transformation_index_records(&mut self, t: usize) -> Result<Arc<Vec<Record>>> {
+        let r = self.cache.evaluate(t, self.container, self.routed, self.root);
+        if let Err(e) = &r {
+            if self.transform_error.is_none() {
+                self.transform_error = Some(e.clone());
+            }
+        }
+        r
+    }
+
+    /// The state record: persists while the same request is resubmitted.
+    pub fn state(&mut self) -> &mut Record {
+        self.state
+    }
+
+    /// A new output record with the endpoint's default fields (narrowed by `fields`), or an
+    /// open record when the endpoint has none.
+    pub fn new_record(&self) -> Record {
+        match &self.conn.output_layout {
+            Some(l) => Record::new(l.clone()),
+            None => Record::open(),
+        }
+    }
+
+    /// Adds an output record.
+    pub fn add_record(&mut self, record: Record) {
+        self.outputs.push(record);
+    }
+
+    /// Adds output records.
+    pub fn extend(&mut self, records: impl IntoIterator<Item = Record>) {
+        self.outputs.extend(records);
+    }
+
+    /// Rejects a record with a reason.
+    pub fn reject(&mut self, record: Record, reason: impl Into<String>) {
+        self.rejections.push(Rejection { record, reasons: vec![reason.into()] });
+    }
+
+    /// The output records added so far.
+    pub fn outputs(&self) -> &[Record] {
+        &self.outputs
+    }
+}

@@ -1,0 +1,284 @@
+//! Records: a slot vector of values indexed by a shared, immutable field layout.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use crate::error::{Error, Result};
+use crate::schema::condition::ConditionValues;
+use crate::value::{FieldType, Value};
+
+/// One field of a layout: id, type, whether it is required, and the value new records start with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDef {
+    pub id: Arc<str>,
+    pub ty: FieldType,
+    pub required: bool,
+    pub default: Value,
+}
+
+impl FieldDef {
+    pub fn new(id: &str, ty: FieldType) -> FieldDef {
+        FieldDef { id: id.into(), ty, required: false, default: Value::Null }
+    }
+}
+
+/// The ordered fields a record has. Shared by every record of a schema, collection or endpoint.
+/// An *open* layout takes new fields when they are first set (plugin output records).
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    fields: Vec<FieldDef>,
+    index: HashMap<Arc<str>, usize>,
+    open: bool,
+}
+
+const LINEAR_LOOKUP: usize = 8;
+
+impl Layout {
+    /// A closed layout with these fields, in this order.
+    pub fn new(fields: Vec<FieldDef>) -> Arc<Layout> {
+        Arc::new(Layout::build(fields, false))
+    }
+
+    /// An open layout starting with these fields.
+    pub fn open(fields: Vec<FieldDef>) -> Arc<Layout> {
+        Arc::new(Layout::build(fields, true))
+    }
+
+    fn build(fields: Vec<FieldDef>, open: bool) -> Layout {
+        let index = if fields.len() > LINEAR_LOOKUP {
+            fields.iter().enumerate().map(|(i, f)| (f.id.clone(), i)).collect()
+        } else {
+            HashMap::new()
+        };
+        Layout { fields, index, open }
+    }
+
+    pub fn fields(&self) -> &[FieldDef] {
+        &self.fields
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// The slot of field `name`.
+    #[inline]
+    pub fn position(&self, name: &str) -> Option<usize> {
+        if self.fields.len() > LINEAR_LOOKUP {
+            self.index.get(name).copied()
+        } else {
+            self.fields.iter().position(|f| &*f.id == name)
+        }
+    }
+
+    fn push(&mut self, def: FieldDef) -> usize {
+        let i = self.fields.len();
+        self.fields.push(def);
+        if self.fields.len() > LINEAR_LOOKUP {
+            if self.index.is_empty() {
+                self.index = self.fields.iter().enumerate().map(|(i, f)| (f.id.clone(), i)).collect();
+            } else {
+                self.index.insert(self.fields[i].id.clone(), i);
+            }
+        }
+        i
+    }
+
+    /// The layout keeping only the fields named in `keep` (this layout's order kept, unknown
+    /// names ignored).
+    pub fn narrowed(&self, keep: &[String]) -> Layout {
+        let fields = self.fields.iter().filter(|f| keep.iter().any(|k| **k == *f.id)).cloned().collect();
+        Layout::build(fields, self.open)
+    }
+}
+
+/// A record: values in layout order, plus condition values on records that carry them
+/// (request records and the request record).
+#[derive(Debug, Clone)]
+pub struct Record {
+    layout: Arc<Layout>,
+    values: Vec<Value>,
+    conditions: Option<Box<ConditionValues>>,
+}
+
+impl Record {
+    /// A record of `layout` holding each field's default value.
+    pub fn new(layout: Arc<Layout>) -> Record {
+        let values = layout.fields.iter().map(|f| f.default.clone()).collect();
+        Record { layout, values, conditions: None }
+    }
+
+    /// A record of `layout` with these values (one per field, already of the right types).
+    pub(crate) fn from_parts(layout: Arc<Layout>, values: Vec<Value>) -> Record {
+        debug_assert_eq!(layout.len(), values.len());
+        Record { layout, values, conditions: None }
+    }
+
+    /// A record with no fields (a placeholder left where a record was moved out).
+    pub(crate) fn empty() -> Record {
+        static EMPTY: std::sync::OnceLock<Arc<Layout>> = std::sync::OnceLock::new();
+        Record { layout: EMPTY.get_or_init(|| Layout::new(Vec::new())).clone(), values: Vec::new(), conditions: None }
+    }
+
+    /// An empty open record: any field may be set; its type is taken from the first value.
+    pub fn open() -> Record {
+        Record::new(Layout::open(Vec::new()))
+    }
+
+    pub fn layout(&self) -> &Arc<Layout> {
+        &self.layout
+    }
+
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    pub fn field_name(&self, index: usize) -> Option<&str> {
+        self.layout.fields.get(index).map(|f| &*f.id)
+    }
+
+    pub fn field_type(&self, name: &str) -> Option<FieldType> {
+        self.layout.position(name).map(|i| self.layout.fields[i].ty)
+    }
+
+    pub fn has_field(&self, name: &str) -> bool {
+        self.layout.position(name).is_some()
+    }
+
+    /// The value of field `name`.
+    pub fn get(&self, name: &str) -> Result<&Value> {
+        match self.layout.position(name) {
+            Some(i) => Ok(&self.values[i]),
+            None => Err(unknown_field(name)),
+        }
+    }
+
+    /// The value at slot `i`.
+    #[inline]
+    pub fn get_at(&self, i: usize) -> Option<&Value> {
+        self.values.get(i)
+    }
+
+    /// Sets field `name`, converting to the field's type (integers widen to float/double).
+    /// On an open record an unknown field is added, typed by the value.
+    pub fn set(&mut self, name: &str, value: Value) -> Result<()> {
+        match self.layout.position(name) {
+            Some(i) => {
+                let ty = self.layout.fields[i].ty;
+                self.values[i] = ty.coerce(name, value)?;
+                Ok(())
+            }
+            None if self.layout.open => {
+                let ty = FieldType::of(&value);
+                let value = ty.coerce(name, value)?;
+                Arc::make_mut(&mut self.layout).push(FieldDef::new(name, ty));
+                self.values.push(value);
+                Ok(())
+            }
+            None => Err(unknown_field(name)),
+        }
+    }
+
+    /// Sets slot `i` to a value already known to have the slot's type.
+    #[inline]
+    pub(crate) fn set_at_unchecked(&mut self, i: usize, value: Value) {
+        self.values[i] = value;
+    }
+
+    /// Sets field `name` from JSON text interpretation of its type.
+    pub fn set_json(&mut self, name: &str, json: &Json) -> Result<()> {
+        match self.layout.position(name) {
+            Some(i) => {
+                let v = self.layout.fields[i].ty.from_json(name, json)?;
+                self.values[i] = v;
+                Ok(())
+            }
+            None if self.layout.open => self.set(name, Value::from_json_untyped(json)),
+            None => Err(unknown_field(name)),
+        }
+    }
+
+    /// Adds a field of a given type on an open record, or on any record when building
+    /// derived records inside the engine (joins add their collection field this way).
+    pub(crate) fn with_layout(self, layout: Arc<Layout>, extra: Vec<Value>) -> Record {
+        let mut values = self.values;
+        values.extend(extra);
+        Record { layout, values, conditions: self.conditions }
+    }
+
+    /// This record projected onto `layout` (fields matched by id; missing ones stay default).
+    pub fn project(&self, layout: &Arc<Layout>) -> Record {
+        let values = layout
+            .fields
+            .iter()
+            .map(|f| match self.layout.position(&f.id) {
+                Some(i) => self.values[i].clone(),
+                None => f.default.clone(),
+            })
+            .collect();
+        Record { layout: layout.clone(), values, conditions: None }
+    }
+
+    pub fn conditions(&self) -> Option<&ConditionValues> {
+        self.conditions.as_deref()
+    }
+
+
+    pub(crate) fn attach_conditions(&mut self, values: ConditionValues) {
+        self.conditions = Some(Box::new(values));
+    }
+
+    /// Sets the value of condition `id` for this record (converted to the condition field's type).
+    pub fn set_condition(&mut self, id: &str, value: Value) -> Result<()> {
+        match self.conditions.as_deref_mut() {
+            Some(c) => c.set(id, value),
+            None => Err(Error::UnknownCondition(format!(
+                "unknown condition \"{id}\": this record carries no conditions"
+            ))),
+        }
+    }
+
+    /// The record as a JSON object: field id to value, in layout order.
+    pub fn to_json(&self) -> Json {
+        let mut map = Map::with_capacity(self.values.len());
+        for (f, v) in self.layout.fields.iter().zip(&self.values) {
+            map.insert(f.id.to_string(), v.to_json());
+        }
+        Json::Object(map)
+    }
+
+    /// Sets every key of a JSON object as a field. Unknown keys fail on a closed record.
+    pub fn set_from_json_object(&mut self, object: &Map<String, Json>) -> Result<()> {
+        for (k, v) in object {
+            self.set_json(k, v)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the record as one line of JSON (no newline) to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        crate::json::write_record(self, out)
+    }
+}
+
+pub(crate) fn unknown_field(name: &str) -> Error {
+    Error::UnknownField(format!("unknown field \"{name}\""))
+}

@@ -1,0 +1,343 @@
+//! Conditions: comparisons and composites, their per-record values, and evaluation.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::record::Record;
+use crate::registry::ConditionPlugin;
+use crate::value::{parse_datetime, FieldType, Value};
+
+/// A comparison operator.
+#[derive(Clone)]
+pub enum Operator {
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    Contains,
+    In,
+    /// A registered (or native) condition plugin.
+    Plugin(String, Arc<dyn ConditionPlugin>),
+}
+
+impl std::fmt::Debug for Operator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+impl Operator {
+    /// Parses a built-in operator symbol.
+    pub fn parse(symbol: &str) -> Option<Operator> {
+        Some(match symbol.trim() {
+            "=" | "==" => Operator::Eq,
+            "/=" | "!=" => Operator::Ne,
+            "<" => Operator::Lt,
+            ">" => Operator::Gt,
+            "<=" => Operator::Le,
+            ">=" => Operator::Ge,
+            "contains" => Operator::Contains,
+            "in" => Operator::In,
+            _ => return None,
+        })
+    }
+
+    pub fn symbol(&self) -> &str {
+        match self {
+            Operator::Eq => "=",
+            Operator::Ne => "/=",
+            Operator::Lt => "<",
+            Operator::Gt => ">",
+            Operator::Le => "<=",
+            Operator::Ge => ">=",
+            Operator::Contains => "contains",
+            Operator::In => "in",
+            Operator::Plugin(name, _) => name,
+        }
+    }
+
+    fn apply(&self, field_value: &Value, cond: &Value) -> bool {
+        let ord = || field_value.compare(cond);
+        match self {
+            Operator::Eq => ord() == Some(Ordering::Equal),
+            Operator::Ne => ord() != Some(Ordering::Equal),
+            Operator::Lt => ord() == Some(Ordering::Less),
+            Operator::Gt => ord() == Some(Ordering::Greater),
+            Operator::Le => matches!(ord(), Some(Ordering::Less | Ordering::Equal)),
+            Operator::Ge => matches!(ord(), Some(Ordering::Greater | Ordering::Equal)),
+            Operator::Contains => field_value.contains(cond),
+            Operator::In => field_value.is_in(cond),
+            // Plugins are evaluated with the whole record in `ConditionSet::eval`.
+            Operator::Plugin(..) => false,
+        }
+    }
+}
+
+/// What a condition is.
+#[derive(Debug, Clone)]
+pub enum ConditionKind {
+    Comparison { field: Arc<str>, field_type: FieldType, operator: Operator },
+    Composite { all: bool, children: Vec<usize> },
+}
+
+/// One schema condition.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub id: Arc<str>,
+    pub kind: ConditionKind,
+    /// The manifest value (kept on the request record, cleared on records).
+    pub value: Option<Value>,
+}
+
+/// Every condition of a schema, indexed by id.
+#[derive(Debug, Default)]
+pub struct ConditionSet {
+    conditions: Vec<Condition>,
+    index: HashMap<Arc<str>, usize>,
+    /// For each condition, the composites that list it.
+    parents: Vec<Vec<usize>>,
+}
+
+impl ConditionSet {
+    /// Builds the set; `conditions` must have unique ids, resolved children and no cycles
+    /// (the manifest loader checks this and reports locations).
+    pub fn new(conditions: Vec<Condition>) -> ConditionSet {
+        let index = conditions.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        let mut parents = vec![Vec::new(); conditions.len()];
+        for (i, c) in conditions.iter().enumerate() {
+            if let ConditionKind::Composite { children, .. } = &c.kind {
+                for &ch in children {
+                    parents[ch].push(i);
+                }
+            }
+        }
+        ConditionSet { conditions, index, parents }
+    }
+
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.conditions.is_empty()
+    }
+
+    /// Converts a value for condition `i`: to the field's type for comparisons, to an element
+    /// for `contains` on lists, to a list for `in`; plugins take any value.
+    pub fn coerce(&self, i: usize, value: Value) -> Result<Value> {
+        let c = &self.conditions[i];
+        let (field_type, operator) = match &c.kind {
+            ConditionKind::Comparison { field_type, operator, .. } => (*field_type, operator),
+            ConditionKind::Composite { .. } => {
+                return Err(Error::TypeMismatch(format!(
+                    "condition \"{}\" is a composite and takes no value",
+                    c.id
+                )))
+            }
+        };
+        let what = format!("condition {}", c.id);
+        match operator {
+            Operator::Plugin(..) => Ok(value),
+            Operator::In => match value {
+                v @ (Value::IntList(_) | Value::DoubleList(_) | Value::StringList(_) | Value::Null) => Ok(v),
+                Value::Json(j) if j.is_array() => Ok(Value::Json(j)),
+                other => Err(Error::TypeMismatch(format!(
+                    "condition \"{}\" uses \"in\" and needs a list, not a {} value",
+                    c.id,
+                    other.type_name()
+                ))),
+            },
+            Operator::Contains => match field_type {
+                FieldType::ListInt => FieldType::Integer.coerce(&what, value),
+                FieldType::ListDouble => FieldType::Double.coerce(&what, value),
+                FieldType::ListString | FieldType::String => FieldType::String.coerce(&what, value),
+                _ => Ok(value),
+            },
+            _ => match (field_type, value) {
+                (FieldType::DateTime, Value::String(s)) => Ok(Value::DateTime(parse_datetime(&s)?)),
+                (FieldType::Json, v) => Ok(v),
+                (ty, v) => {
+                    let vt = v.type_name();
+                    ty.coerce(&what, v).map_err(|_| {
+                        Error::TypeMismatch(format!(
+                            "condition \"{}\" compares {} field \"{}\" and cannot take a {vt} value",
+                            c.id,
+                            ty.name(),
+                            field_name(c),
+                        ))
+                    })
+                }
+            },
+        }
+    }
+
+    /// Reads a condition value from JSON, as [`ConditionSet::coerce`] would convert it.
+    pub fn value_from_json(&self, i: usize, json: &serde_json::Value) -> Result<Value> {
+        let c = &self.conditions[i];
+        let raw = match &c.kind {
+            ConditionKind::Comparison { field_type, operator, .. } => match (operator, field_type) {
+                (Operator::In, _) | (Operator::Plugin(..), _) => Value::from_json_untyped(json),
+                (Operator::Contains, FieldType::ListInt) => FieldType::Integer.from_json(&c.id, json)?,
+                (Operator::Contains, FieldType::ListDouble) => FieldType::Double.from_json(&c.id, json)?,
+                (Operator::Contains, FieldType::ListString) => FieldType::String.from_json(&c.id, json)?,
+                (Operator::Contains, _) => Value::from_json_untyped(json),
+                (_, ty) => ty.from_json(&c.id, json)?,
+            },
+            ConditionKind::Composite { .. } => Value::from_json_untyped(json),
+        };
+        self.coerce(i, raw)
+    }
+
+    /// Record-level validation (SPEC §2 steps 3–5): drops unvalued conditions and those whose
+    /// field the record lacks, then ANDs the remaining top-level conditions.
+    pub fn record_passes(&self, record: &Record, values: &[Option<Value>]) -> bool {
+        if values.iter().all(Option::is_none) {
+            return true;
+        }
+        let mut alive = vec![Alive::Unknown; self.conditions.len()];
+        for i in 0..self.conditions.len() {
+            self.alive(i, record, values, &mut alive);
+        }
+        for i in 0..self.conditions.len() {
+            if alive[i] != Alive::Yes {
+                continue;
+            }
+            let top = self.parents[i].iter().all(|&p| alive[p] != Alive::Yes);
+            if top && !self.eval(i, record, values, &alive) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Collection-level check: every listed condition that remains (valued, field present)
+    /// passes, composites with their remaining children.
+    pub fn subset_passes(&self, ids: &[usize], record: &Record, values: &[Option<Value>]) -> bool {
+        if ids.is_empty() {
+            return true;
+        }
+        let mut alive = vec![Alive::Unknown; self.conditions.len()];
+        ids.iter().all(|&i| {
+            self.alive(i, record, values, &mut alive) != Alive::Yes || self.eval(i, record, values, &alive)
+        })
+    }
+
+    fn alive(&self, i: usize, record: &Record, values: &[Option<Value>], memo: &mut [Alive]) -> Alive {
+        if memo[i] != Alive::Unknown {
+            return memo[i];
+        }
+        let a = match &self.conditions[i].kind {
+            ConditionKind::Comparison { field, .. } => {
+                if values[i].is_some() && record.has_field(field) {
+                    Alive::Yes
+                } else {
+                    Alive::No
+                }
+            }
+            ConditionKind::Composite { children, .. } => {
+                let mut any = Alive::No;
+                for &ch in children {
+                    if self.alive(ch, record, values, memo) == Alive::Yes {
+                        any = Alive::Yes;
+                    }
+                }
+                any
+            }
+        };
+        memo[i] = a;
+        a
+    }
+
+    fn eval(&self, i: usize, record: &Record, values: &[Option<Value>], alive: &[Alive]) -> bool {
+        match &self.conditions[i].kind {
+            ConditionKind::Comparison { field, operator, .. } => {
+                let (Some(cond), Ok(fv)) = (&values[i], record.get(field)) else {
+                    return true;
+                };
+                match operator {
+                    Operator::Plugin(name, plugin) => match plugin.check(record, field, cond) {
+                        Ok(pass) => pass,
+                        Err(e) => {
+                            crate::log::warn(&format!("condition {} ({name}) failed: {e}", self.conditions[i].id));
+                            false
+                        }
+                    },
+                    op => op.apply(fv, cond),
+                }
+            }
+            ConditionKind::Composite { all, children } => {
+                let mut live = children.iter().filter(|&&c| alive[c] == Alive::Yes);
+                if *all {
+                    live.all(|&c| self.eval(c, record, values, alive))
+                } else {
+                    live.any(|&c| self.eval(c, record, values, alive))
+                }
+            }
+        }
+    }
+}
+
+fn field_name(c: &Condition) -> &str {
+    match &c.kind {
+        ConditionKind::Comparison { field, .. } => field,
+        ConditionKind::Composite { .. } => "",
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Alive {
+    Unknown,
+    Yes,
+    No,
+}
+
+/// The condition values a record carries: one optional value per schema condition.
+#[derive(Debug, Clone)]
+pub struct ConditionValues {
+    set: Arc<ConditionSet>,
+    values: Vec<Option<Value>>,
+}
+
+impl ConditionValues {
+    /// All comparison values cleared (a new record).
+    pub fn cleared(set: Arc<ConditionSet>) -> ConditionValues {
+        let values = vec![None; set.conditions.len()];
+        ConditionValues { set, values }
+    }
+
+    /// The manifest values (the request record).
+    pub fn from_manifest(set: Arc<ConditionSet>) -> ConditionValues {
+        let values = set.conditions.iter().map(|c| c.value.clone()).collect();
+        ConditionValues { set, values }
+    }
+
+    pub fn set(&mut self, id: &str, value: Value) -> Result<()> {
+        let i = self
+            .set
+            .position(id)
+            .ok_or_else(|| Error::UnknownCondition(format!("unknown condition \"{id}\"")))?;
+        let v = self.set.coerce(i, value)?;
+        self.values[i] = if v.is_null() { None } else { Some(v) };
+        Ok(())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Value> {
+        self.set.position(id).and_then(|i| self.values[i].as_ref())
+    }
+
+    pub fn values(&self) -> &[Option<Value>] {
+        &self.values
+    }
+
+    pub fn set_ref(&self) -> &Arc<ConditionSet> {
+        &self.set
+    }
+}

@@ -1,0 +1,81 @@
+//! Sessions: opened from a manifest, immutable, shared by any number of threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::container::Container;
+use crate::error::Result;
+use crate::manifest::plugins::SessionKind;
+use crate::manifest::{self, OpenOptions};
+use crate::protocol::Protocol;
+use crate::record::{FieldDef, Record};
+use crate::request::Request;
+use crate::schema::condition::ConditionValues;
+use crate::schema::Schema;
+
+/// Everything a manifest defines, checked and ready.
+#[derive(Debug)]
+pub struct SessionCore {
+    pub kind: SessionKind,
+    pub schema: Schema,
+    pub container: Container,
+    pub protocol: Protocol,
+    /// The `{}` root.
+    pub root: PathBuf,
+    /// The manifest file (or `<json>` for manifests given as text).
+    pub source: PathBuf,
+}
+
+/// An open session. Cheap to clone; immutable; `Send + Sync`.
+#[derive(Clone, Debug)]
+pub struct Session {
+    core: Arc<SessionCore>,
+}
+
+impl Session {
+    /// Opens a manifest (full form or parameter map). `root` is the `{}` expansion; without it,
+    /// `MESSAGEAPI_ROOT`, else the manifest's directory.
+    pub fn open(path: impl AsRef<Path>, root: Option<&Path>) -> Result<Session> {
+        Session::open_with(path, &OpenOptions { root: root.map(Path::to_path_buf), ..Default::default() })
+    }
+
+    /// Opens a manifest with all options (for example a session template and its parameter map).
+    pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Session> {
+        Ok(Session { core: Arc::new(manifest::load_file(path.as_ref(), options)?) })
+    }
+
+    /// Opens a manifest given as JSON text; `base_dir` plays the manifest's directory
+    /// (default: the current directory).
+    pub fn from_json(text: &str, base_dir: Option<&Path>) -> Result<Session> {
+        Session::from_json_with(text, base_dir, &OpenOptions::default())
+    }
+
+    pub fn from_json_with(text: &str, base_dir: Option<&Path>, options: &OpenOptions) -> Result<Session> {
+        Ok(Session { core: Arc::new(manifest::load_text(text, base_dir, options)?) })
+    }
+
+    /// A new request with fresh endpoint instances (batch mode).
+    pub fn request(&self) -> Request {
+        Request::new(self.core.clone())
+    }
+
+    /// The schema fields, in order.
+    pub fn fields(&self) -> &[FieldDef] {
+        self.core.schema.layout.fields()
+    }
+
+    /// A new record of this schema (defaults set, condition values cleared), not yet in a request.
+    pub fn new_record(&self) -> Record {
+        new_record(&self.core)
+    }
+
+    pub fn core(&self) -> &SessionCore {
+        &self.core
+    }
+}
+
+pub(crate) fn new_record(core: &SessionCore) -> Record {
+    let mut r = Record::new(core.schema.layout.clone());
+    r.attach_conditions(ConditionValues::cleared(core.schema.conditions.clone()));
+    r
+}

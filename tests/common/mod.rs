@@ -1,0 +1,108 @@
+//! Shared test helpers: the reference files of the original project, and stand-ins for the
+//! original's Java *test* classes, registered through the plugin registry as a host would.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use messageapi::registry::{register_endpoint, register_transformation};
+use messageapi::{FnEndpoint, FnTransformation, Value};
+
+/// `../shared/reference/messageapi` (or `MAPI_REFERENCE_DIR`).
+pub fn reference_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("MAPI_REFERENCE_DIR") {
+        return PathBuf::from(d);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/messageapi")
+}
+
+/// A root for `{}` under which `resources/test` is the reference directory, as the original's
+/// manifests expect (`{}/resources/test/...`).
+pub fn reference_root() -> PathBuf {
+    static ONCE: Once = Once::new();
+    let root = std::env::temp_dir().join(format!("messageapi-test-root-{}", std::process::id()));
+    ONCE.call_once(|| {
+        let res = root.join("resources");
+        std::fs::create_dir_all(&res).unwrap();
+        let link = res.join("test");
+        if !link.exists() {
+            std::os::unix::fs::symlink(reference_dir().canonicalize().unwrap(), &link).unwrap();
+        }
+    });
+    root
+}
+
+pub const EMAIL_ENDPOINT: &str = "gov.noaa.messageapi.test.endpoints.EmailEndpointTest";
+pub const FTP_LISTER: &str = "gov.noaa.messageapi.test.endpoints.FtpLister";
+pub const FIX_RELATIVE_PATHS: &str = "gov.noaa.messageapi.test.transformations.FixRelativePathsTransformation";
+
+/// Registers the stand-ins (idempotent).
+pub fn register_stand_ins() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // EmailEndpointTest stand-in: returns every record routed to it.
+        register_endpoint(
+            EMAIL_ENDPOINT,
+            std::sync::Arc::new(FnEndpoint(|call: &mut messageapi::EndpointCall<'_>| {
+                let routed: Vec<_> = call.records().to_vec();
+                call.extend(routed);
+                Ok(())
+            })),
+        )
+        .unwrap();
+        // FtpLister needs a network; its stand-in lists nothing.
+        register_endpoint(FTP_LISTER, std::sync::Arc::new(FnEndpoint(|_: &mut messageapi::EndpointCall<'_>| Ok(()))))
+            .unwrap();
+        // FixRelativePathsTransformation: replaces `{}` with the session root in the `fields`
+        // of every record of its `transform-key` input.
+        register_transformation(
+            FIX_RELATIVE_PATHS,
+            std::sync::Arc::new(FnTransformation(|call: &mut messageapi::TransformCall<'_>| {
+                let key = call.parameter("transform-key").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                let fields: Vec<String> = call
+                    .parameter("fields")
+                    .and_then(|v| v.as_array())
+                    .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default();
+                let root = call.root().to_string_lossy().to_string();
+                let mut records = call.take_input(&key);
+                for r in &mut records {
+                    for f in &fields {
+                        if let Ok(Value::String(s)) = r.get(f) {
+                            let fixed = s.replace("{}", &root);
+                            r.set(f, Value::String(fixed.into()))?;
+                        }
+                    }
+                }
+                call.extend(records);
+                Ok(())
+            })),
+        )
+        .unwrap();
+    });
+}
+
+pub fn s(v: &str) -> Value {
+    Value::String(v.into())
+}
+
+/// The string value of a field.
+pub fn get_str(r: &messageapi::Record, field: &str) -> String {
+    match r.get(field).unwrap() {
+        Value::String(s) => s.to_string(),
+        other => panic!("field {field} is {other:?}, not a string"),
+    }
+}
+
+pub fn get_int(r: &messageapi::Record, field: &str) -> i64 {
+    match r.get(field).unwrap() {
+        Value::Integer(i) => *i,
+        other => panic!("field {field} is {other:?}, not an integer"),
+    }
+}
+
+pub fn field_names(r: &messageapi::Record) -> Vec<String> {
+    r.layout().fields().iter().map(|f| f.id.to_string()).collect()
+}
+
+pub const CF6: &str = "inputs/file-reader/proc_sm_gtsnp_data_ftp_CF6_cf6_20190506.txt";
