@@ -1,0 +1,648 @@
+//! Engine behaviours on inline manifests: types, conditions, routing, transformations, stream
+//! and batch mode, failures that become rejections.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use messageapi::registry::{register_endpoint, register_transformation};
+use messageapi::{Error, FnEndpoint, FnTransformation, Record, Session, Value};
+use serde_json::json;
+
+fn session(manifest: serde_json::Value) -> Session {
+    Session::from_json(&manifest.to_string(), None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn typed_manifest() -> serde_json::Value {
+    json!({
+        "fields": [
+            {"id": "s", "type": "string", "required": true},
+            {"id": "i", "type": "integer", "required": false},
+            {"id": "f", "type": "float", "required": false},
+            {"id": "d", "type": "double", "required": false},
+            {"id": "b", "type": "boolean", "required": false},
+            {"id": "t", "type": "datetime", "required": false},
+            {"id": "li", "type": "list(int)", "required": false, "value": [1, 2, 3]},
+            {"id": "ld", "type": "list(double)", "required": false},
+            {"id": "ls", "type": "list(string)", "required": false},
+            {"id": "j", "type": "json", "required": false}
+        ],
+        "collections": [{"id": "all", "fields": ["s", "i", "f", "d", "b", "t", "li", "ld", "ls", "j"]}],
+        "endpoints": [{"plugin": "evaluation", "connections": [{"id": "out", "collections": "*"}]}]
+    })
+}
+
+#[test]
+fn values_are_type_checked_and_integers_widen() {
+    let session = session(typed_manifest());
+    let mut r = session.new_record();
+    assert_eq!(r.get("li").unwrap(), &Value::IntList(vec![1, 2, 3].into()), "default value");
+    assert!(matches!(r.set("s", Value::Integer(1)), Err(Error::TypeMismatch(_))));
+    assert!(matches!(r.set("i", Value::Double(1.5)), Err(Error::TypeMismatch(_))));
+    assert!(matches!(r.set("b", s("true")), Err(Error::TypeMismatch(_))));
+    assert!(matches!(r.set("nope", s("x")), Err(Error::UnknownField(_))));
+    r.set("d", Value::Integer(7)).unwrap();
+    assert_eq!(r.get("d").unwrap(), &Value::Double(7.0));
+    r.set("f", Value::Double(0.1)).unwrap();
+    assert_eq!(r.get("f").unwrap(), &Value::Double(0.1f32 as f64));
+    r.set("ld", Value::IntList(vec![1, 2].into())).unwrap();
+    assert_eq!(r.get("ld").unwrap(), &Value::DoubleList(vec![1.0, 2.0].into()));
+    r.set("j", Value::Integer(3)).unwrap();
+    assert_eq!(r.get("j").unwrap(), &Value::Json(Arc::new(json!(3))));
+    let err = r.set("s", Value::Integer(1)).unwrap_err();
+    assert_eq!(err.message(), "field \"s\" is string, cannot take a integer value");
+}
+
+#[test]
+fn unknown_types_fail_at_open() {
+    let mut m = typed_manifest();
+    m["fields"][3]["type"] = json!("decimal");
+    let err = Session::from_json(&m.to_string(), None).unwrap_err();
+    assert!(matches!(err, Error::Manifest(_)));
+    assert!(err.message().ends_with("fields[3].type: unknown type \"decimal\""), "{err}");
+}
+
+#[test]
+fn required_fields_give_one_reason_each_in_schema_order() {
+    let session = session(json!({
+        "fields": [
+            {"id": "a", "type": "string", "required": true},
+            {"id": "b", "type": "string", "required": false},
+            {"id": "c", "type": "integer", "required": true},
+            {"id": "d", "type": "string", "required": true, "value": "default satisfies required"}
+        ],
+        "collections": [{"id": "x", "fields": ["a", "b", "c", "d"]}],
+        "endpoints": [{"plugin": "evaluation", "connections": [{"id": "e", "collections": ["x"]}]}]
+    }));
+    let mut req = session.request();
+    req.add_record().set("b", s("only b")).unwrap();
+    let ok = req.add_record();
+    ok.set("a", s("a")).unwrap();
+    ok.set("c", Value::Integer(1)).unwrap();
+    let resp = req.submit();
+    let out = resp.wait(None).unwrap();
+    assert_eq!(out.rejections.len(), 1);
+    assert_eq!(out.rejections[0].reasons, ["Required field a was missing a value.", "Required field c was missing a value."]);
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(get_str(&out.records[0], "d"), "default satisfies required");
+}
+
+fn operator_session(field_type: &str, operator: &str) -> Session {
+    session(json!({
+        "fields": [{"id": "v", "type": field_type, "required": false}],
+        "conditions": [{"id": "c", "type": "comparison", "operator": operator, "field": "v"}],
+        "collections": [{"id": "x", "fields": ["v"]}],
+        "endpoints": [{"plugin": "evaluation", "connections": [{"id": "e", "collections": ["x"]}]}]
+    }))
+}
+
+fn passes(field_type: &str, operator: &str, field: Value, cond: Value) -> bool {
+    let session = operator_session(field_type, operator);
+    let mut req = session.request();
+    let r = req.add_record();
+    r.set("v", field).unwrap();
+    r.set_condition("c", cond).unwrap();
+    let resp = req.submit();
+    let out = resp.wait(None).unwrap();
+    assert_eq!(out.records.len() + out.rejections.len(), 1);
+    out.records.len() == 1
+}
+
+#[test]
+fn every_operator_on_every_comparable_type() {
+    let dt = |t: &str| Value::DateTime(messageapi::value::parse_datetime(t).unwrap());
+    let cases: Vec<(&str, &str, Value, Value, bool)> = vec![
+        ("integer", "=", Value::Integer(5), Value::Integer(5), true),
+        ("integer", "=", Value::Integer(5), Value::Integer(6), false),
+        ("integer", "/=", Value::Integer(5), Value::Integer(6), true),
+        ("integer", "!=", Value::Integer(5), Value::Integer(5), false),
+        ("integer", "<", Value::Integer(5), Value::Integer(6), true),
+        ("integer", "<", Value::Integer(6), Value::Integer(6), false),
+        ("integer", ">", Value::Integer(7), Value::Integer(6), true),
+        ("integer", "<=", Value::Integer(6), Value::Integer(6), true),
+        ("integer", ">=", Value::Integer(5), Value::Integer(6), false),
+        ("double", "<", Value::Double(1.5), Value::Integer(2), true),
+        ("double", ">=", Value::Double(2.0), Value::Integer(2), true),
+        ("float", "=", Value::Double(3.14159), Value::Double(3.14159), true),
+        ("string", "<", s("apple"), s("banana"), true),
+        ("string", ">", s("apple"), s("banana"), false),
+        ("string", "=", s("x"), s("x"), true),
+        ("string", "contains", s("hello world"), s("lo w"), true),
+        ("string", "contains", s("hello"), s("xyz"), false),
+        ("boolean", "<", Value::Boolean(false), Value::Boolean(true), true),
+        ("boolean", "=", Value::Boolean(true), Value::Boolean(false), false),
+        ("datetime", "<", dt("2019-05-06T00:00:00Z"), dt("2019-05-07T00:00:00Z"), true),
+        ("datetime", ">", dt("2019-05-06T10:00:00+02:00"), dt("2019-05-06T09:00:00Z"), false),
+        ("datetime", "=", dt("2019-05-06T10:00:00+02:00"), s("2019-05-06T08:00:00Z"), true),
+        ("list(int)", "contains", Value::IntList(vec![1, 2, 3].into()), Value::Integer(2), true),
+        ("list(int)", "contains", Value::IntList(vec![1, 2, 3].into()), Value::Integer(9), false),
+        ("list(double)", "contains", Value::DoubleList(vec![1.5].into()), Value::Double(1.5), true),
+        ("list(string)", "contains", Value::StringList(vec!["a".into(), "b".into()].into()), s("b"), true),
+        ("string", "in", s("b"), Value::StringList(vec!["a".into(), "b".into()].into()), true),
+        ("string", "in", s("c"), Value::StringList(vec!["a".into(), "b".into()].into()), false),
+        ("integer", "in", Value::Integer(3), Value::IntList(vec![1, 3].into()), true),
+        ("integer", "in", Value::Integer(4), Value::Json(Arc::new(json!([1, 3]))), false),
+        ("integer", "in", Value::Integer(3), Value::Json(Arc::new(json!([1, 3]))), true),
+        // a null field value is never "=" anything
+        ("integer", "=", Value::Null, Value::Integer(1), false),
+    ];
+    for (ty, op, field, cond, want) in cases {
+        let got = passes(ty, op, field.clone(), cond.clone());
+        assert_eq!(got, want, "{ty} {field:?} {op} {cond:?}");
+    }
+}
+
+#[test]
+fn condition_values_are_type_checked() {
+    let session = operator_session("integer", "<");
+    let mut r = session.new_record();
+    let err = r.set_condition("c", s("five")).unwrap_err();
+    assert!(matches!(err, Error::TypeMismatch(_)), "{err:?}");
+    assert!(matches!(r.set_condition("zz", Value::Integer(1)), Err(Error::UnknownCondition(_))));
+    let session = operator_session("string", "in");
+    let mut r = session.new_record();
+    assert!(matches!(r.set_condition("c", s("scalar")), Err(Error::TypeMismatch(_))));
+}
+
+fn composite_session() -> Session {
+    session(json!({
+        "fields": [
+            {"id": "n", "type": "integer", "required": false},
+            {"id": "name", "type": "string", "required": false}
+        ],
+        "conditions": [
+            {"id": "big", "type": "comparison", "operator": ">", "field": "n"},
+            {"id": "small", "type": "comparison", "operator": "<", "field": "n"},
+            {"id": "named", "type": "comparison", "operator": "=", "field": "name"},
+            {"id": "big-or-small", "type": "composite", "operator": "or", "conditions": ["big", "small"]},
+            {"id": "all", "type": "composite", "operator": "and", "conditions": ["big-or-small", "named"]}
+        ],
+        "collections": [{"id": "x", "fields": ["n", "name"]}],
+        "endpoints": [{"plugin": "evaluation", "connections": [{"id": "e", "collections": ["x"]}]}]
+    }))
+}
+
+#[test]
+fn composites_drop_unvalued_children_and_and_the_top_level() {
+    let session = composite_session();
+    type Setup = fn(&mut Record);
+    let cases: Vec<(&str, Setup, bool)> = vec![
+        ("nothing valued passes", |_r| {}, true),
+        ("or with one valued child: fails", |r| r.set_condition("big", Value::Integer(100)).unwrap(), false),
+        ("or with one valued child: passes", |r| r.set_condition("big", Value::Integer(1)).unwrap(), true),
+        (
+            "or: second child passes",
+            |r| {
+                r.set_condition("big", Value::Integer(100)).unwrap();
+                r.set_condition("small", Value::Integer(50)).unwrap();
+            },
+            true,
+        ),
+        (
+            "and: named fails",
+            |r| {
+                r.set_condition("big", Value::Integer(1)).unwrap();
+                r.set_condition("named", s("other")).unwrap();
+            },
+            false,
+        ),
+        (
+            "and: both pass",
+            |r| {
+                r.set_condition("small", Value::Integer(50)).unwrap();
+                r.set_condition("named", s("n10")).unwrap();
+            },
+            true,
+        ),
+    ];
+    for (what, setup, want) in cases {
+        let mut req = session.request();
+        let r = req.add_record();
+        r.set("n", Value::Integer(10)).unwrap();
+        r.set("name", s("n10")).unwrap();
+        setup(r);
+        let resp = req.submit();
+        let out = resp.wait(None).unwrap();
+        assert_eq!(out.records.len() == 1, want, "{what}");
+        if !want {
+            assert_eq!(out.rejections[0].reasons, ["The record fields were invalidated against specified conditions."]);
+        }
+    }
+}
+
+#[test]
+fn a_collection_condition_drops_a_collection_silently() {
+    let session = session(json!({
+        "fields": [
+            {"id": "station", "type": "string", "required": true},
+            {"id": "temp", "type": "double", "required": false}
+        ],
+        "conditions": [{"id": "is-kilx", "type": "comparison", "operator": "=", "field": "station", "value": "KILX"},
+                       {"id": "warm", "type": "comparison", "operator": ">", "field": "temp"}],
+        "collections": [
+            {"id": "kilx-only", "fields": ["station", "temp"], "conditions": ["is-kilx", "never-defined"]},
+            {"id": "all", "fields": ["station"]}
+        ],
+        "endpoints": [{"plugin": "evaluation", "connections": [{"id": "e", "collections": "*"}]}]
+    }));
+    let mut req = session.request();
+    req.add_record().set("station", s("KILX")).unwrap();
+    req.add_record().set("station", s("KORD")).unwrap();
+    let resp = req.submit();
+    let out = resp.wait(None).unwrap();
+    assert_eq!(out.rejections.len(), 0);
+    assert_eq!(out.records.len(), 3);
+    assert_eq!(field_names(&out.records[0]), ["station", "temp"]);
+    assert_eq!(get_str(&out.records[0], "station"), "KILX");
+    assert_eq!(field_names(&out.records[1]), ["station"]);
+
+    // The caller may value more request-level conditions, or change the manifest's.
+    let mut req = session.request();
+    req.add_record().set("station", s("KORD")).unwrap();
+    req.conditions().set_condition("is-kilx", s("KORD")).unwrap();
+    let out = req.submit_and_wait().unwrap();
+    assert_eq!(out.records().unwrap().len(), 2);
+}
+
+static STREAM_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+fn register_counter() {
+    register_endpoint(
+        "test-counter",
+        Arc::new(FnEndpoint(|call: &mut messageapi::EndpointCall<'_>| {
+            STREAM_CALLS.fetch_add(1, Ordering::SeqCst);
+            let seen = call.records().len() as i64;
+            let state = call.state();
+            let count = match state.get("count") {
+                Ok(Value::Integer(c)) => *c,
+                _ => 0,
+            } + 1;
+            let total = match state.get("total") {
+                Ok(Value::Integer(c)) => *c,
+                _ => 0,
+            } + seen;
+            state.set("count", Value::Integer(count))?;
+            state.set("total", Value::Integer(total))?;
+            let mut out = call.new_record();
+            out.set("count", Value::Integer(count))?;
+            out.set("total", Value::Integer(total))?;
+            call.add_record(out);
+            Ok(())
+        })),
+    )
+    .unwrap();
+}
+
+fn counter_session() -> Session {
+    register_counter();
+    session(json!({
+        "fields": [{"id": "x", "type": "integer", "required": false}],
+        "collections": [{"id": "c", "fields": ["x"]}],
+        "endpoints": [{"plugin": "test-counter", "connections": [
+            {"id": "counter", "collections": ["c"],
+             "constructor": {"default-fields": [{"id": "count", "type": "integer"}, {"id": "total", "type": "integer"}],
+                             "state-container": [{"id": "count", "type": "integer", "value": 0},
+                                                 {"id": "total", "type": "integer", "value": 0}]}}]}]
+    }))
+}
+
+fn counts(resp: &messageapi::Response) -> (i64, i64) {
+    let out = resp.wait(None).unwrap();
+    assert_eq!(out.records.len(), 1);
+    (get_int(&out.records[0], "count"), get_int(&out.records[0], "total"))
+}
+
+#[test]
+fn resubmitting_streams_and_a_new_request_starts_fresh() {
+    let session = counter_session();
+    let mut req = session.request();
+    req.add_record();
+    req.add_record();
+    let first = req.submit();
+    req.clear();
+    req.add_record();
+    let second = req.submit();
+    let third = req.submit();
+    assert_eq!(counts(&first), (1, 2));
+    assert_eq!(counts(&second), (2, 3));
+    assert_eq!(counts(&third), (3, 4));
+    let mut fresh = session.request();
+    fresh.add_record();
+    assert_eq!(counts(&fresh.submit()), (1, 1));
+}
+
+#[test]
+fn every_connection_runs_even_with_nothing_routed() {
+    let session = counter_session();
+    let mut req = session.request();
+    let resp = req.submit();
+    assert_eq!(counts(&resp), (1, 0));
+}
+
+#[test]
+fn submit_copies_the_records() {
+    let session = counter_session();
+    let mut req = session.request();
+    req.add_record().set("x", Value::Integer(1)).unwrap();
+    let resp = req.submit();
+    req.record_mut(0).unwrap().set("x", Value::Integer(2)).unwrap();
+    req.add_record();
+    assert_eq!(counts(&resp), (1, 1));
+}
+
+static UUID_RUNS: AtomicUsize = AtomicUsize::new(0);
+static CHAINED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+fn transformation_session() -> Session {
+    register_transformation(
+        "test-per-uuid",
+        Arc::new(FnTransformation(|call: &mut messageapi::TransformCall<'_>| {
+            UUID_RUNS.fetch_add(1, Ordering::SeqCst);
+            let mine = call.take_input("one-record");
+            // All collection records of one container record, and only those.
+            let ids: std::collections::HashSet<i64> = mine.iter().map(|r| get_int(r, "id")).collect();
+            assert_eq!(ids.len(), 1, "one UUID per run");
+            let mut out = call.new_record();
+            out.set("id", Value::Integer(*ids.iter().next().unwrap()))?;
+            out.set("parts", Value::Integer(mine.len() as i64))?;
+            out.set("everything", Value::Integer(call.input("everything").unwrap().len() as i64))?;
+            call.add(out);
+            Ok(())
+        })),
+    )
+    .unwrap();
+    register_transformation(
+        "test-chained",
+        Arc::new(FnTransformation(|call: &mut messageapi::TransformCall<'_>| {
+            CHAINED_RUNS.fetch_add(1, Ordering::SeqCst);
+            let n = call.input("upstream").unwrap().len();
+            let mut out = call.new_record();
+            out.set("upstream-records", Value::Integer(n as i64))?;
+            call.add(out);
+            Ok(())
+        })),
+    )
+    .unwrap();
+    session(json!({
+        "fields": [{"id": "id", "type": "integer", "required": true}, {"id": "name", "type": "string", "required": false}],
+        "collections": [{"id": "ids", "fields": ["id"]}, {"id": "names", "fields": ["id", "name"], "classifiers": {"kind": "named"}}],
+        "transformations": [
+            {"id": "per-uuid", "operator": "test-per-uuid", "records": {"one-record": "UUID", "everything": {"CLASSIFIER": ["kind", "named"]}}},
+            {"id": "chained", "operator": "test-chained", "records": {"upstream": {"TRANSFORMATION": "per-uuid"}}},
+            {"id": "unused", "operator": "test-chained", "records": {"upstream": {"COLLECTION": "ids"}}}
+        ],
+        "endpoints": [{"plugin": "evaluation", "connections": [
+            {"id": "a", "transformations": ["per-uuid", "chained"]},
+            {"id": "b", "transformations": ["chained"]}
+        ]}]
+    }))
+}
+
+#[test]
+fn uuid_transformations_run_once_per_record_lazily_once_per_connection() {
+    let session = transformation_session();
+    let before_uuid = UUID_RUNS.load(Ordering::SeqCst);
+    let before_chained = CHAINED_RUNS.load(Ordering::SeqCst);
+    let mut req = session.request();
+    for i in 0..4 {
+        let r = req.add_record();
+        r.set("id", Value::Integer(i)).unwrap();
+        r.set("name", s(&format!("n{i}"))).unwrap();
+    }
+    let resp = req.submit();
+    let out = resp.wait(None).unwrap();
+    assert_eq!(out.rejections.len(), 0, "{:?}", out.rejections.first().map(|r| &r.reasons));
+    // Connection a: 4 per-uuid outputs then 1 chained; connection b: 1 chained.
+    assert_eq!(out.records.len(), 6);
+    for (i, r) in out.records[..4].iter().enumerate() {
+        assert_eq!(get_int(r, "id"), i as i64);
+        assert_eq!(get_int(r, "parts"), 2);
+        assert_eq!(get_int(r, "everything"), 4);
+    }
+    assert_eq!(get_int(&out.records[4], "upstream-records"), 4);
+    assert_eq!(get_int(&out.records[5], "upstream-records"), 4);
+    // per-uuid: 4 records × 2 connections (a asks directly and via chained: evaluated once).
+    assert_eq!(UUID_RUNS.load(Ordering::SeqCst) - before_uuid, 8);
+    // chained: once per connection; "unused" never runs.
+    assert_eq!(CHAINED_RUNS.load(Ordering::SeqCst) - before_chained, 2);
+}
+
+fn filter_transformation() {
+    register_transformation(
+        "test-role-filter",
+        Arc::new(FnTransformation(|call: &mut messageapi::TransformCall<'_>| {
+            let role = call.parameter("role").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let keep: Vec<Record> = call.take_input("in").into_iter().filter(|r| get_str(r, "role") == role).collect();
+            call.extend(keep);
+            Ok(())
+        })),
+    )
+    .unwrap();
+}
+
+#[test]
+fn join_semantics() {
+    filter_transformation();
+    let session = session(json!({
+        "fields": [
+            {"id": "key", "type": "string", "required": false},
+            {"id": "role", "type": "string", "required": true},
+            {"id": "v", "type": "integer", "required": false}
+        ],
+        "collections": [{"id": "all", "fields": ["key", "role", "v"]}],
+        "transformations": [
+            {"id": "j", "operator": "gov.noaa.messageapi.transformations.joins.StringFieldJoin",
+             "constructor": {"join-field": "key", "collection-field": "children"},
+             "records": {"parent": {"TRANSFORMATION": "parents"}, "child": {"TRANSFORMATION": "kids"}}},
+            {"id": "parents", "operator": "test-role-filter", "constructor": {"role": "parent"}, "records": {"in": {"COLLECTION": "all"}}},
+            {"id": "kids", "operator": "test-role-filter", "constructor": {"role": "child"}, "records": {"in": {"COLLECTION": "all"}}},
+            {"id": "r", "operator": "reduce", "records": {"reduce-list": {"TRANSFORMATION": "j"}}}
+        ],
+        "endpoints": [{"plugin": "evaluation", "connections": [{"id": "e", "transformations": ["r"]}]}]
+    }));
+    let mut req = session.request();
+    let rows: [(Option<&str>, &str, i64); 6] =
+        [(Some("k1"), "parent", 1), (Some("k2"), "parent", 2), (None, "parent", 3), (Some("k1"), "child", 10), (Some("k1"), "child", 11), (None, "child", 12)];
+    for (key, role, v) in rows {
+        let r = req.add_record();
+        r.set("key", key.map_or(Value::Null, s)).unwrap();
+        r.set("role", s(role)).unwrap();
+        r.set("v", Value::Integer(v)).unwrap();
+    }
+    let resp = req.submit();
+    let out = resp.wait(None).unwrap();
+    assert_eq!(out.rejections.len(), 0, "{:?}", out.rejections.first().map(|r| &r.reasons));
+    assert_eq!(out.records.len(), 3);
+    assert_eq!(field_names(&out.records[0]), ["key", "role", "v", "children"]);
+    let children = |i: usize| out.records[i].get("children").unwrap().to_json();
+    assert_eq!(
+        children(0),
+        json!([{"key": "k1", "role": "child", "v": 10}, {"key": "k1", "role": "child", "v": 11}])
+    );
+    assert_eq!(children(1), json!([]));
+    assert_eq!(children(2), json!([]), "a null join value matches nothing, not other nulls");
+}
+
+#[test]
+fn routing_by_collection_classifier_and_fields_narrowing() {
+    let session = session(json!({
+        "fields": [
+            {"id": "a", "type": "string", "required": false},
+            {"id": "b", "type": "string", "required": false},
+            {"id": "c", "type": "string", "required": false}
+        ],
+        "collections": [
+            {"id": "ab", "fields": ["b", "a"], "classifiers": {"colour": ["red", "blue"], "size": "big"}},
+            {"id": "bc", "fields": ["b", "c"], "classifiers": {"colour": "blue"}},
+            {"id": "ca", "fields": ["c", "a"]}
+        ],
+        "endpoints": [
+            {"plugin": "evaluation", "connections": [
+                {"id": "listed", "collections": ["ca", "ab"]},
+                {"id": "blue", "classifiers": {"colour": ["blue"]}},
+                {"id": "any-size", "classifiers": {"size": "*"}, "fields": ["b", "zzz"]}
+            ]},
+            {"plugin": "evaluation", "connections": [
+                {"id": "both", "collections": "ab", "classifiers": {"colour": "red"}}
+            ]}
+        ]
+    }));
+    let mut req = session.request();
+    let r = req.add_record();
+    r.set("a", s("A")).unwrap();
+    r.set("b", s("B")).unwrap();
+    r.set("c", s("C")).unwrap();
+    let resp = req.submit();
+    let out = resp.wait(None).unwrap();
+    let shapes: Vec<Vec<String>> = out.records.iter().map(field_names).collect();
+    let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        shapes,
+        vec![
+            // listed: collection order as listed by the connection (ca, then ab); fields in schema order
+            v(&["a", "c"]),
+            v(&["a", "b"]),
+            // blue: ab and bc carry colour=blue
+            v(&["a", "b"]),
+            v(&["b", "c"]),
+            // any-size: ab, narrowed to b (unknown ids ignored)
+            v(&["b"]),
+            // both: the collection, then the classifier: the same record twice, as in the original
+            v(&["a", "b"]),
+            v(&["a", "b"]),
+        ]
+    );
+}
+
+#[test]
+fn endpoint_failures_and_panics_reject_the_connections_records() {
+    register_endpoint("test-fails", Arc::new(FnEndpoint(|_: &mut messageapi::EndpointCall<'_>| Err(Error::Endpoint("disk on fire".into())))))
+        .unwrap();
+    register_endpoint("test-panics", Arc::new(FnEndpoint(|_: &mut messageapi::EndpointCall<'_>| -> messageapi::Result<()> { panic!("boom") })))
+        .unwrap();
+    register_transformation(
+        "test-bad-transformation",
+        Arc::new(FnTransformation(|_: &mut messageapi::TransformCall<'_>| Err(Error::Endpoint("no can do".into())))),
+    )
+    .unwrap();
+    let session = session(json!({
+        "fields": [{"id": "x", "type": "integer", "required": true}],
+        "collections": [{"id": "c", "fields": ["x"]}],
+        "transformations": [{"id": "bad", "operator": "test-bad-transformation", "records": {"in": {"COLLECTION": "c"}}}],
+        "endpoints": [
+            {"plugin": "test-fails", "connections": [{"id": "failing", "collections": ["c"]}]},
+            {"plugin": "evaluation", "connections": [{"id": "fine", "collections": ["c"]}, {"id": "via-bad", "transformations": ["bad"]}]},
+            {"plugin": "test-panics", "connections": [{"id": "panicking", "collections": ["c"]}]}
+        ]
+    }));
+    let mut req = session.request();
+    req.add_record().set("x", Value::Integer(1)).unwrap();
+    req.add_record().set("x", Value::Integer(2)).unwrap();
+    let resp = req.submit();
+    let out = resp.wait(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(out.records.len(), 2, "the healthy connection still delivers");
+    let reasons: Vec<&str> = out.rejections.iter().map(|r| r.reasons[0].as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "connection failing: disk on fire",
+            "connection failing: disk on fire",
+            "connection via-bad: transformation bad failed: no can do",
+            "connection via-bad: transformation bad failed: no can do",
+            "connection panicking: endpoint panicked: boom",
+            "connection panicking: endpoint panicked: boom",
+        ]
+    );
+    assert_eq!(get_int(&out.rejections[1].record, "x"), 2);
+}
+
+#[test]
+fn wait_times_out_and_the_response_still_completes() {
+    register_endpoint(
+        "test-slow",
+        Arc::new(FnEndpoint(|_: &mut messageapi::EndpointCall<'_>| {
+            std::thread::sleep(Duration::from_millis(300));
+            Ok(())
+        })),
+    )
+    .unwrap();
+    let session = session(json!({
+        "fields": [{"id": "x", "type": "integer", "required": false}],
+        "collections": [{"id": "c", "fields": ["x"]}],
+        "endpoints": [{"plugin": "test-slow", "connections": [{"id": "slow", "collections": ["c"]}]}]
+    }));
+    let mut req = session.request();
+    let resp = req.submit();
+    assert!(!resp.is_complete());
+    assert!(matches!(resp.wait(Some(Duration::from_millis(10))), Err(Error::TimedOut(_))));
+    assert!(resp.wait(Some(Duration::from_secs(10))).is_ok());
+    assert!(resp.is_complete());
+}
+
+#[test]
+fn parallel_sessions_give_the_same_results_in_the_same_order() {
+    let m = |kind: &str| {
+        json!({
+            "plugin": kind,
+            "constructor": {
+                "schema": {"plugin": "default", "constructor": {"fields": [
+                    {"id": "n", "type": "integer", "required": true}, {"id": "tag", "type": "string", "required": false}],
+                    "conditions": [{"id": "small", "type": "comparison", "operator": "<", "field": "n"}]}},
+                "container": {"plugin": "default", "constructor": {"collections": [
+                    {"id": "x", "fields": ["n"]}, {"id": "y", "fields": ["n", "tag"]}]}},
+                "protocol": {"plugin": "default", "constructor": {"endpoints": [
+                    {"plugin": "evaluation", "connections": [{"id": "one", "collections": ["x"]}, {"id": "two", "collections": ["y", "x"]}]}]}}
+            }
+        })
+    };
+    let run = |kind: &str| {
+        let session = session(m(kind));
+        let mut req = session.request();
+        for i in 0..10_000 {
+            let r = req.add_record();
+            if i % 1000 != 7 {
+                r.set("n", Value::Integer(i)).unwrap();
+            }
+            r.set("tag", s("t")).unwrap();
+            r.set_condition("small", Value::Integer(9_000)).unwrap();
+        }
+        let resp = req.submit();
+        let out = resp.wait(None).unwrap();
+        let records: Vec<serde_json::Value> = out.records.iter().map(Record::to_json).collect();
+        let rejections: Vec<(serde_json::Value, Vec<String>)> =
+            out.rejections.iter().map(|r| (r.record.to_json(), r.reasons.clone())).collect();
+        (records, rejections)
+    };
+    let (seq_r, seq_j) = run("sequential");
+    let (par_r, par_j) = run("gov.noaa.messageapi.sessions.ParallelSession");
+    // 10 missing n (required) + 990 with n >= 9000 minus the missing ones among them.
+    assert_eq!(seq_j.len(), 10 + 999);
+    assert_eq!(seq_r.len(), (10_000 - seq_j.len()) * 3);
+    assert_eq!(seq_j[0].1, ["Required field n was missing a value."]);
+    assert_eq!(seq_j[10].1, ["The record fields were invalidated against specified conditions."]);
+    assert_eq!(seq_r, par_r);
+    assert_eq!(seq_j, par_j);
+}
