@@ -9,7 +9,13 @@ use crate::value::{format_datetime, Value};
 /// Appends `record` as one JSON object (field order kept, no newline).
 pub fn write_record(record: &Record, out: &mut Vec<u8>) {
     out.push(b'{');
-    for (i, (f, v)) in record.layout().fields().iter().zip(record.values()).enumerate() {
+    for (i, (f, v)) in record
+        .layout()
+        .fields()
+        .iter()
+        .zip(record.values())
+        .enumerate()
+    {
         if i > 0 {
             out.push(b',');
         }
@@ -92,10 +98,17 @@ pub fn parse_objects(text: &str) -> Result<Vec<serde_json::Map<String, Json>>> {
                 .enumerate()
                 .map(|(i, item)| match item {
                     Json::Object(m) => Ok(m),
-                    other => Err(Error::Json(format!("element {}: expected a JSON object, found {}", i + 1, kind(&other)))),
+                    other => Err(Error::Json(format!(
+                        "element {}: expected a JSON object, found {}",
+                        i + 1,
+                        kind(&other)
+                    ))),
                 })
                 .collect(),
-            other => Err(Error::Json(format!("line 1: expected a JSON object, found {}", kind(&other)))),
+            other => Err(Error::Json(format!(
+                "line 1: expected a JSON object, found {}",
+                kind(&other)
+            ))),
         };
     }
     let mut out = Vec::new();
@@ -106,7 +119,13 @@ pub fn parse_objects(text: &str) -> Result<Vec<serde_json::Map<String, Json>>> {
         }
         match serde_json::from_str::<Json>(line) {
             Ok(Json::Object(m)) => out.push(m),
-            Ok(other) => return Err(Error::Json(format!("line {}: expected a JSON object, found {}", i + 1, kind(&other)))),
+            Ok(other) => {
+                return Err(Error::Json(format!(
+                    "line {}: expected a JSON object, found {}",
+                    i + 1,
+                    kind(&other)
+                )))
+            }
             Err(e) => return Err(Error::Json(format!("line {}: {e}", i + 1))),
         }
     }
@@ -117,7 +136,11 @@ pub fn parse_objects(text: &str) -> Result<Vec<serde_json::Map<String, Json>>> {
 pub fn object_label(text: &str, index: usize) -> String {
     let trimmed = text.trim();
     if let Ok(v) = serde_json::from_str::<Json>(trimmed) {
-        return if v.is_array() { format!("element {}", index + 1) } else { "line 1".to_string() };
+        return if v.is_array() {
+            format!("element {}", index + 1)
+        } else {
+            "line 1".to_string()
+        };
     }
     let mut seen = 0;
     for (i, line) in text.lines().enumerate() {

@@ -17,6 +17,12 @@
 //! # Ok::<(), messageapi::Error>(())
 //! ```
 
+/// The library's own allocator: records are many small allocations, often freed on another
+/// thread than the one that made them, which glibc's malloc handles poorly (BENCHMARKS.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod container;
 pub mod endpoints;
 pub mod error;

@@ -35,12 +35,18 @@ fn sink() -> &'static RwLock<Option<LogFn>> {
 /// The most verbose level the default sink prints, from `MAPI_LOG`.
 fn env_level() -> Option<Level> {
     static LEVEL: OnceLock<Option<Level>> = OnceLock::new();
-    *LEVEL.get_or_init(|| match std::env::var("MAPI_LOG").unwrap_or_default().to_ascii_lowercase().as_str() {
-        "off" | "none" => None,
-        "error" => Some(Level::Error),
-        "info" => Some(Level::Info),
-        "debug" => Some(Level::Debug),
-        _ => Some(Level::Warn),
+    *LEVEL.get_or_init(|| {
+        match std::env::var("MAPI_LOG")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "off" | "none" => None,
+            "error" => Some(Level::Error),
+            "info" => Some(Level::Info),
+            "debug" => Some(Level::Debug),
+            _ => Some(Level::Warn),
+        }
     })
 }
 

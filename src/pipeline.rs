@@ -22,7 +22,8 @@ pub fn required_reason(field: &str) -> String {
 }
 
 /// The reason a record failing its conditions gets.
-pub const CONDITIONS_REASON: &str = "The record fields were invalidated against specified conditions.";
+pub const CONDITIONS_REASON: &str =
+    "The record fields were invalidated against specified conditions.";
 
 /// Endpoint instances and state records of one request (kept across resubmits: stream mode).
 #[derive(Default)]
@@ -44,7 +45,10 @@ struct Validated {
 }
 
 fn validate(core: &SessionCore, records: Vec<Record>) -> Validated {
-    let mut v = Validated { accepted: Vec::with_capacity(records.len()), ..Default::default() };
+    let mut v = Validated {
+        accepted: Vec::with_capacity(records.len()),
+        ..Default::default()
+    };
     let fields = core.schema.layout.fields();
     let set = &core.schema.conditions;
     for record in records {
@@ -55,7 +59,10 @@ fn validate(core: &SessionCore, records: Vec<Record>) -> Validated {
             .map(|(f, _)| required_reason(&f.id))
             .collect();
         if !missing.is_empty() {
-            v.required.push(Rejection { record, reasons: missing });
+            v.required.push(Rejection {
+                record,
+                reasons: missing,
+            });
             continue;
         }
         let passes = match record.conditions() {
@@ -65,23 +72,42 @@ fn validate(core: &SessionCore, records: Vec<Record>) -> Validated {
         if passes {
             v.accepted.push(record);
         } else {
-            v.conditions.push(Rejection { record, reasons: vec![CONDITIONS_REASON.to_string()] });
+            v.conditions.push(Rejection {
+                record,
+                reasons: vec![CONDITIONS_REASON.to_string()],
+            });
         }
     }
     v
 }
 
 /// Runs one submit. Never panics outward: endpoint and transformation failures become rejections.
-pub(crate) fn run(core: &SessionCore, records: Vec<Record>, request: &[Option<Value>], stream: &mut StreamState) -> Outcome {
+pub(crate) fn run(
+    core: &SessionCore,
+    records: Vec<Record>,
+    request: &[Option<Value>],
+    stream: &mut StreamState,
+) -> Outcome {
     let instances = stream.instances.get_or_insert_with(|| instantiate(core));
-    let active = factor::active_collection_conditions(&core.container, &core.schema.conditions, request);
+    let active =
+        factor::active_collection_conditions(&core.container, &core.schema.conditions, request);
     let parallel = core.kind == SessionKind::Parallel;
-    let chunks = if parallel && records.len() >= 2048 { crate::runtime::threads() } else { 1 };
+    let chunks = if parallel && records.len() >= 2048 {
+        crate::runtime::threads()
+    } else {
+        1
+    };
 
     let (validated, mut factored) = if chunks <= 1 {
         let mut v = validate(core, records);
         let accepted = std::mem::take(&mut v.accepted);
-        let f = factor::factor(&core.container, accepted, &core.schema.conditions, request, &active);
+        let f = factor::factor(
+            &core.container,
+            accepted,
+            &core.schema.conditions,
+            request,
+            &active,
+        );
         (v, f)
     } else {
         validate_and_factor_parallel(core, records, request, &active, chunks)
@@ -92,7 +118,12 @@ pub(crate) fn run(core: &SessionCore, records: Vec<Record>, request: &[Option<Va
     let mut routed = Vec::with_capacity(n);
     for (i, conn) in core.protocol.connections.iter().enumerate() {
         let last: Vec<bool> = (0..core.container.collections.len())
-            .map(|c| conn.receives[c] && core.protocol.connections[i + 1..].iter().all(|later| !later.receives[c]))
+            .map(|c| {
+                conn.receives[c]
+                    && core.protocol.connections[i + 1..]
+                        .iter()
+                        .all(|later| !later.receives[c])
+            })
             .collect();
         routed.push(protocol::route(conn, &mut factored, &last));
     }
@@ -113,7 +144,11 @@ pub(crate) fn run(core: &SessionCore, records: Vec<Record>, request: &[Option<Va
                 .zip(core.protocol.connections.iter())
                 .map(|(h, conn)| {
                     h.join().unwrap_or_else(|p| {
-                        let reason = format!("connection {}: worker panicked: {}", conn.id, panic_message(&*p));
+                        let reason = format!(
+                            "connection {}: worker panicked: {}",
+                            conn.id,
+                            panic_message(&*p)
+                        );
                         crate::log::error(&reason);
                         (Vec::new(), Vec::new())
                     })
@@ -170,12 +205,21 @@ fn validate_and_factor_parallel(
                 s.spawn(move || {
                     let mut v = validate(core, chunk);
                     let accepted = std::mem::take(&mut v.accepted);
-                    let f = factor::factor(&core.container, accepted, &core.schema.conditions, request, active);
+                    let f = factor::factor(
+                        &core.container,
+                        accepted,
+                        &core.schema.conditions,
+                        request,
+                        active,
+                    );
                     (v, f)
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     let mut validated = Validated::default();
     let mut factored = ContainerRecords::default();
@@ -194,16 +238,29 @@ fn instantiate(core: &SessionCore) -> Vec<ConnectionInstance> {
         .map(|conn| {
             let endpoint = match catch_unwind(AssertUnwindSafe(|| conn.prepared.instantiate())) {
                 Ok(r) => r,
-                Err(p) => Err(Error::Panic(format!("endpoint panicked while starting: {}", panic_message(&*p)))),
+                Err(p) => Err(Error::Panic(format!(
+                    "endpoint panicked while starting: {}",
+                    panic_message(&*p)
+                ))),
             };
-            ConnectionInstance { endpoint, state: Record::new(conn.state_layout.clone()) }
+            ConnectionInstance {
+                endpoint,
+                state: Record::new(conn.state_layout.clone()),
+            }
         })
         .collect()
 }
 
 fn reject_all(conn: &ConnectionDef, routed: ContainerRecords, err: &Error) -> Vec<Rejection> {
     let reason = format!("connection {}: {}", conn.id, err.message());
-    routed.records.into_iter().map(|record| Rejection { record, reasons: vec![reason.clone()] }).collect()
+    routed
+        .records
+        .into_iter()
+        .map(|record| Rejection {
+            record,
+            reasons: vec![reason.clone()],
+        })
+        .collect()
 }
 
 fn run_connection(
@@ -222,7 +279,7 @@ fn run_connection(
     let mut call = EndpointCall {
         conn,
         container: &core.container,
-        routed: &routed,
+        routed,
         state: &mut inst.state,
         cache: TransformCache::default(),
         root: &core.root,
@@ -235,9 +292,13 @@ fn run_connection(
     let failure = match result {
         Ok(Ok(())) => call.transform_error.take(),
         Ok(Err(e)) => Some(e),
-        Err(p) => Some(Error::Panic(format!("endpoint panicked: {}", panic_message(&*p)))),
+        Err(p) => Some(Error::Panic(format!(
+            "endpoint panicked: {}",
+            panic_message(&*p)
+        ))),
     };
     let outputs = std::mem::take(&mut call.outputs);
+    let routed = std::mem::take(&mut call.routed);
     let mut rejections = std::mem::take(&mut call.rejections);
     drop(call);
     if let Some(err) = failure {
@@ -256,11 +317,18 @@ fn narrow(conn: &ConnectionDef, mut outputs: Vec<Record>) -> Vec<Record> {
     }
     let mut cache: HashMap<*const Layout, Arc<Layout>> = HashMap::new();
     for r in outputs.iter_mut() {
-        if conn.output_layout.as_ref().is_some_and(|l| Arc::ptr_eq(l, r.layout())) {
+        if conn
+            .output_layout
+            .as_ref()
+            .is_some_and(|l| Arc::ptr_eq(l, r.layout()))
+        {
             continue;
         }
         let key = Arc::as_ptr(r.layout());
-        let target = cache.entry(key).or_insert_with(|| Arc::new(r.layout().narrowed(&conn.fields))).clone();
+        let target = cache
+            .entry(key)
+            .or_insert_with(|| Arc::new(r.layout().narrowed(&conn.fields)))
+            .clone();
         if target.len() != r.len() {
             *r = r.project(&target);
         }

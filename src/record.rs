@@ -20,7 +20,12 @@ pub struct FieldDef {
 
 impl FieldDef {
     pub fn new(id: &str, ty: FieldType) -> FieldDef {
-        FieldDef { id: id.into(), ty, required: false, default: Value::Null }
+        FieldDef {
+            id: id.into(),
+            ty,
+            required: false,
+            default: Value::Null,
+        }
     }
 }
 
@@ -48,11 +53,19 @@ impl Layout {
 
     fn build(fields: Vec<FieldDef>, open: bool) -> Layout {
         let index = if fields.len() > LINEAR_LOOKUP {
-            fields.iter().enumerate().map(|(i, f)| (f.id.clone(), i)).collect()
+            fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.id.clone(), i))
+                .collect()
         } else {
             HashMap::new()
         };
-        Layout { fields, index, open }
+        Layout {
+            fields,
+            index,
+            open,
+        }
     }
 
     pub fn fields(&self) -> &[FieldDef] {
@@ -86,7 +99,12 @@ impl Layout {
         self.fields.push(def);
         if self.fields.len() > LINEAR_LOOKUP {
             if self.index.is_empty() {
-                self.index = self.fields.iter().enumerate().map(|(i, f)| (f.id.clone(), i)).collect();
+                self.index = self
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (f.id.clone(), i))
+                    .collect();
             } else {
                 self.index.insert(self.fields[i].id.clone(), i);
             }
@@ -97,7 +115,12 @@ impl Layout {
     /// The layout keeping only the fields named in `keep` (this layout's order kept, unknown
     /// names ignored).
     pub fn narrowed(&self, keep: &[String]) -> Layout {
-        let fields = self.fields.iter().filter(|f| keep.iter().any(|k| **k == *f.id)).cloned().collect();
+        let fields = self
+            .fields
+            .iter()
+            .filter(|f| keep.iter().any(|k| **k == *f.id))
+            .cloned()
+            .collect();
         Layout::build(fields, self.open)
     }
 }
@@ -115,19 +138,32 @@ impl Record {
     /// A record of `layout` holding each field's default value.
     pub fn new(layout: Arc<Layout>) -> Record {
         let values = layout.fields.iter().map(|f| f.default.clone()).collect();
-        Record { layout, values, conditions: None }
+        Record {
+            layout,
+            values,
+            conditions: None,
+        }
     }
 
     /// A record of `layout` with these values (one per field, already of the right types).
     pub(crate) fn from_parts(layout: Arc<Layout>, values: Vec<Value>) -> Record {
         debug_assert_eq!(layout.len(), values.len());
-        Record { layout, values, conditions: None }
+        Record {
+            layout,
+            values,
+            conditions: None,
+        }
     }
 
     /// A record with no fields (a placeholder left where a record was moved out).
-    pub(crate) fn empty() -> Record {
+    #[doc(hidden)]
+    pub fn empty() -> Record {
         static EMPTY: std::sync::OnceLock<Arc<Layout>> = std::sync::OnceLock::new();
-        Record { layout: EMPTY.get_or_init(|| Layout::new(Vec::new())).clone(), values: Vec::new(), conditions: None }
+        Record {
+            layout: EMPTY.get_or_init(|| Layout::new(Vec::new())).clone(),
+            values: Vec::new(),
+            conditions: None,
+        }
     }
 
     /// An empty open record: any field may be set; its type is taken from the first value.
@@ -145,6 +181,11 @@ impl Record {
 
     pub fn len(&self) -> usize {
         self.values.len()
+    }
+
+    /// The values, giving up the record.
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
     }
 
     pub fn is_empty(&self) -> bool {
@@ -221,7 +262,11 @@ impl Record {
     pub(crate) fn with_layout(self, layout: Arc<Layout>, extra: Vec<Value>) -> Record {
         let mut values = self.values;
         values.extend(extra);
-        Record { layout, values, conditions: self.conditions }
+        Record {
+            layout,
+            values,
+            conditions: self.conditions,
+        }
     }
 
     /// This record projected onto `layout` (fields matched by id; missing ones stay default).
@@ -234,13 +279,16 @@ impl Record {
                 None => f.default.clone(),
             })
             .collect();
-        Record { layout: layout.clone(), values, conditions: None }
+        Record {
+            layout: layout.clone(),
+            values,
+            conditions: None,
+        }
     }
 
     pub fn conditions(&self) -> Option<&ConditionValues> {
         self.conditions.as_deref()
     }
-
 
     pub(crate) fn attach_conditions(&mut self, values: ConditionValues) {
         self.conditions = Some(Box::new(values));

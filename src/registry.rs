@@ -7,9 +7,9 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::{Map, Value as Json};
 
+use crate::container::call::TransformCall;
 use crate::error::{Error, Result};
 use crate::protocol::call::EndpointCall;
-use crate::container::call::TransformCall;
 use crate::record::{FieldDef, Record};
 use crate::value::Value;
 
@@ -76,7 +76,12 @@ pub trait ConditionFactory: Send + Sync {
 /// A prepared condition operator.
 pub trait ConditionPlugin: Send + Sync {
     /// Whether `record` passes with condition value `value` on `field`.
-    fn check(&self, record: &Record, field: &str, value: &Value) -> std::result::Result<bool, String>;
+    fn check(
+        &self,
+        record: &Record,
+        field: &str,
+        value: &Value,
+    ) -> std::result::Result<bool, String>;
 }
 
 #[derive(Default)]
@@ -102,7 +107,9 @@ fn registry() -> &'static RwLock<Registry> {
 
 fn check_name(name: &str) -> Result<()> {
     if name.trim().is_empty() {
-        return Err(Error::InvalidArgument("a plugin name must not be empty".into()));
+        return Err(Error::InvalidArgument(
+            "a plugin name must not be empty".into(),
+        ));
     }
     Ok(())
 }
@@ -110,21 +117,33 @@ fn check_name(name: &str) -> Result<()> {
 /// Registers (or replaces) an endpoint kind.
 pub fn register_endpoint(name: &str, factory: Arc<dyn EndpointFactory>) -> Result<()> {
     check_name(name)?;
-    registry().write().map_err(poisoned)?.endpoints.insert(name.to_string(), factory);
+    registry()
+        .write()
+        .map_err(poisoned)?
+        .endpoints
+        .insert(name.to_string(), factory);
     Ok(())
 }
 
 /// Registers (or replaces) a transformation kind.
 pub fn register_transformation(name: &str, factory: Arc<dyn TransformationFactory>) -> Result<()> {
     check_name(name)?;
-    registry().write().map_err(poisoned)?.transformations.insert(name.to_string(), factory);
+    registry()
+        .write()
+        .map_err(poisoned)?
+        .transformations
+        .insert(name.to_string(), factory);
     Ok(())
 }
 
 /// Registers (or replaces) a condition operator.
 pub fn register_condition(name: &str, factory: Arc<dyn ConditionFactory>) -> Result<()> {
     check_name(name)?;
-    registry().write().map_err(poisoned)?.conditions.insert(name.to_string(), factory);
+    registry()
+        .write()
+        .map_err(poisoned)?
+        .conditions
+        .insert(name.to_string(), factory);
     Ok(())
 }
 
@@ -167,10 +186,17 @@ where
 }
 
 /// Prepares a callback endpoint (shared by Rust closures and C callbacks).
-pub fn prepare_callback(f: Arc<EndpointFn>, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>> {
+pub fn prepare_callback(
+    f: Arc<EndpointFn>,
+    ctx: &PluginContext<'_>,
+) -> Result<Arc<dyn PreparedEndpoint>> {
     let default_fields = field_list(ctx, "default-fields")?;
     let state_fields = field_list(ctx, "state-container")?;
-    Ok(Arc::new(PreparedFn { f, default_fields, state_fields }))
+    Ok(Arc::new(PreparedFn {
+        f,
+        default_fields,
+        state_fields,
+    }))
 }
 
 fn field_list(ctx: &PluginContext<'_>, key: &str) -> Result<Option<Vec<FieldDef>>> {
@@ -228,7 +254,11 @@ pub struct FnCondition<F>(pub F);
 
 impl<F> ConditionFactory for FnCondition<F>
 where
-    F: Fn(&Record, &str, &Value) -> std::result::Result<bool, String> + Send + Sync + Clone + 'static,
+    F: Fn(&Record, &str, &Value) -> std::result::Result<bool, String>
+        + Send
+        + Sync
+        + Clone
+        + 'static,
 {
     fn prepare(&self, _ctx: &PluginContext<'_>) -> Result<Arc<dyn ConditionPlugin>> {
         Ok(Arc::new(FnCondition(self.0.clone())))
@@ -239,7 +269,12 @@ impl<F> ConditionPlugin for FnCondition<F>
 where
     F: Fn(&Record, &str, &Value) -> std::result::Result<bool, String> + Send + Sync,
 {
-    fn check(&self, record: &Record, field: &str, value: &Value) -> std::result::Result<bool, String> {
+    fn check(
+        &self,
+        record: &Record,
+        field: &str,
+        value: &Value,
+    ) -> std::result::Result<bool, String> {
         (self.0)(record, field, value)
     }
 }

@@ -26,7 +26,9 @@ pub struct Request {
 impl Request {
     pub(crate) fn new(core: Arc<SessionCore>) -> Request {
         let mut conditions = Record::new(core.schema.layout.clone());
-        conditions.attach_conditions(ConditionValues::from_manifest(core.schema.conditions.clone()));
+        conditions.attach_conditions(ConditionValues::from_manifest(
+            core.schema.conditions.clone(),
+        ));
         Request {
             core,
             records: Vec::new(),
@@ -49,7 +51,8 @@ impl Request {
         let mut new = Vec::with_capacity(objects.len());
         for (i, obj) in objects.iter().enumerate() {
             let mut r = new_record(&self.core);
-            r.set_from_json_object(obj).map_err(|e| e.context(json::object_label(text, i)))?;
+            r.set_from_json_object(obj)
+                .map_err(|e| e.context(json::object_label(text, i)))?;
             new.push(Box::new(r));
         }
         let n = new.len();
@@ -88,7 +91,11 @@ impl Request {
     /// after the previous submit of it, with the same endpoint instances and state.
     pub fn submit(&mut self) -> Response {
         let records: Vec<Record> = self.records.iter().map(|b| (**b).clone()).collect();
-        let request_values = self.conditions.conditions().map(|c| c.values().to_vec()).unwrap_or_default();
+        let request_values = self
+            .conditions
+            .conditions()
+            .map(|c| c.values().to_vec())
+            .unwrap_or_default();
         let response = Response::new();
         let previous = self.last.replace(response.clone());
         let core = self.core.clone();
@@ -109,7 +116,13 @@ impl Request {
                     panic_message(&*p)
                 );
                 crate::log::error(&msg);
-                Outcome { records: Vec::new(), rejections: vec![Rejection { record: Record::open(), reasons: vec![msg] }] }
+                Outcome {
+                    records: Vec::new(),
+                    rejections: vec![Rejection {
+                        record: Record::open(),
+                        reasons: vec![msg],
+                    }],
+                }
             });
             done.complete(outcome);
         });

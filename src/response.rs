@@ -64,12 +64,20 @@ impl Response {
                             timeout.map_or(0, |t| t.as_millis())
                         )));
                     }
-                    done = self.shared.cv.wait_timeout(done, d - now).unwrap_or_else(|p| p.into_inner()).0;
+                    done = self
+                        .shared
+                        .cv
+                        .wait_timeout(done, d - now)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
                 }
             }
         }
         drop(done);
-        self.shared.outcome.get().ok_or_else(|| Error::Panic("response marked complete without an outcome".into()))
+        self.shared
+            .outcome
+            .get()
+            .ok_or_else(|| Error::Panic("response marked complete without an outcome".into()))
     }
 
     /// The outcome, once complete.

@@ -15,21 +15,25 @@ struct Pool {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| {
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .max(2);
         let (tx, rx) = unbounded::<Job>();
         for i in 0..threads {
             let rx = rx.clone();
-            let spawned = std::thread::Builder::new().name(format!("messageapi-{i}")).spawn(move || {
-                for job in rx.iter() {
-                    // Jobs complete their own responses; this only keeps the worker alive.
-                    if let Err(p) = catch_unwind(AssertUnwindSafe(job)) {
-                        crate::log::error(&format!(
-                            "a worker job panicked: {}",
-                            crate::container::eval::panic_message(&*p)
-                        ));
+            let spawned = std::thread::Builder::new()
+                .name(format!("messageapi-{i}"))
+                .spawn(move || {
+                    for job in rx.iter() {
+                        // Jobs complete their own responses; this only keeps the worker alive.
+                        if let Err(p) = catch_unwind(AssertUnwindSafe(job)) {
+                            crate::log::error(&format!(
+                                "a worker job panicked: {}",
+                                crate::container::eval::panic_message(&*p)
+                            ));
+                        }
                     }
-                }
-            });
+                });
             if let Err(e) = spawned {
                 crate::log::error(&format!("cannot start a worker thread: {e}"));
             }

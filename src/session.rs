@@ -36,12 +36,20 @@ impl Session {
     /// Opens a manifest (full form or parameter map). `root` is the `{}` expansion; without it,
     /// `MESSAGEAPI_ROOT`, else the manifest's directory.
     pub fn open(path: impl AsRef<Path>, root: Option<&Path>) -> Result<Session> {
-        Session::open_with(path, &OpenOptions { root: root.map(Path::to_path_buf), ..Default::default() })
+        Session::open_with(
+            path,
+            &OpenOptions {
+                root: root.map(Path::to_path_buf),
+                ..Default::default()
+            },
+        )
     }
 
     /// Opens a manifest with all options (for example a session template and its parameter map).
     pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Session> {
-        Ok(Session { core: Arc::new(manifest::load_file(path.as_ref(), options)?) })
+        Ok(Session {
+            core: Arc::new(manifest::load_file(path.as_ref(), options)?),
+        })
     }
 
     /// Opens a manifest given as JSON text; `base_dir` plays the manifest's directory
@@ -50,8 +58,14 @@ impl Session {
         Session::from_json_with(text, base_dir, &OpenOptions::default())
     }
 
-    pub fn from_json_with(text: &str, base_dir: Option<&Path>, options: &OpenOptions) -> Result<Session> {
-        Ok(Session { core: Arc::new(manifest::load_text(text, base_dir, options)?) })
+    pub fn from_json_with(
+        text: &str,
+        base_dir: Option<&Path>,
+        options: &OpenOptions,
+    ) -> Result<Session> {
+        Ok(Session {
+            core: Arc::new(manifest::load_text(text, base_dir, options)?),
+        })
     }
 
     /// A new request with fresh endpoint instances (batch mode).

@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use arcstr::Substr;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat};
 use serde_json::Value as Json;
 
@@ -187,7 +188,8 @@ fn json_kind(json: &Json) -> &'static str {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
-    String(Arc<str>),
+    /// Text: a thin, shared view into a reference-counted string (lines of one file share it).
+    String(Substr),
     Integer(i64),
     /// Both `float` and `double` fields (a float field rounds to float precision on the way in).
     Double(f64),
@@ -242,7 +244,9 @@ impl Value {
                     .map(|&d| serde_json::Number::from_f64(d).map_or(Json::Null, Json::Number))
                     .collect(),
             ),
-            Value::StringList(l) => Json::Array(l.iter().map(|s| Json::String(s.to_string())).collect()),
+            Value::StringList(l) => {
+                Json::Array(l.iter().map(|s| Json::String(s.to_string())).collect())
+            }
             Value::Json(j) => (**j).clone(),
         }
     }
@@ -270,7 +274,7 @@ impl Value {
             (Value::Integer(a), Value::Double(b)) => (*a as f64).partial_cmp(b),
             (Value::Double(a), Value::Integer(b)) => a.partial_cmp(&(*b as f64)),
             (Value::Double(a), Value::Double(b)) => a.partial_cmp(b),
-            (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+            (Value::String(a), Value::String(b)) => Some(a.as_str().cmp(b.as_str())),
             (Value::Boolean(a), Value::Boolean(b)) => Some(a.cmp(b)),
             (Value::DateTime(a), Value::DateTime(b)) => Some(a.cmp(b)),
             (Value::DateTime(a), Value::String(s)) => parse_datetime(s).ok().map(|b| a.cmp(&b)),
@@ -283,10 +287,14 @@ impl Value {
     /// Whether `self` (a string or list) contains `needle` (substring or element).
     pub fn contains(&self, needle: &Value) -> bool {
         match (self, needle) {
-            (Value::String(h), Value::String(n)) => h.contains(&**n),
-            (Value::IntList(l), n) => l.iter().any(|&i| Value::Integer(i).compare(n) == Some(Ordering::Equal)),
-            (Value::DoubleList(l), n) => l.iter().any(|&d| Value::Double(d).compare(n) == Some(Ordering::Equal)),
-            (Value::StringList(l), Value::String(n)) => l.iter().any(|s| s == n),
+            (Value::String(h), Value::String(n)) => h.contains(n.as_str()),
+            (Value::IntList(l), n) => l
+                .iter()
+                .any(|&i| Value::Integer(i).compare(n) == Some(Ordering::Equal)),
+            (Value::DoubleList(l), n) => l
+                .iter()
+                .any(|&d| Value::Double(d).compare(n) == Some(Ordering::Equal)),
+            (Value::StringList(l), Value::String(n)) => l.iter().any(|s| **s == **n),
             (Value::Json(j), n) => match &**j {
                 Json::Array(items) => {
                     let n = n.to_json();
@@ -320,7 +328,11 @@ pub fn parse_datetime(text: &str) -> Result<DateTime<FixedOffset>> {
         return Ok(d);
     }
     let utc = FixedOffset::east_opt(0).expect("zero offset");
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
             return Ok(n.and_utc().with_timezone(&utc));
         }

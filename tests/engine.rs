@@ -39,9 +39,19 @@ fn typed_manifest() -> serde_json::Value {
 fn values_are_type_checked_and_integers_widen() {
     let session = session(typed_manifest());
     let mut r = session.new_record();
-    assert_eq!(r.get("li").unwrap(), &Value::IntList(vec![1, 2, 3].into()), "default value");
-    assert!(matches!(r.set("s", Value::Integer(1)), Err(Error::TypeMismatch(_))));
-    assert!(matches!(r.set("i", Value::Double(1.5)), Err(Error::TypeMismatch(_))));
+    assert_eq!(
+        r.get("li").unwrap(),
+        &Value::IntList(vec![1, 2, 3].into()),
+        "default value"
+    );
+    assert!(matches!(
+        r.set("s", Value::Integer(1)),
+        Err(Error::TypeMismatch(_))
+    ));
+    assert!(matches!(
+        r.set("i", Value::Double(1.5)),
+        Err(Error::TypeMismatch(_))
+    ));
     assert!(matches!(r.set("b", s("true")), Err(Error::TypeMismatch(_))));
     assert!(matches!(r.set("nope", s("x")), Err(Error::UnknownField(_))));
     r.set("d", Value::Integer(7)).unwrap();
@@ -49,11 +59,17 @@ fn values_are_type_checked_and_integers_widen() {
     r.set("f", Value::Double(0.1)).unwrap();
     assert_eq!(r.get("f").unwrap(), &Value::Double(0.1f32 as f64));
     r.set("ld", Value::IntList(vec![1, 2].into())).unwrap();
-    assert_eq!(r.get("ld").unwrap(), &Value::DoubleList(vec![1.0, 2.0].into()));
+    assert_eq!(
+        r.get("ld").unwrap(),
+        &Value::DoubleList(vec![1.0, 2.0].into())
+    );
     r.set("j", Value::Integer(3)).unwrap();
     assert_eq!(r.get("j").unwrap(), &Value::Json(Arc::new(json!(3))));
     let err = r.set("s", Value::Integer(1)).unwrap_err();
-    assert_eq!(err.message(), "field \"s\" is string, cannot take a integer value");
+    assert_eq!(
+        err.message(),
+        "field \"s\" is string, cannot take a integer value"
+    );
 }
 
 #[test]
@@ -62,7 +78,11 @@ fn unknown_types_fail_at_open() {
     m["fields"][3]["type"] = json!("decimal");
     let err = Session::from_json(&m.to_string(), None).unwrap_err();
     assert!(matches!(err, Error::Manifest(_)));
-    assert!(err.message().ends_with("fields[3].type: unknown type \"decimal\""), "{err}");
+    assert!(
+        err.message()
+            .ends_with("fields[3].type: unknown type \"decimal\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -85,7 +105,13 @@ fn required_fields_give_one_reason_each_in_schema_order() {
     let resp = req.submit();
     let out = resp.wait(None).unwrap();
     assert_eq!(out.rejections.len(), 1);
-    assert_eq!(out.rejections[0].reasons, ["Required field a was missing a value.", "Required field c was missing a value."]);
+    assert_eq!(
+        out.rejections[0].reasons,
+        [
+            "Required field a was missing a value.",
+            "Required field c was missing a value."
+        ]
+    );
     assert_eq!(out.records.len(), 1);
     assert_eq!(get_str(&out.records[0], "d"), "default satisfies required");
 }
@@ -126,26 +152,116 @@ fn every_operator_on_every_comparable_type() {
         ("integer", ">=", Value::Integer(5), Value::Integer(6), false),
         ("double", "<", Value::Double(1.5), Value::Integer(2), true),
         ("double", ">=", Value::Double(2.0), Value::Integer(2), true),
-        ("float", "=", Value::Double(3.14159), Value::Double(3.14159), true),
+        (
+            "float",
+            "=",
+            Value::Double(3.14159),
+            Value::Double(3.14159),
+            true,
+        ),
         ("string", "<", s("apple"), s("banana"), true),
         ("string", ">", s("apple"), s("banana"), false),
         ("string", "=", s("x"), s("x"), true),
         ("string", "contains", s("hello world"), s("lo w"), true),
         ("string", "contains", s("hello"), s("xyz"), false),
-        ("boolean", "<", Value::Boolean(false), Value::Boolean(true), true),
-        ("boolean", "=", Value::Boolean(true), Value::Boolean(false), false),
-        ("datetime", "<", dt("2019-05-06T00:00:00Z"), dt("2019-05-07T00:00:00Z"), true),
-        ("datetime", ">", dt("2019-05-06T10:00:00+02:00"), dt("2019-05-06T09:00:00Z"), false),
-        ("datetime", "=", dt("2019-05-06T10:00:00+02:00"), s("2019-05-06T08:00:00Z"), true),
-        ("list(int)", "contains", Value::IntList(vec![1, 2, 3].into()), Value::Integer(2), true),
-        ("list(int)", "contains", Value::IntList(vec![1, 2, 3].into()), Value::Integer(9), false),
-        ("list(double)", "contains", Value::DoubleList(vec![1.5].into()), Value::Double(1.5), true),
-        ("list(string)", "contains", Value::StringList(vec!["a".into(), "b".into()].into()), s("b"), true),
-        ("string", "in", s("b"), Value::StringList(vec!["a".into(), "b".into()].into()), true),
-        ("string", "in", s("c"), Value::StringList(vec!["a".into(), "b".into()].into()), false),
-        ("integer", "in", Value::Integer(3), Value::IntList(vec![1, 3].into()), true),
-        ("integer", "in", Value::Integer(4), Value::Json(Arc::new(json!([1, 3]))), false),
-        ("integer", "in", Value::Integer(3), Value::Json(Arc::new(json!([1, 3]))), true),
+        (
+            "boolean",
+            "<",
+            Value::Boolean(false),
+            Value::Boolean(true),
+            true,
+        ),
+        (
+            "boolean",
+            "=",
+            Value::Boolean(true),
+            Value::Boolean(false),
+            false,
+        ),
+        (
+            "datetime",
+            "<",
+            dt("2019-05-06T00:00:00Z"),
+            dt("2019-05-07T00:00:00Z"),
+            true,
+        ),
+        (
+            "datetime",
+            ">",
+            dt("2019-05-06T10:00:00+02:00"),
+            dt("2019-05-06T09:00:00Z"),
+            false,
+        ),
+        (
+            "datetime",
+            "=",
+            dt("2019-05-06T10:00:00+02:00"),
+            s("2019-05-06T08:00:00Z"),
+            true,
+        ),
+        (
+            "list(int)",
+            "contains",
+            Value::IntList(vec![1, 2, 3].into()),
+            Value::Integer(2),
+            true,
+        ),
+        (
+            "list(int)",
+            "contains",
+            Value::IntList(vec![1, 2, 3].into()),
+            Value::Integer(9),
+            false,
+        ),
+        (
+            "list(double)",
+            "contains",
+            Value::DoubleList(vec![1.5].into()),
+            Value::Double(1.5),
+            true,
+        ),
+        (
+            "list(string)",
+            "contains",
+            Value::StringList(vec!["a".into(), "b".into()].into()),
+            s("b"),
+            true,
+        ),
+        (
+            "string",
+            "in",
+            s("b"),
+            Value::StringList(vec!["a".into(), "b".into()].into()),
+            true,
+        ),
+        (
+            "string",
+            "in",
+            s("c"),
+            Value::StringList(vec!["a".into(), "b".into()].into()),
+            false,
+        ),
+        (
+            "integer",
+            "in",
+            Value::Integer(3),
+            Value::IntList(vec![1, 3].into()),
+            true,
+        ),
+        (
+            "integer",
+            "in",
+            Value::Integer(4),
+            Value::Json(Arc::new(json!([1, 3]))),
+            false,
+        ),
+        (
+            "integer",
+            "in",
+            Value::Integer(3),
+            Value::Json(Arc::new(json!([1, 3]))),
+            true,
+        ),
         // a null field value is never "=" anything
         ("integer", "=", Value::Null, Value::Integer(1), false),
     ];
@@ -161,10 +277,16 @@ fn condition_values_are_type_checked() {
     let mut r = session.new_record();
     let err = r.set_condition("c", s("five")).unwrap_err();
     assert!(matches!(err, Error::TypeMismatch(_)), "{err:?}");
-    assert!(matches!(r.set_condition("zz", Value::Integer(1)), Err(Error::UnknownCondition(_))));
+    assert!(matches!(
+        r.set_condition("zz", Value::Integer(1)),
+        Err(Error::UnknownCondition(_))
+    ));
     let session = operator_session("string", "in");
     let mut r = session.new_record();
-    assert!(matches!(r.set_condition("c", s("scalar")), Err(Error::TypeMismatch(_))));
+    assert!(matches!(
+        r.set_condition("c", s("scalar")),
+        Err(Error::TypeMismatch(_))
+    ));
 }
 
 fn composite_session() -> Session {
@@ -191,8 +313,16 @@ fn composites_drop_unvalued_children_and_and_the_top_level() {
     type Setup = fn(&mut Record);
     let cases: Vec<(&str, Setup, bool)> = vec![
         ("nothing valued passes", |_r| {}, true),
-        ("or with one valued child: fails", |r| r.set_condition("big", Value::Integer(100)).unwrap(), false),
-        ("or with one valued child: passes", |r| r.set_condition("big", Value::Integer(1)).unwrap(), true),
+        (
+            "or with one valued child: fails",
+            |r| r.set_condition("big", Value::Integer(100)).unwrap(),
+            false,
+        ),
+        (
+            "or with one valued child: passes",
+            |r| r.set_condition("big", Value::Integer(1)).unwrap(),
+            true,
+        ),
         (
             "or: second child passes",
             |r| {
@@ -228,7 +358,10 @@ fn composites_drop_unvalued_children_and_and_the_top_level() {
         let out = resp.wait(None).unwrap();
         assert_eq!(out.records.len() == 1, want, "{what}");
         if !want {
-            assert_eq!(out.rejections[0].reasons, ["The record fields were invalidated against specified conditions."]);
+            assert_eq!(
+                out.rejections[0].reasons,
+                ["The record fields were invalidated against specified conditions."]
+            );
         }
     }
 }
@@ -262,7 +395,9 @@ fn a_collection_condition_drops_a_collection_silently() {
     // The caller may value more request-level conditions, or change the manifest's.
     let mut req = session.request();
     req.add_record().set("station", s("KORD")).unwrap();
-    req.conditions().set_condition("is-kilx", s("KORD")).unwrap();
+    req.conditions()
+        .set_condition("is-kilx", s("KORD"))
+        .unwrap();
     let out = req.submit_and_wait().unwrap();
     assert_eq!(out.records().unwrap().len(), 2);
 }
@@ -312,7 +447,10 @@ fn counter_session() -> Session {
 fn counts(resp: &messageapi::Response) -> (i64, i64) {
     let out = resp.wait(None).unwrap();
     assert_eq!(out.records.len(), 1);
-    (get_int(&out.records[0], "count"), get_int(&out.records[0], "total"))
+    (
+        get_int(&out.records[0], "count"),
+        get_int(&out.records[0], "total"),
+    )
 }
 
 #[test]
@@ -348,7 +486,10 @@ fn submit_copies_the_records() {
     let mut req = session.request();
     req.add_record().set("x", Value::Integer(1)).unwrap();
     let resp = req.submit();
-    req.record_mut(0).unwrap().set("x", Value::Integer(2)).unwrap();
+    req.record_mut(0)
+        .unwrap()
+        .set("x", Value::Integer(2))
+        .unwrap();
     req.add_record();
     assert_eq!(counts(&resp), (1, 1));
 }
@@ -359,31 +500,39 @@ static CHAINED_RUNS: AtomicUsize = AtomicUsize::new(0);
 fn transformation_session() -> Session {
     register_transformation(
         "test-per-uuid",
-        Arc::new(FnTransformation(|call: &mut messageapi::TransformCall<'_>| {
-            UUID_RUNS.fetch_add(1, Ordering::SeqCst);
-            let mine = call.take_input("one-record");
-            // All collection records of one container record, and only those.
-            let ids: std::collections::HashSet<i64> = mine.iter().map(|r| get_int(r, "id")).collect();
-            assert_eq!(ids.len(), 1, "one UUID per run");
-            let mut out = call.new_record();
-            out.set("id", Value::Integer(*ids.iter().next().unwrap()))?;
-            out.set("parts", Value::Integer(mine.len() as i64))?;
-            out.set("everything", Value::Integer(call.input("everything").unwrap().len() as i64))?;
-            call.add(out);
-            Ok(())
-        })),
+        Arc::new(FnTransformation(
+            |call: &mut messageapi::TransformCall<'_>| {
+                UUID_RUNS.fetch_add(1, Ordering::SeqCst);
+                let mine = call.take_input("one-record");
+                // All collection records of one container record, and only those.
+                let ids: std::collections::HashSet<i64> =
+                    mine.iter().map(|r| get_int(r, "id")).collect();
+                assert_eq!(ids.len(), 1, "one UUID per run");
+                let mut out = call.new_record();
+                out.set("id", Value::Integer(*ids.iter().next().unwrap()))?;
+                out.set("parts", Value::Integer(mine.len() as i64))?;
+                out.set(
+                    "everything",
+                    Value::Integer(call.input("everything").unwrap().len() as i64),
+                )?;
+                call.add(out);
+                Ok(())
+            },
+        )),
     )
     .unwrap();
     register_transformation(
         "test-chained",
-        Arc::new(FnTransformation(|call: &mut messageapi::TransformCall<'_>| {
-            CHAINED_RUNS.fetch_add(1, Ordering::SeqCst);
-            let n = call.input("upstream").unwrap().len();
-            let mut out = call.new_record();
-            out.set("upstream-records", Value::Integer(n as i64))?;
-            call.add(out);
-            Ok(())
-        })),
+        Arc::new(FnTransformation(
+            |call: &mut messageapi::TransformCall<'_>| {
+                CHAINED_RUNS.fetch_add(1, Ordering::SeqCst);
+                let n = call.input("upstream").unwrap().len();
+                let mut out = call.new_record();
+                out.set("upstream-records", Value::Integer(n as i64))?;
+                call.add(out);
+                Ok(())
+            },
+        )),
     )
     .unwrap();
     session(json!({
@@ -414,7 +563,12 @@ fn uuid_transformations_run_once_per_record_lazily_once_per_connection() {
     }
     let resp = req.submit();
     let out = resp.wait(None).unwrap();
-    assert_eq!(out.rejections.len(), 0, "{:?}", out.rejections.first().map(|r| &r.reasons));
+    assert_eq!(
+        out.rejections.len(),
+        0,
+        "{:?}",
+        out.rejections.first().map(|r| &r.reasons)
+    );
     // Connection a: 4 per-uuid outputs then 1 chained; connection b: 1 chained.
     assert_eq!(out.records.len(), 6);
     for (i, r) in out.records[..4].iter().enumerate() {
@@ -433,12 +587,22 @@ fn uuid_transformations_run_once_per_record_lazily_once_per_connection() {
 fn filter_transformation() {
     register_transformation(
         "test-role-filter",
-        Arc::new(FnTransformation(|call: &mut messageapi::TransformCall<'_>| {
-            let role = call.parameter("role").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            let keep: Vec<Record> = call.take_input("in").into_iter().filter(|r| get_str(r, "role") == role).collect();
-            call.extend(keep);
-            Ok(())
-        })),
+        Arc::new(FnTransformation(
+            |call: &mut messageapi::TransformCall<'_>| {
+                let role = call
+                    .parameter("role")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let keep: Vec<Record> = call
+                    .take_input("in")
+                    .into_iter()
+                    .filter(|r| get_str(r, "role") == role)
+                    .collect();
+                call.extend(keep);
+                Ok(())
+            },
+        )),
     )
     .unwrap();
 }
@@ -464,8 +628,14 @@ fn join_semantics() {
         "endpoints": [{"plugin": "evaluation", "connections": [{"id": "e", "transformations": ["r"]}]}]
     }));
     let mut req = session.request();
-    let rows: [(Option<&str>, &str, i64); 6] =
-        [(Some("k1"), "parent", 1), (Some("k2"), "parent", 2), (None, "parent", 3), (Some("k1"), "child", 10), (Some("k1"), "child", 11), (None, "child", 12)];
+    let rows: [(Option<&str>, &str, i64); 6] = [
+        (Some("k1"), "parent", 1),
+        (Some("k2"), "parent", 2),
+        (None, "parent", 3),
+        (Some("k1"), "child", 10),
+        (Some("k1"), "child", 11),
+        (None, "child", 12),
+    ];
     for (key, role, v) in rows {
         let r = req.add_record();
         r.set("key", key.map_or(Value::Null, s)).unwrap();
@@ -474,16 +644,28 @@ fn join_semantics() {
     }
     let resp = req.submit();
     let out = resp.wait(None).unwrap();
-    assert_eq!(out.rejections.len(), 0, "{:?}", out.rejections.first().map(|r| &r.reasons));
+    assert_eq!(
+        out.rejections.len(),
+        0,
+        "{:?}",
+        out.rejections.first().map(|r| &r.reasons)
+    );
     assert_eq!(out.records.len(), 3);
-    assert_eq!(field_names(&out.records[0]), ["key", "role", "v", "children"]);
+    assert_eq!(
+        field_names(&out.records[0]),
+        ["key", "role", "v", "children"]
+    );
     let children = |i: usize| out.records[i].get("children").unwrap().to_json();
     assert_eq!(
         children(0),
         json!([{"key": "k1", "role": "child", "v": 10}, {"key": "k1", "role": "child", "v": 11}])
     );
     assert_eq!(children(1), json!([]));
-    assert_eq!(children(2), json!([]), "a null join value matches nothing, not other nulls");
+    assert_eq!(
+        children(2),
+        json!([]),
+        "a null join value matches nothing, not other nulls"
+    );
 }
 
 #[test]
@@ -539,13 +721,25 @@ fn routing_by_collection_classifier_and_fields_narrowing() {
 
 #[test]
 fn endpoint_failures_and_panics_reject_the_connections_records() {
-    register_endpoint("test-fails", Arc::new(FnEndpoint(|_: &mut messageapi::EndpointCall<'_>| Err(Error::Endpoint("disk on fire".into())))))
-        .unwrap();
-    register_endpoint("test-panics", Arc::new(FnEndpoint(|_: &mut messageapi::EndpointCall<'_>| -> messageapi::Result<()> { panic!("boom") })))
-        .unwrap();
+    register_endpoint(
+        "test-fails",
+        Arc::new(FnEndpoint(|_: &mut messageapi::EndpointCall<'_>| {
+            Err(Error::Endpoint("disk on fire".into()))
+        })),
+    )
+    .unwrap();
+    register_endpoint(
+        "test-panics",
+        Arc::new(FnEndpoint(
+            |_: &mut messageapi::EndpointCall<'_>| -> messageapi::Result<()> { panic!("boom") },
+        )),
+    )
+    .unwrap();
     register_transformation(
         "test-bad-transformation",
-        Arc::new(FnTransformation(|_: &mut messageapi::TransformCall<'_>| Err(Error::Endpoint("no can do".into())))),
+        Arc::new(FnTransformation(|_: &mut messageapi::TransformCall<'_>| {
+            Err(Error::Endpoint("no can do".into()))
+        })),
     )
     .unwrap();
     let session = session(json!({
@@ -563,8 +757,16 @@ fn endpoint_failures_and_panics_reject_the_connections_records() {
     req.add_record().set("x", Value::Integer(2)).unwrap();
     let resp = req.submit();
     let out = resp.wait(Some(Duration::from_secs(10))).unwrap();
-    assert_eq!(out.records.len(), 2, "the healthy connection still delivers");
-    let reasons: Vec<&str> = out.rejections.iter().map(|r| r.reasons[0].as_str()).collect();
+    assert_eq!(
+        out.records.len(),
+        2,
+        "the healthy connection still delivers"
+    );
+    let reasons: Vec<&str> = out
+        .rejections
+        .iter()
+        .map(|r| r.reasons[0].as_str())
+        .collect();
     assert_eq!(
         reasons,
         [
@@ -597,7 +799,10 @@ fn wait_times_out_and_the_response_still_completes() {
     let mut req = session.request();
     let resp = req.submit();
     assert!(!resp.is_complete());
-    assert!(matches!(resp.wait(Some(Duration::from_millis(10))), Err(Error::TimedOut(_))));
+    assert!(matches!(
+        resp.wait(Some(Duration::from_millis(10))),
+        Err(Error::TimedOut(_))
+    ));
     assert!(resp.wait(Some(Duration::from_secs(10))).is_ok());
     assert!(resp.is_complete());
 }
@@ -632,8 +837,11 @@ fn parallel_sessions_give_the_same_results_in_the_same_order() {
         let resp = req.submit();
         let out = resp.wait(None).unwrap();
         let records: Vec<serde_json::Value> = out.records.iter().map(Record::to_json).collect();
-        let rejections: Vec<(serde_json::Value, Vec<String>)> =
-            out.rejections.iter().map(|r| (r.record.to_json(), r.reasons.clone())).collect();
+        let rejections: Vec<(serde_json::Value, Vec<String>)> = out
+            .rejections
+            .iter()
+            .map(|r| (r.record.to_json(), r.reasons.clone()))
+            .collect();
         (records, rejections)
     };
     let (seq_r, seq_j) = run("sequential");
@@ -642,7 +850,10 @@ fn parallel_sessions_give_the_same_results_in_the_same_order() {
     assert_eq!(seq_j.len(), 10 + 999);
     assert_eq!(seq_r.len(), (10_000 - seq_j.len()) * 3);
     assert_eq!(seq_j[0].1, ["Required field n was missing a value."]);
-    assert_eq!(seq_j[10].1, ["The record fields were invalidated against specified conditions."]);
+    assert_eq!(
+        seq_j[10].1,
+        ["The record fields were invalidated against specified conditions."]
+    );
     assert_eq!(seq_r, par_r);
     assert_eq!(seq_j, par_j);
 }

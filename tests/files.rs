@@ -29,15 +29,30 @@ fn writer_session(path: &std::path::Path, mode: &str, fsync: bool) -> Session {
 }
 
 fn fill(r: &mut Record, i: i64) {
-    r.set("station", s(&format!("K{i:03} \"quoted\" \u{e9}"))).unwrap();
+    r.set("station", s(&format!("K{i:03} \"quoted\" \u{e9}")))
+        .unwrap();
     r.set("n", Value::Integer(i64::MAX - i)).unwrap();
     r.set("temp", Value::Double(-3.25 + i as f64)).unwrap();
     r.set("ok", Value::Boolean(i % 2 == 0)).unwrap();
-    r.set("at", Value::DateTime(messageapi::value::parse_datetime("2019-05-06T12:30:45.5+02:00").unwrap())).unwrap();
-    r.set("ints", Value::IntList(vec![i, -i, 0].into())).unwrap();
-    r.set("reals", Value::DoubleList(vec![0.1, 1e300].into())).unwrap();
-    r.set("names", Value::StringList(vec!["a".into(), "b\nc".into()].into())).unwrap();
-    r.set("extra", Value::Json(Arc::new(json!({"nested": [1, {"x": null}]})))).unwrap();
+    r.set(
+        "at",
+        Value::DateTime(messageapi::value::parse_datetime("2019-05-06T12:30:45.5+02:00").unwrap()),
+    )
+    .unwrap();
+    r.set("ints", Value::IntList(vec![i, -i, 0].into()))
+        .unwrap();
+    r.set("reals", Value::DoubleList(vec![0.1, 1e300].into()))
+        .unwrap();
+    r.set(
+        "names",
+        Value::StringList(vec!["a".into(), "b\nc".into()].into()),
+    )
+    .unwrap();
+    r.set(
+        "extra",
+        Value::Json(Arc::new(json!({"nested": [1, {"x": null}]}))),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -53,7 +68,11 @@ fn file_writer_round_trip_keeps_every_value() {
     let resp = req.submit();
     let out = resp.wait(None).unwrap();
     assert_eq!(out.rejections.len(), 0);
-    assert_eq!(out.records.len(), 4, "output records are the records written");
+    assert_eq!(
+        out.records.len(),
+        4,
+        "output records are the records written"
+    );
 
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -114,7 +133,10 @@ fn file_writer_appends_by_default_and_rejects_on_write_errors() {
     assert_eq!(out.records.len(), 0);
     assert_eq!(out.rejections.len(), 2);
     let reason = &out.rejections[1].reasons[0];
-    assert!(reason.starts_with(&format!("connection out: cannot write {}: ", bad.display())), "{reason}");
+    assert!(
+        reason.starts_with(&format!("connection out: cannot write {}: ", bad.display())),
+        "{reason}"
+    );
     assert!(reason.contains("No such file or directory"), "{reason}");
     assert_eq!(get_str(&out.rejections[1].record, "station"), "B");
 }
@@ -147,13 +169,30 @@ fn file_reader_emits_all_default_fields_and_rejects_unreadable_files() {
     // connection read: 5 lines; by-label: 5 lines
     assert_eq!(out.records.len(), 10);
     let r0 = &out.records[0];
-    assert_eq!(field_names(r0), ["value", "length", "file", "container-type", "container-id", "number"]);
+    assert_eq!(
+        field_names(r0),
+        [
+            "value",
+            "length",
+            "file",
+            "container-type",
+            "container-id",
+            "number"
+        ]
+    );
     assert_eq!(get_str(r0, "file"), a.to_str().unwrap());
     assert_eq!(get_str(r0, "container-type"), "collection");
     assert_eq!(get_str(r0, "container-id"), "files");
-    let values: Vec<String> = out.records[..5].iter().map(|r| get_str(r, "value")).collect();
+    let values: Vec<String> = out.records[..5]
+        .iter()
+        .map(|r| get_str(r, "value"))
+        .collect();
     assert_eq!(values, ["first", "second", "third", "", "ünï"]);
-    assert_eq!(get_int(&out.records[4], "length"), 3, "length counts characters");
+    assert_eq!(
+        get_int(&out.records[4], "length"),
+        3,
+        "length counts characters"
+    );
     assert_eq!(get_int(&out.records[4], "number"), 4);
     let labelled = &out.records[5];
     assert_eq!(field_names(labelled), ["value", "container-id"]);
@@ -161,19 +200,37 @@ fn file_reader_emits_all_default_fields_and_rejects_unreadable_files() {
     assert_eq!(out.rejections.len(), 1);
     let reason = &out.rejections[0].reasons[0];
     assert!(
-        reason.starts_with(&format!("connection read: cannot read {}: ", missing.display())) && reason.contains("No such file or directory"),
+        reason.starts_with(&format!(
+            "connection read: cannot read {}: ",
+            missing.display()
+        )) && reason.contains("No such file or directory"),
         "{reason}"
     );
-    assert_eq!(get_str(&out.rejections[0].record, "alt"), missing.to_str().unwrap());
+    assert_eq!(
+        get_str(&out.rejections[0].record, "alt"),
+        missing.to_str().unwrap()
+    );
 }
 
 #[test]
 fn json_lines_input_is_all_or_nothing_and_names_the_line() {
     let session = reader_session();
     let mut req = session.request();
-    assert_eq!(req.add_json("{\"path\": \"/a\"}\n\n{\"path\": \"/b\", \"alt\": null}\n").unwrap(), 2);
-    assert_eq!(req.add_json("[{\"path\": \"/c\"}, {\"path\": \"/d\"}]").unwrap(), 2);
-    assert_eq!(req.add_json("{\n  \"path\": \"/e\"\n}").unwrap(), 1, "one object over several lines");
+    assert_eq!(
+        req.add_json("{\"path\": \"/a\"}\n\n{\"path\": \"/b\", \"alt\": null}\n")
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        req.add_json("[{\"path\": \"/c\"}, {\"path\": \"/d\"}]")
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        req.add_json("{\n  \"path\": \"/e\"\n}").unwrap(),
+        1,
+        "one object over several lines"
+    );
     assert_eq!(req.len(), 5);
 
     let bad_syntax = "{\"path\": \"/x\"}\n{\"path\": \"/y\"\n{\"path\": \"/z\"}";
@@ -189,9 +246,15 @@ fn json_lines_input_is_all_or_nothing_and_names_the_line() {
     let mismatch = "{\"path\": 5}";
     let err = req.add_json(mismatch).unwrap_err();
     assert!(matches!(err, Error::TypeMismatch(_)));
-    assert_eq!(err.message(), "line 1: field \"path\" is string, cannot take JSON number");
+    assert_eq!(
+        err.message(),
+        "line 1: field \"path\" is string, cannot take JSON number"
+    );
 
     let not_object = "{\"path\": \"/x\"}\n[1]";
-    assert_eq!(req.add_json(not_object).unwrap_err().message(), "line 2: expected a JSON object, found a list");
+    assert_eq!(
+        req.add_json(not_object).unwrap_err().message(),
+        "line 2: expected a JSON object, found a list"
+    );
     assert_eq!(req.len(), 5, "nothing added by failed calls");
 }

@@ -39,53 +39,215 @@ fn the_base_manifest_opens() {
 fn each_error_names_file_and_location() {
     type Edit = fn(&mut Value);
     let cases: Vec<(&str, Edit, fn(&Error) -> bool, &str)> = vec![
-        ("unknown collection field", |m| m["collections"][1]["fields"] = json!(["b", "foo"]), is_manifest, "collections[1].fields[1]: unknown field \"foo\""),
-        ("duplicate field", |m| m["fields"][1]["id"] = json!("a"), is_manifest, "fields[1]: duplicate field id \"a\""),
-        ("field without id", |m| m["fields"][0] = json!({"type": "string"}), is_manifest, "fields[0]: missing required key \"id\""),
-        ("unknown type", |m| m["fields"][1]["type"] = json!("decimal"), is_manifest, "fields[1].type: unknown type \"decimal\""),
-        ("bad default", |m| m["fields"][1]["value"] = json!("seven"), is_type, "fields[1].value: field \"b\" is integer, cannot take JSON string"),
-        ("condition on unknown field", |m| m["conditions"][0]["field"] = json!("zz"), is_manifest, "conditions[0].field: unknown field \"zz\""),
-        ("unknown operator", |m| m["conditions"][0]["operator"] = json!("~="), is_plugin, "conditions[0].operator: unknown condition operator \"~=\""),
-        ("unknown composite child", |m| m["conditions"][1]["conditions"] = json!(["c1", "nope"]), is_manifest, "conditions[1].conditions[1]: unknown condition \"nope\""),
-        ("duplicate condition", |m| m["conditions"][1]["id"] = json!("c1"), is_manifest, "conditions[1]: duplicate condition id \"c1\""),
-        ("composite cycle", |m| {
-            m["conditions"].as_array_mut().unwrap().push(json!({"id": "c3", "type": "composite", "operator": "or", "conditions": ["c2", "c4"]}));
-            m["conditions"].as_array_mut().unwrap().push(json!({"id": "c4", "type": "composite", "operator": "or", "conditions": ["c3"]}));
-        }, is_manifest, "conditions[2]: cycle among composite conditions: c3 -> c4 -> c3"),
-        ("bad condition value", |m| m["conditions"][0]["value"] = json!(5), is_type, "conditions[0].value:"),
-        ("bad composite operator", |m| m["conditions"][1]["operator"] = json!("xor"), is_manifest, "conditions[1].operator: unknown composite operator \"xor\""),
-        ("duplicate collection", |m| m["collections"][1]["id"] = json!("x"), is_manifest, "collections[1]: duplicate collection id \"x\""),
-        ("unknown transformation operator", |m| m["transformations"][0]["operator"] = json!("com.example.Nope"), is_plugin, "transformations[0].operator: unknown transformation operator \"com.example.Nope\""),
-        ("unknown transformation input", |m| m["transformations"][0]["records"]["reduce-list"] = json!({"TRANSFORMATION": "zz"}), is_manifest, "transformations[0].records.reduce-list.TRANSFORMATION: unknown transformation \"zz\""),
-        ("two UUID parameters", |m| m["transformations"][0]["records"] = json!({"p": "UUID", "q": "UUID"}), is_manifest, "transformations[0].records.q: more than one \"UUID\" parameter in a transformation"),
-        ("bad record spec", |m| m["transformations"][0]["records"]["reduce-list"] = json!({"BUCKET": "x"}), is_manifest, "transformations[0].records.reduce-list: unknown record spec key \"BUCKET\""),
-        ("transformation cycle", |m| {
-            m["transformations"] = json!([
+        (
+            "unknown collection field",
+            |m| m["collections"][1]["fields"] = json!(["b", "foo"]),
+            is_manifest,
+            "collections[1].fields[1]: unknown field \"foo\"",
+        ),
+        (
+            "duplicate field",
+            |m| m["fields"][1]["id"] = json!("a"),
+            is_manifest,
+            "fields[1]: duplicate field id \"a\"",
+        ),
+        (
+            "field without id",
+            |m| m["fields"][0] = json!({"type": "string"}),
+            is_manifest,
+            "fields[0]: missing required key \"id\"",
+        ),
+        (
+            "unknown type",
+            |m| m["fields"][1]["type"] = json!("decimal"),
+            is_manifest,
+            "fields[1].type: unknown type \"decimal\"",
+        ),
+        (
+            "bad default",
+            |m| m["fields"][1]["value"] = json!("seven"),
+            is_type,
+            "fields[1].value: field \"b\" is integer, cannot take JSON string",
+        ),
+        (
+            "condition on unknown field",
+            |m| m["conditions"][0]["field"] = json!("zz"),
+            is_manifest,
+            "conditions[0].field: unknown field \"zz\"",
+        ),
+        (
+            "unknown operator",
+            |m| m["conditions"][0]["operator"] = json!("~="),
+            is_plugin,
+            "conditions[0].operator: unknown condition operator \"~=\"",
+        ),
+        (
+            "unknown composite child",
+            |m| m["conditions"][1]["conditions"] = json!(["c1", "nope"]),
+            is_manifest,
+            "conditions[1].conditions[1]: unknown condition \"nope\"",
+        ),
+        (
+            "duplicate condition",
+            |m| m["conditions"][1]["id"] = json!("c1"),
+            is_manifest,
+            "conditions[1]: duplicate condition id \"c1\"",
+        ),
+        (
+            "composite cycle",
+            |m| {
+                m["conditions"].as_array_mut().unwrap().push(json!({"id": "c3", "type": "composite", "operator": "or", "conditions": ["c2", "c4"]}));
+                m["conditions"].as_array_mut().unwrap().push(json!({"id": "c4", "type": "composite", "operator": "or", "conditions": ["c3"]}));
+            },
+            is_manifest,
+            "conditions[2]: cycle among composite conditions: c3 -> c4 -> c3",
+        ),
+        (
+            "bad condition value",
+            |m| m["conditions"][0]["value"] = json!(5),
+            is_type,
+            "conditions[0].value:",
+        ),
+        (
+            "bad composite operator",
+            |m| m["conditions"][1]["operator"] = json!("xor"),
+            is_manifest,
+            "conditions[1].operator: unknown composite operator \"xor\"",
+        ),
+        (
+            "duplicate collection",
+            |m| m["collections"][1]["id"] = json!("x"),
+            is_manifest,
+            "collections[1]: duplicate collection id \"x\"",
+        ),
+        (
+            "unknown transformation operator",
+            |m| m["transformations"][0]["operator"] = json!("com.example.Nope"),
+            is_plugin,
+            "transformations[0].operator: unknown transformation operator \"com.example.Nope\"",
+        ),
+        (
+            "unknown transformation input",
+            |m| m["transformations"][0]["records"]["reduce-list"] = json!({"TRANSFORMATION": "zz"}),
+            is_manifest,
+            "transformations[0].records.reduce-list.TRANSFORMATION: unknown transformation \"zz\"",
+        ),
+        (
+            "two UUID parameters",
+            |m| m["transformations"][0]["records"] = json!({"p": "UUID", "q": "UUID"}),
+            is_manifest,
+            "transformations[0].records.q: more than one \"UUID\" parameter in a transformation",
+        ),
+        (
+            "bad record spec",
+            |m| m["transformations"][0]["records"]["reduce-list"] = json!({"BUCKET": "x"}),
+            is_manifest,
+            "transformations[0].records.reduce-list: unknown record spec key \"BUCKET\"",
+        ),
+        (
+            "transformation cycle",
+            |m| {
+                m["transformations"] = json!([
                 {"id": "t", "operator": "reduce", "records": {"reduce-list": {"TRANSFORMATION": "u"}}},
                 {"id": "u", "operator": "reduce", "records": {"reduce-list": {"TRANSFORMATION": "t"}}}]);
-        }, is_manifest, "transformations[0]: cycle among transformations: t -> u -> t"),
-        ("duplicate transformation", |m| m["transformations"] = json!([
-                {"id": "t", "operator": "reduce", "records": {}}, {"id": "t", "operator": "reduce", "records": {}}]),
-            is_manifest, "transformations[1]: duplicate transformation id \"t\""),
-        ("join without join-field", |m| m["transformations"][0]["operator"] = json!("join"), is_manifest, "transformations[0].operator: constructor.join-field: required"),
-        ("unknown endpoint plugin", |m| m["endpoints"][0]["plugin"] = json!("smtp"), is_plugin, "endpoints[0].plugin: unknown endpoint plugin \"smtp\""),
-        ("unknown connection collection", |m| m["endpoints"][0]["connections"][0]["collections"] = json!(["x", "q"]), is_manifest, "endpoints[0].connections[0].collections[1]: unknown collection \"q\""),
-        ("unknown connection transformation", |m| m["endpoints"][0]["connections"][0]["transformations"] = json!(["t", "q"]), is_manifest, "endpoints[0].connections[0].transformations[1]: unknown transformation \"q\""),
-        ("duplicate connection", |m| m["endpoints"][0]["connections"] = json!([{"id": "e"}, {"id": "e"}]), is_manifest, "endpoints[0].connections[1]: duplicate connection id \"e\""),
-        ("file-reader without file-fields", |m| m["endpoints"][0]["plugin"] = json!("file-reader"), is_manifest, "endpoints[0].connections[0]: constructor.file-fields: required"),
-        ("file-writer without path", |m| m["endpoints"][0]["plugin"] = json!("file-writer"), is_manifest, "endpoints[0].connections[0]: constructor.path: required"),
-        ("missing endpoints", |m| { m.as_object_mut().unwrap().remove("endpoints"); }, is_manifest, ": missing required key \"endpoints\""),
-        ("missing collections", |m| { m.as_object_mut().unwrap().remove("collections"); }, is_manifest, ": missing required key \"collections\""),
-        ("fields not a list", |m| m["fields"] = json!({"a": 1}), is_manifest, "fields: expected a list, found an object"),
-        ("missing referenced file", |m| m["collections"] = json!("{}/nowhere/collections.json"), is_io, "collections: cannot read "),
+            },
+            is_manifest,
+            "transformations[0]: cycle among transformations: t -> u -> t",
+        ),
+        (
+            "duplicate transformation",
+            |m| {
+                m["transformations"] = json!([
+                {"id": "t", "operator": "reduce", "records": {}}, {"id": "t", "operator": "reduce", "records": {}}])
+            },
+            is_manifest,
+            "transformations[1]: duplicate transformation id \"t\"",
+        ),
+        (
+            "join without join-field",
+            |m| m["transformations"][0]["operator"] = json!("join"),
+            is_manifest,
+            "transformations[0].operator: constructor.join-field: required",
+        ),
+        (
+            "unknown endpoint plugin",
+            |m| m["endpoints"][0]["plugin"] = json!("smtp"),
+            is_plugin,
+            "endpoints[0].plugin: unknown endpoint plugin \"smtp\"",
+        ),
+        (
+            "unknown connection collection",
+            |m| m["endpoints"][0]["connections"][0]["collections"] = json!(["x", "q"]),
+            is_manifest,
+            "endpoints[0].connections[0].collections[1]: unknown collection \"q\"",
+        ),
+        (
+            "unknown connection transformation",
+            |m| m["endpoints"][0]["connections"][0]["transformations"] = json!(["t", "q"]),
+            is_manifest,
+            "endpoints[0].connections[0].transformations[1]: unknown transformation \"q\"",
+        ),
+        (
+            "duplicate connection",
+            |m| m["endpoints"][0]["connections"] = json!([{"id": "e"}, {"id": "e"}]),
+            is_manifest,
+            "endpoints[0].connections[1]: duplicate connection id \"e\"",
+        ),
+        (
+            "file-reader without file-fields",
+            |m| m["endpoints"][0]["plugin"] = json!("file-reader"),
+            is_manifest,
+            "endpoints[0].connections[0]: constructor.file-fields: required",
+        ),
+        (
+            "file-writer without path",
+            |m| m["endpoints"][0]["plugin"] = json!("file-writer"),
+            is_manifest,
+            "endpoints[0].connections[0]: constructor.path: required",
+        ),
+        (
+            "missing endpoints",
+            |m| {
+                m.as_object_mut().unwrap().remove("endpoints");
+            },
+            is_manifest,
+            ": missing required key \"endpoints\"",
+        ),
+        (
+            "missing collections",
+            |m| {
+                m.as_object_mut().unwrap().remove("collections");
+            },
+            is_manifest,
+            ": missing required key \"collections\"",
+        ),
+        (
+            "fields not a list",
+            |m| m["fields"] = json!({"a": 1}),
+            is_manifest,
+            "fields: expected a list, found an object",
+        ),
+        (
+            "missing referenced file",
+            |m| m["collections"] = json!("{}/nowhere/collections.json"),
+            is_io,
+            "collections: cannot read ",
+        ),
     ];
     for (what, edit, kind, text) in cases {
         let mut m = base();
         edit(&mut m);
         let (err, file) = open(&m);
         assert!(kind(&err), "{what}: wrong kind: {err:?}");
-        assert!(err.message().starts_with(&file), "{what}: message does not start with the file: {err}");
-        assert!(err.message().contains(text), "{what}: {:?} does not contain {text:?}", err.message());
+        assert!(
+            err.message().starts_with(&file),
+            "{what}: message does not start with the file: {err}"
+        );
+        assert!(
+            err.message().contains(text),
+            "{what}: {:?} does not contain {text:?}",
+            err.message()
+        );
     }
 }
 
@@ -109,13 +271,21 @@ fn bad_json_and_missing_files() {
     std::fs::write(&p, "{\"fields\": [\n  {\"id\": \"a\",}\n]}").unwrap();
     let err = Session::open(&p, None).unwrap_err();
     assert!(matches!(err, Error::Manifest(_)));
-    assert!(err.message().starts_with(&format!("{}: not valid JSON: ", p.display())), "{err}");
+    assert!(
+        err.message()
+            .starts_with(&format!("{}: not valid JSON: ", p.display())),
+        "{err}"
+    );
     assert!(err.message().contains("line 2"), "{err}");
 
     let missing = dir.path().join("absent.json");
     let err = Session::open(&missing, None).unwrap_err();
     assert!(matches!(err, Error::Io(_)));
-    assert!(err.message().contains(&*missing.to_string_lossy()) && err.message().contains("No such file"), "{err}");
+    assert!(
+        err.message().contains(&*missing.to_string_lossy())
+            && err.message().contains("No such file"),
+        "{err}"
+    );
 
     std::fs::write(&p, "[1, 2]").unwrap();
     let err = Session::open(&p, None).unwrap_err();
@@ -131,13 +301,32 @@ fn full_manifest_plugin_errors() {
             "protocol": {"plugin": "default", "constructor": {"endpoints": []}}}})
     };
     let (err, _) = open(&full("com.example.FancySession", "default"));
-    assert!(is_plugin(&err) && err.message().contains(": plugin: unknown session plugin \"com.example.FancySession\""), "{err}");
-    let (err, _) = open(&full("sequential", "gov.noaa.messageapi.schemas.FancySchema"));
-    assert!(is_plugin(&err) && err.message().contains("constructor.schema.plugin: unknown schema plugin"), "{err}");
+    assert!(
+        is_plugin(&err)
+            && err
+                .message()
+                .contains(": plugin: unknown session plugin \"com.example.FancySession\""),
+        "{err}"
+    );
+    let (err, _) = open(&full(
+        "sequential",
+        "gov.noaa.messageapi.schemas.FancySchema",
+    ));
+    assert!(
+        is_plugin(&err)
+            && err
+                .message()
+                .contains("constructor.schema.plugin: unknown schema plugin"),
+        "{err}"
+    );
     let mut m = full("sequential", "default");
     m["constructor"]["container"]["constructor"] = json!({});
     let (err, _) = open(&m);
-    assert!(err.message().contains("constructor.container.constructor: missing required key \"collections\""), "{err}");
+    assert!(
+        err.message()
+            .contains("constructor.container.constructor: missing required key \"collections\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -146,10 +335,26 @@ fn constructor_values_from_files_relative_paths_and_the_root() {
     let d = dir.path();
     std::fs::create_dir_all(d.join("parts")).unwrap();
     std::fs::create_dir_all(d.join("rootdir/schemas")).unwrap();
-    std::fs::write(d.join("rootdir/schemas/fields.json"), json!({"fields": [{"id": "a", "type": "string"}]}).to_string()).unwrap();
-    std::fs::write(d.join("parts/collections.json"), json!({"collections": [{"id": "x", "fields": ["a"]}], "other": 1}).to_string()).unwrap();
-    std::fs::write(d.join("parts/conditions.json"), json!({"conditions": [{"id": "c", "operator": "=", "field": "a"}]}).to_string()).unwrap();
-    std::fs::write(d.join("parts/connections.json"), json!({"connections": [{"id": "e", "collections": "*"}]}).to_string()).unwrap();
+    std::fs::write(
+        d.join("rootdir/schemas/fields.json"),
+        json!({"fields": [{"id": "a", "type": "string"}]}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("parts/collections.json"),
+        json!({"collections": [{"id": "x", "fields": ["a"]}], "other": 1}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("parts/conditions.json"),
+        json!({"conditions": [{"id": "c", "operator": "=", "field": "a"}]}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("parts/connections.json"),
+        json!({"connections": [{"id": "e", "collections": "*"}]}).to_string(),
+    )
+    .unwrap();
     let manifest = json!({"plugin": "sequential", "constructor": {
         "schema": {"plugin": "default", "constructor": {
             "fields": "{}/schemas/fields.json",
@@ -167,12 +372,28 @@ fn constructor_values_from_files_relative_paths_and_the_root() {
     if std::env::var_os("MESSAGEAPI_ROOT").is_none() {
         let err = Session::open(&path, None).unwrap_err();
         assert!(is_io(&err), "{err:?}");
-        assert!(err.message().contains("constructor.schema.constructor.fields: cannot read"), "{err}");
-        assert!(err.message().contains(&*Path::new(d).join("/schemas/fields.json").to_string_lossy()) || err.message().contains("schemas/fields.json"));
+        assert!(
+            err.message()
+                .contains("constructor.schema.constructor.fields: cannot read"),
+            "{err}"
+        );
+        assert!(
+            err.message()
+                .contains(&*Path::new(d).join("/schemas/fields.json").to_string_lossy())
+                || err.message().contains("schemas/fields.json")
+        );
     }
     // A referenced file without the key.
-    std::fs::write(d.join("parts/collections.json"), json!({"colls": []}).to_string()).unwrap();
+    std::fs::write(
+        d.join("parts/collections.json"),
+        json!({"colls": []}).to_string(),
+    )
+    .unwrap();
     let err = Session::open(&path, Some(&root)).unwrap_err();
     assert!(is_manifest(&err), "{err:?}");
-    assert!(err.message().contains("collections.json: missing key \"collections\" (named by "), "{err}");
+    assert!(
+        err.message()
+            .contains("collections.json: missing key \"collections\" (named by "),
+        "{err}"
+    );
 }

@@ -38,20 +38,65 @@ fn every_reference_manifest_has_its_outcome() {
         ("file-reader/manifest.json", Loads),
         ("ftp-lister/manifest.json", Loads),
         // Names a native library at an absolute path of the original's build machine.
-        ("basic-native/manifest.json", Fails(io_or_plugin, "/workspaces/messageapi/libs/test/c/endpoint/libEndpointDemo.so")),
-        ("file-reader-native/manifest.json", Fails(io, "/workspaces/messageapi/resources/test/file-reader-native/parameters.json")),
-        ("native-transformation/manifest.json", Fails(io_or_plugin, "/workspaces/messageapi/libs/test/c/transformation/libTransformationDemo.so")),
+        (
+            "basic-native/manifest.json",
+            Fails(
+                io_or_plugin,
+                "/workspaces/messageapi/libs/test/c/endpoint/libEndpointDemo.so",
+            ),
+        ),
+        (
+            "file-reader-native/manifest.json",
+            Fails(
+                io,
+                "/workspaces/messageapi/resources/test/file-reader-native/parameters.json",
+            ),
+        ),
+        (
+            "native-transformation/manifest.json",
+            Fails(
+                io_or_plugin,
+                "/workspaces/messageapi/libs/test/c/transformation/libTransformationDemo.so",
+            ),
+        ),
         // ams names a field that its schema never had.
-        ("ams/parameters.json", Fails(manifest, "conditions[0].field: unknown field \"file-path\"")),
-        ("basic-native/parameters.json", Fails(io_or_plugin, "libEndpointDemo.so")),
+        (
+            "ams/parameters.json",
+            Fails(manifest, "conditions[0].field: unknown field \"file-path\""),
+        ),
+        (
+            "basic-native/parameters.json",
+            Fails(io_or_plugin, "libEndpointDemo.so"),
+        ),
         // Component files, not parameter maps: no endpoints.
-        ("file-reader-native/parameters.json", Fails(manifest, "missing required key \"endpoints\"")),
-        ("file-reader/parameters.json", Fails(manifest, "missing required key \"endpoints\"")),
-        ("file-reader/parameters_with_conds.json", Fails(manifest, "missing required key \"endpoints\"")),
-        ("ftp-lister/parameters.json", Fails(manifest, "missing required key \"endpoints\"")),
-        ("native-transformation/parameters.json", Fails(io_or_plugin, "libTransformationDemo.so")),
+        (
+            "file-reader-native/parameters.json",
+            Fails(manifest, "missing required key \"endpoints\""),
+        ),
+        (
+            "file-reader/parameters.json",
+            Fails(manifest, "missing required key \"endpoints\""),
+        ),
+        (
+            "file-reader/parameters_with_conds.json",
+            Fails(manifest, "missing required key \"endpoints\""),
+        ),
+        (
+            "ftp-lister/parameters.json",
+            Fails(manifest, "missing required key \"endpoints\""),
+        ),
+        (
+            "native-transformation/parameters.json",
+            Fails(io_or_plugin, "libTransformationDemo.so"),
+        ),
         ("ftp-lister/parameters_map_style.json", Loads),
-        ("native-condition/parameters.json", Fails(io_or_plugin, "/workspaces/messageapi/libs/test/c/condition/libConditionDemo.so")),
+        (
+            "native-condition/parameters.json",
+            Fails(
+                io_or_plugin,
+                "/workspaces/messageapi/libs/test/c/condition/libConditionDemo.so",
+            ),
+        ),
         ("file-reader/parameter_map_style.json", Loads),
         ("session_templates/parameters.json", Loads),
     ];
@@ -63,7 +108,10 @@ fn every_reference_manifest_has_its_outcome() {
     let dir = reference_dir();
     let mut listed: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(dir.join("sessions")).unwrap() {
-        listed.push(format!("sessions/{}", entry.unwrap().file_name().to_string_lossy()));
+        listed.push(format!(
+            "sessions/{}",
+            entry.unwrap().file_name().to_string_lossy()
+        ));
     }
     for entry in std::fs::read_dir(&dir).unwrap() {
         let entry = entry.unwrap();
@@ -79,7 +127,10 @@ fn every_reference_manifest_has_its_outcome() {
         }
     }
     for l in &listed {
-        assert!(cases.iter().any(|(c, _)| c == l), "reference file {l} has no expected outcome");
+        assert!(
+            cases.iter().any(|(c, _)| c == l),
+            "reference file {l} has no expected outcome"
+        );
     }
     for (rel, want) in cases {
         let got = open(rel);
@@ -89,8 +140,16 @@ fn every_reference_manifest_has_its_outcome() {
             (Fails(_, _), Ok(_)) => panic!("{rel} should fail to open"),
             (Fails(kind, text), Err(e)) => {
                 assert!(kind(&e), "{rel}: wrong kind of error: {e:?}");
-                assert!(e.message().contains(text), "{rel}: message {:?} does not name {text:?}", e.message());
-                assert!(e.message().contains(rel.rsplit('/').next().unwrap()) || e.message().contains("/workspaces"), "{rel}: message does not name a file: {e}");
+                assert!(
+                    e.message().contains(text),
+                    "{rel}: message {:?} does not name {text:?}",
+                    e.message()
+                );
+                assert!(
+                    e.message().contains(rel.rsplit('/').next().unwrap())
+                        || e.message().contains("/workspaces"),
+                    "{rel}: message does not name a file: {e}"
+                );
             }
         }
     }
@@ -98,14 +157,21 @@ fn every_reference_manifest_has_its_outcome() {
 
 fn cf6_request(session: &Session) -> messageapi::Response {
     let mut req = session.request();
-    req.add_record().set("file-path", s(&format!("{{}}/resources/test/{CF6}"))).unwrap();
+    req.add_record()
+        .set("file-path", s(&format!("{{}}/resources/test/{CF6}")))
+        .unwrap();
     req.submit()
 }
 
 fn check_cf6(session: &Session) {
     let resp = cf6_request(session);
     let out = resp.wait(None).unwrap();
-    assert_eq!(out.rejections.len(), 0, "{:?}", out.rejections.first().map(|r| &r.reasons));
+    assert_eq!(
+        out.rejections.len(),
+        0,
+        "{:?}",
+        out.rejections.first().map(|r| &r.reasons)
+    );
     assert_eq!(out.records.len(), 79_794);
     for r in &out.records {
         assert_eq!(field_names(r), ["value", "length", "number"]);
@@ -133,7 +199,12 @@ fn cf6_through_the_parameter_map() {
 fn simpletextfile_gives_seven_records() {
     let session = open("file-reader/manifest.json").unwrap();
     let mut req = session.request();
-    req.add_record().set("file-path", s("{}/resources/test/inputs/file-reader/simpletextfile")).unwrap();
+    req.add_record()
+        .set(
+            "file-path",
+            s("{}/resources/test/inputs/file-reader/simpletextfile"),
+        )
+        .unwrap();
     let resp = req.submit();
     let out = resp.wait(None).unwrap();
     assert_eq!(out.rejections.len(), 0);
@@ -147,7 +218,9 @@ fn a_path_without_the_root_marker_drops_the_collection() {
     let session = open("file-reader/manifest.json").unwrap();
     let mut req = session.request();
     let path = reference_dir().join("inputs/file-reader/simpletextfile");
-    req.add_record().set("file-path", s(path.to_str().unwrap())).unwrap();
+    req.add_record()
+        .set("file-path", s(path.to_str().unwrap()))
+        .unwrap();
     let out = req.submit_and_wait().unwrap();
     let out = out.outcome().unwrap();
     assert_eq!(out.records.len(), 0);
@@ -159,10 +232,28 @@ fn email_session_rejects_required_first_then_conditions() {
     let session = open("sessions/email-smtp-test.json").unwrap();
     let mut req = session.request();
     let rows: [(&str, &str, &str, Option<&str>, Option<&str>); 5] = [
-        ("sender1", "recipient1", "subject1", Some("body1"), Some("sender2")),
+        (
+            "sender1",
+            "recipient1",
+            "subject1",
+            Some("body1"),
+            Some("sender2"),
+        ),
         ("sender2", "recipient2", "subject2", None, Some("sender5")),
-        ("sender3", "recipient3", "subject3", Some("body3"), Some("sender3")),
-        ("sender4", "recipient4", "subject4", Some("body4"), Some("sender4")),
+        (
+            "sender3",
+            "recipient3",
+            "subject3",
+            Some("body3"),
+            Some("sender3"),
+        ),
+        (
+            "sender4",
+            "recipient4",
+            "subject4",
+            Some("body4"),
+            Some("sender4"),
+        ),
         ("sender5", "recipient5", "subject5", Some("body5"), None),
     ];
     for (sender, recipient, subject, body, cond) in rows {
@@ -178,15 +269,24 @@ fn email_session_rejects_required_first_then_conditions() {
     let resp = req.submit();
     let out = resp.wait(None).unwrap();
     assert_eq!(out.rejections.len(), 2);
-    assert_eq!(out.rejections[0].reasons, ["Required field body was missing a value."]);
+    assert_eq!(
+        out.rejections[0].reasons,
+        ["Required field body was missing a value."]
+    );
     assert_eq!(get_str(&out.rejections[0].record, "sender"), "sender2");
-    assert_eq!(out.rejections[1].reasons, ["The record fields were invalidated against specified conditions."]);
+    assert_eq!(
+        out.rejections[1].reasons,
+        ["The record fields were invalidated against specified conditions."]
+    );
     assert_eq!(get_str(&out.rejections[1].record, "sender"), "sender1");
     // Records 3, 4 and 5 pass; each is factored into the two collections and routed to the one
     // connection ("*"), whose stand-in endpoint returns what it is routed.
     assert_eq!(out.records.len(), 6);
     let senders: Vec<String> = out.records.iter().map(|r| get_str(r, "sender")).collect();
-    assert_eq!(senders, ["sender3", "sender3", "sender4", "sender4", "sender5", "sender5"]);
+    assert_eq!(
+        senders,
+        ["sender3", "sender3", "sender4", "sender4", "sender5", "sender5"]
+    );
 }
 
 #[test]
@@ -196,19 +296,30 @@ fn condition_test_session_with_the_original_record() {
     let r = req.add_record();
     r.set("boolean-required", Value::Boolean(true)).unwrap();
     r.set("float-required", Value::Double(3.14159)).unwrap();
-    r.set("double-required", Value::Double(5.234232342)).unwrap();
+    r.set("double-required", Value::Double(5.234232342))
+        .unwrap();
     r.set("integer-required", Value::Integer(42)).unwrap();
     r.set("string-required", s("test-string-value")).unwrap();
-    r.set("datetime-required", Value::DateTime(messageapi::value::parse_datetime("2019-05-06T12:00:00Z").unwrap())).unwrap();
-    r.set_condition("string-required-equals-1", s("test-string-value1")).unwrap();
-    r.set_condition("string-required-equals-2", s("test-string-value")).unwrap();
-    r.set_condition("integer-required-less-than", Value::Integer(50)).unwrap();
+    r.set(
+        "datetime-required",
+        Value::DateTime(messageapi::value::parse_datetime("2019-05-06T12:00:00Z").unwrap()),
+    )
+    .unwrap();
+    r.set_condition("string-required-equals-1", s("test-string-value1"))
+        .unwrap();
+    r.set_condition("string-required-equals-2", s("test-string-value"))
+        .unwrap();
+    r.set_condition("integer-required-less-than", Value::Integer(50))
+        .unwrap();
     let resp = req.submit();
     let out = resp.wait(None).unwrap();
     assert_eq!(out.rejections.len(), 0);
     assert_eq!(out.records.len(), 6);
     // float keeps float precision
-    assert_eq!(out.records[0].get("float-required").unwrap(), &Value::Double(3.14159f32 as f64));
+    assert_eq!(
+        out.records[0].get("float-required").unwrap(),
+        &Value::Double(3.14159f32 as f64)
+    );
 }
 
 #[test]
@@ -221,32 +332,53 @@ fn condition_test_session_rejects_a_failing_nested_condition() {
     r.set("double-required", Value::Double(2.0)).unwrap();
     r.set("integer-required", Value::Integer(42)).unwrap();
     r.set("string-required", s("x")).unwrap();
-    r.set("datetime-required", s("2019-05-06T12:00:00Z")).unwrap_err();
-    r.set("datetime-required", Value::DateTime(messageapi::value::parse_datetime("2019-05-06").unwrap())).unwrap();
+    r.set("datetime-required", s("2019-05-06T12:00:00Z"))
+        .unwrap_err();
+    r.set(
+        "datetime-required",
+        Value::DateTime(messageapi::value::parse_datetime("2019-05-06").unwrap()),
+    )
+    .unwrap();
     // or(equals-1, equals-2) fails; integer < 50 passes: AND of the top level fails.
     r.set_condition("string-required-equals-1", s("a")).unwrap();
     r.set_condition("string-required-equals-2", s("b")).unwrap();
-    r.set_condition("integer-required-less-than", Value::Integer(50)).unwrap();
+    r.set_condition("integer-required-less-than", Value::Integer(50))
+        .unwrap();
     let out = req.submit_and_wait().unwrap();
     let out = out.outcome().unwrap();
     assert_eq!(out.records.len(), 0);
     assert_eq!(out.rejections.len(), 1);
-    assert_eq!(out.rejections[0].reasons, ["The record fields were invalidated against specified conditions."]);
+    assert_eq!(
+        out.rejections[0].reasons,
+        ["The record fields were invalidated against specified conditions."]
+    );
 }
 
 #[test]
 fn session_templates_expand_their_placeholders() {
     register_stand_ins();
     let dir = reference_dir().join("session_templates");
-    for t in ["standard_session.json", "sequential_session.json", "parallel_session.json"] {
+    for t in [
+        "standard_session.json",
+        "sequential_session.json",
+        "parallel_session.json",
+    ] {
         let err = Session::open(dir.join(t), Some(&reference_root())).unwrap_err();
         assert!(matches!(err, Error::Manifest(_)), "{err:?}");
         assert!(err.message().contains("{_standard_}"), "{err}");
-        let opts = OpenOptions { root: Some(reference_root()), standard: Some(dir.join("parameters.json")) };
+        let opts = OpenOptions {
+            root: Some(reference_root()),
+            standard: Some(dir.join("parameters.json")),
+        };
         let session = Session::open_with(dir.join(t), &opts).unwrap();
         assert_eq!(session.fields()[0].id.as_ref(), "file-path");
         let mut req = session.request();
-        req.add_record().set("file-path", s("{}/resources/test/inputs/file-reader/simpletextfile")).unwrap();
+        req.add_record()
+            .set(
+                "file-path",
+                s("{}/resources/test/inputs/file-reader/simpletextfile"),
+            )
+            .unwrap();
         let out = req.submit_and_wait().unwrap();
         assert_eq!(out.records().unwrap().len(), 7);
     }

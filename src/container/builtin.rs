@@ -28,7 +28,9 @@ struct Join {
 fn string_param(ctx: &PluginContext<'_>, key: &str) -> Result<String> {
     match ctx.constructor.get(key) {
         Some(Json::String(s)) if !s.is_empty() => Ok(s.clone()),
-        _ => Err(Error::Manifest(format!("constructor.{key}: required (a non-empty string)"))),
+        _ => Err(Error::Manifest(format!(
+            "constructor.{key}: required (a non-empty string)"
+        ))),
     }
 }
 
@@ -61,19 +63,29 @@ impl Transformation for Join {
         }
         let mut layouts: Vec<(Arc<Layout>, Arc<Layout>)> = Vec::new();
         for p in parents {
-            let matched = join_key(&p, &self.join_field).and_then(|k| by_key.get(&k)).cloned().unwrap_or_default();
+            let matched = join_key(&p, &self.join_field)
+                .and_then(|k| by_key.get(&k))
+                .cloned()
+                .unwrap_or_default();
             let value = Value::Json(Arc::new(Json::Array(matched)));
             let out = if let Some(slot) = p.layout().position(&self.collection_field) {
                 let mut p = p;
                 p.set_at_unchecked(slot, value);
                 p
             } else {
-                let extended = match layouts.iter().find(|(from, _)| Arc::ptr_eq(from, p.layout())) {
+                let extended = match layouts
+                    .iter()
+                    .find(|(from, _)| Arc::ptr_eq(from, p.layout()))
+                {
                     Some((_, to)) => to.clone(),
                     None => {
                         let mut fields = p.layout().fields().to_vec();
                         fields.push(FieldDef::new(&self.collection_field, FieldType::Json));
-                        let to = if p.layout().is_open() { Layout::open(fields) } else { Layout::new(fields) };
+                        let to = if p.layout().is_open() {
+                            Layout::open(fields)
+                        } else {
+                            Layout::new(fields)
+                        };
                         layouts.push((p.layout().clone(), to.clone()));
                         to
                     }

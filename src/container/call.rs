@@ -43,7 +43,10 @@ impl<'a> TransformCall<'a> {
 
     /// The records bound to `param` (`None` if the transformation has no such parameter).
     pub fn input(&self, param: &str) -> Option<&[Record]> {
-        self.inputs.iter().find(|(k, _)| k == param).map(|(_, v)| v.as_slice())
+        self.inputs
+            .iter()
+            .find(|(k, _)| k == param)
+            .map(|(_, v)| v.as_slice())
     }
 
     /// Takes the records bound to `param` (they are this call's own copies).

@@ -20,7 +20,13 @@ pub struct TransformCache {
 
 impl TransformCache {
     /// The output of transformation `t`, evaluating it (and what it reads) on first use.
-    pub fn evaluate(&mut self, t: usize, container: &Container, routed: &ContainerRecords, root: &Path) -> Result<Arc<Vec<Record>>> {
+    pub fn evaluate(
+        &mut self,
+        t: usize,
+        container: &Container,
+        routed: &ContainerRecords,
+        root: &Path,
+    ) -> Result<Arc<Vec<Record>>> {
         if let Some(r) = self.results.get(&t) {
             return r.clone();
         }
@@ -29,7 +35,13 @@ impl TransformCache {
         r
     }
 
-    fn run(&mut self, t: usize, container: &Container, routed: &ContainerRecords, root: &Path) -> Result<Arc<Vec<Record>>> {
+    fn run(
+        &mut self,
+        t: usize,
+        container: &Container,
+        routed: &ContainerRecords,
+        root: &Path,
+    ) -> Result<Arc<Vec<Record>>> {
         let def = &container.transformations[t];
         // Resolve every non-UUID input once; each run gets its own copies.
         let mut fixed: Vec<(String, Arc<Vec<Record>>)> = Vec::new();
@@ -41,24 +53,41 @@ impl TransformCache {
                     continue;
                 }
                 InputSpec::Collection(None) => Arc::new(Vec::new()),
-                InputSpec::Collection(Some(c)) => Arc::new(select(routed, |i| routed.coll[i] as usize == *c)),
+                InputSpec::Collection(Some(c)) => {
+                    Arc::new(select(routed, |i| routed.coll[i] as usize == *c))
+                }
                 InputSpec::Classifier(k, v) => Arc::new(select(routed, |i| {
                     container.collections[routed.coll[i] as usize].has_label(k, Some(v))
                 })),
-                InputSpec::Transformation(inner) => self.evaluate(*inner, container, routed, root)?,
+                InputSpec::Transformation(inner) => {
+                    self.evaluate(*inner, container, routed, root)?
+                }
             };
             fixed.push((param.clone(), records));
         }
         let run_once = |inputs: Vec<(String, Vec<Record>)>| -> Result<Vec<Record>> {
-            let mut call = TransformCall { id: &def.id, constructor: &def.constructor, root, inputs, outputs: Vec::new() };
+            let mut call = TransformCall {
+                id: &def.id,
+                constructor: &def.constructor,
+                root,
+                inputs,
+                outputs: Vec::new(),
+            };
             match catch_unwind(AssertUnwindSafe(|| def.plugin.run(&mut call))) {
                 Ok(Ok(())) => Ok(std::mem::take(call.outputs_mut())),
                 Ok(Err(e)) => Err(e.context(format_args!("transformation {} failed", def.id))),
-                Err(p) => Err(Error::Endpoint(format!("transformation {} panicked: {}", def.id, panic_message(&p)))),
+                Err(p) => Err(Error::Endpoint(format!(
+                    "transformation {} panicked: {}",
+                    def.id,
+                    panic_message(&p)
+                ))),
             }
         };
         let copies = |fixed: &[(String, Arc<Vec<Record>>)]| -> Vec<(String, Vec<Record>)> {
-            fixed.iter().map(|(k, v)| (k.clone(), v.as_ref().clone())).collect()
+            fixed
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_ref().clone()))
+                .collect()
         };
         let out = match uuid_param {
             None => run_once(copies(&fixed))?,
@@ -77,7 +106,11 @@ impl TransformCache {
                 for (_, members) in groups {
                     let mut inputs = copies(&fixed);
                     let bound = members.iter().map(|&i| routed.records[i].clone()).collect();
-                    let pos = def.inputs.iter().position(|(k, _)| *k == param).unwrap_or(inputs.len());
+                    let pos = def
+                        .inputs
+                        .iter()
+                        .position(|(k, _)| *k == param)
+                        .unwrap_or(inputs.len());
                     inputs.insert(pos.min(inputs.len()), (param.clone(), bound));
                     out.extend(run_once(inputs)?);
                 }
@@ -89,7 +122,10 @@ impl TransformCache {
 }
 
 fn select(routed: &ContainerRecords, keep: impl Fn(usize) -> bool) -> Vec<Record> {
-    (0..routed.len()).filter(|&i| keep(i)).map(|i| routed.records[i].clone()).collect()
+    (0..routed.len())
+        .filter(|&i| keep(i))
+        .map(|i| routed.records[i].clone())
+        .collect()
 }
 
 /// The text of a caught panic.

@@ -40,7 +40,11 @@ impl ContainerRecords {
 }
 
 /// Which collections need their request-level conditions checked for this submit.
-pub fn active_collection_conditions(container: &Container, conditions: &ConditionSet, request: &[Option<Value>]) -> Vec<bool> {
+pub fn active_collection_conditions(
+    container: &Container,
+    conditions: &ConditionSet,
+    request: &[Option<Value>],
+) -> Vec<bool> {
     container
         .collections
         .iter()
@@ -73,11 +77,23 @@ pub fn factor(
         uuids: Arc::new(Vec::with_capacity(n)),
     };
     let uuids = Arc::make_mut(&mut out.uuids);
+    // When the last collection holds every schema field, in order, it takes the submitted
+    // values instead of copying them (no later collection needs them).
+    let width = accepted.first().map_or(0, Record::len);
+    let reuse = container.collections.len().checked_sub(1).filter(|&last| {
+        let c = &container.collections[last];
+        c.slots.len() == width && c.slots.iter().enumerate().all(|(i, &s)| i == s)
+    });
     for (u, record) in accepted.into_iter().enumerate() {
         uuids.push(Uuid::new_v4());
-        let values = record.values();
+        let mut record = Some(record);
         for (ci, c) in container.collections.iter().enumerate() {
-            let vals = c.slots.iter().map(|&s| values[s].clone()).collect();
+            let vals = if Some(ci) == reuse {
+                record.take().map(Record::into_values).unwrap_or_default()
+            } else {
+                let values = record.as_ref().map(Record::values).unwrap_or_default();
+                c.slots.iter().map(|&s| values[s].clone()).collect()
+            };
             let rec = Record::from_parts(c.layout.clone(), vals);
             if active[ci] && !conditions.subset_passes(&c.conditions, &rec, request) {
                 continue;

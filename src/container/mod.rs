@@ -93,7 +93,11 @@ impl Container {
 }
 
 /// Parses the collections against the schema's fields and conditions.
-pub fn parse_collections(node: &Node, schema: &Layout, conditions: &ConditionSet) -> Result<Vec<Collection>> {
+pub fn parse_collections(
+    node: &Node,
+    schema: &Layout,
+    conditions: &ConditionSet,
+) -> Result<Vec<Collection>> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for c in node.elements()? {
@@ -105,7 +109,8 @@ pub fn parse_collections(node: &Node, schema: &Layout, conditions: &ConditionSet
         let mut slots = Vec::new();
         for (j, name) in fnode.string_list()?.iter().enumerate() {
             let slot = schema.position(name).ok_or_else(|| {
-                Node::new(Json::Null, fnode.file.clone(), fnode.index_path(j)).error(format!("unknown field \"{name}\""))
+                Node::new(Json::Null, fnode.file.clone(), fnode.index_path(j))
+                    .error(format!("unknown field \"{name}\""))
             })?;
             if !slots.contains(&slot) {
                 slots.push(slot);
@@ -134,7 +139,13 @@ pub fn parse_collections(node: &Node, schema: &Layout, conditions: &ConditionSet
                 }
             }
         }
-        out.push(Collection { id: id.as_str().into(), layout: Layout::new(fields), slots, classifiers, conditions: conds });
+        out.push(Collection {
+            id: id.as_str().into(),
+            layout: Layout::new(fields),
+            slots,
+            classifiers,
+            conditions: conds,
+        });
     }
     Ok(out)
 }
@@ -197,27 +208,48 @@ pub fn parse_transformations(
         }
         let canonical = plugins::transformation(&operator);
         let factory = registry::transformation(canonical).ok_or_else(|| {
-            onode.locate(Error::UnknownPlugin(format!("unknown transformation operator \"{operator}\"")))
+            onode.locate(Error::UnknownPlugin(format!(
+                "unknown transformation operator \"{operator}\""
+            )))
         })?;
         let base = t.dir().to_path_buf();
-        let ctx = PluginContext { id: &id, constructor: &constructor, root, base_dir: &base };
+        let ctx = PluginContext {
+            id: &id,
+            constructor: &constructor,
+            root,
+            base_dir: &base,
+        };
         let plugin = factory.prepare(&ctx).map_err(|e| onode.locate(e))?;
-        out.push(TransformationDef { id: id.as_str().into(), operator, constructor, inputs, plugin });
+        out.push(TransformationDef {
+            id: id.as_str().into(),
+            operator,
+            constructor,
+            inputs,
+            plugin,
+        });
     }
     check_cycles(&out, &elements)?;
     Ok(out)
 }
 
-fn parse_spec(spec: &Node, collections: &[Collection], transformations: &HashMap<String, usize>) -> Result<InputSpec> {
+fn parse_spec(
+    spec: &Node,
+    collections: &[Collection],
+    transformations: &HashMap<String, usize>,
+) -> Result<InputSpec> {
     if let Json::String(s) = &spec.value {
         if s == "UUID" {
             return Ok(InputSpec::Uuid);
         }
-        return Err(spec.error(format!("unknown record spec \"{s}\" (use \"UUID\" or an object)")));
+        return Err(spec.error(format!(
+            "unknown record spec \"{s}\" (use \"UUID\" or an object)"
+        )));
     }
     let members = spec.members()?;
     let [(key, value)] = members.as_slice() else {
-        return Err(spec.error("a record spec has exactly one of COLLECTION, CLASSIFIER, TRANSFORMATION"));
+        return Err(
+            spec.error("a record spec has exactly one of COLLECTION, CLASSIFIER, TRANSFORMATION")
+        );
     };
     match key.as_str() {
         "COLLECTION" => {
@@ -245,12 +277,19 @@ fn parse_spec(spec: &Node, collections: &[Collection], transformations: &HashMap
                 .map(|&i| InputSpec::Transformation(i))
                 .ok_or_else(|| value.error(format!("unknown transformation \"{id}\"")))
         }
-        other => Err(spec.error(format!("unknown record spec key \"{other}\" (use COLLECTION, CLASSIFIER or TRANSFORMATION)"))),
+        other => Err(spec.error(format!(
+            "unknown record spec key \"{other}\" (use COLLECTION, CLASSIFIER or TRANSFORMATION)"
+        ))),
     }
 }
 
 fn check_cycles(defs: &[TransformationDef], nodes: &[Node]) -> Result<()> {
-    fn visit(i: usize, defs: &[TransformationDef], state: &mut [u8], path: &mut Vec<usize>) -> Option<Vec<usize>> {
+    fn visit(
+        i: usize,
+        defs: &[TransformationDef],
+        state: &mut [u8],
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
         match state[i] {
             2 => return None,
             1 => {
@@ -278,7 +317,10 @@ fn check_cycles(defs: &[TransformationDef], nodes: &[Node]) -> Result<()> {
     for i in 0..defs.len() {
         if let Some(cycle) = visit(i, defs, &mut state, &mut Vec::new()) {
             let names: Vec<&str> = cycle.iter().map(|&c| &*defs[c].id).collect();
-            return Err(nodes[cycle[0]].error(format!("cycle among transformations: {}", names.join(" -> "))));
+            return Err(nodes[cycle[0]].error(format!(
+                "cycle among transformations: {}",
+                names.join(" -> ")
+            )));
         }
     }
     Ok(())

@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::container::factor::ContainerRecords;
 use crate::error::Result;
 use crate::protocol::call::EndpointCall;
+use crate::record::Record;
 use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
 
 pub struct EvaluationFactory;
@@ -25,16 +27,54 @@ impl PreparedEndpoint for Evaluation {
 
 impl Endpoint for Evaluation {
     fn process(&mut self, call: &mut EndpointCall<'_>) -> Result<()> {
-        let mut out = Vec::with_capacity(call.records().len());
-        for &c in &call.conn.collections {
-            out.extend(call.by_collection_index(c).cloned());
-        }
-        for sel in call.listed_classifiers() {
-            out.extend(call.records_by_classifier(&sel.key, sel.value.as_deref()).into_iter().cloned());
-        }
+        // Transformations first (they read the routed records), output last.
+        let mut transformed = Vec::new();
         for t in call.conn.transformations.clone() {
-            let records = call.transformation_index_records(t)?;
-            out.extend(records.iter().cloned());
+            transformed.push(call.transformation_index_records(t)?);
+        }
+        let container = call.container;
+        let conn = call.conn;
+        // How often each collection's records are returned: once if listed, once per listed
+        // classifier that labels it. Records returned exactly once are moved, not copied.
+        let times: Vec<usize> = (0..container.collections.len())
+            .map(|c| {
+                let coll = &container.collections[c];
+                usize::from(conn.collections.contains(&c))
+                    + conn
+                        .classifiers
+                        .iter()
+                        .filter(|s| coll.has_label(&s.key, s.value.as_deref()))
+                        .count()
+            })
+            .collect();
+        let mut routed = call.take_routed();
+        let mut out =
+            Vec::with_capacity(routed.len() + transformed.iter().map(|t| t.len()).sum::<usize>());
+        let take = |i: usize, routed: &mut ContainerRecords| {
+            if times[routed.coll[i] as usize] == 1 {
+                std::mem::replace(&mut routed.records[i], Record::empty())
+            } else {
+                routed.records[i].clone()
+            }
+        };
+        for &c in &conn.collections {
+            for i in 0..routed.len() {
+                if routed.coll[i] as usize == c {
+                    out.push(take(i, &mut routed));
+                }
+            }
+        }
+        for sel in &conn.classifiers {
+            for i in 0..routed.len() {
+                if container.collections[routed.coll[i] as usize]
+                    .has_label(&sel.key, sel.value.as_deref())
+                {
+                    out.push(take(i, &mut routed));
+                }
+            }
+        }
+        for t in transformed {
+            out.extend(t.iter().cloned());
         }
         call.extend(out);
         Ok(())

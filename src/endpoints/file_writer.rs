@@ -28,28 +28,45 @@ impl EndpointFactory for FileWriterFactory {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>> {
         let path = match ctx.constructor.get("path") {
             Some(Json::String(p)) if !p.is_empty() => ctx.resolve_path(p),
-            _ => return Err(Error::Manifest("constructor.path: required (the file to write)".into())),
+            _ => {
+                return Err(Error::Manifest(
+                    "constructor.path: required (the file to write)".into(),
+                ))
+            }
         };
         let truncate = match ctx.constructor.get("mode") {
             None | Some(Json::Null) => false,
             Some(Json::String(m)) if m == "append" => false,
             Some(Json::String(m)) if m == "truncate" => true,
             Some(other) => {
-                return Err(Error::Manifest(format!("constructor.mode: expected \"append\" or \"truncate\", found {other}")))
+                return Err(Error::Manifest(format!(
+                    "constructor.mode: expected \"append\" or \"truncate\", found {other}"
+                )))
             }
         };
         let fsync = match ctx.constructor.get("fsync") {
             None | Some(Json::Null) => false,
             Some(Json::Bool(b)) => *b,
-            Some(other) => return Err(Error::Manifest(format!("constructor.fsync: expected true or false, found {other}"))),
+            Some(other) => {
+                return Err(Error::Manifest(format!(
+                    "constructor.fsync: expected true or false, found {other}"
+                )))
+            }
         };
-        Ok(Arc::new(FileWriter { path, truncate, fsync }))
+        Ok(Arc::new(FileWriter {
+            path,
+            truncate,
+            fsync,
+        }))
     }
 }
 
 impl PreparedEndpoint for FileWriter {
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
-        Ok(Box::new(FileWriterInstance { config: self.clone(), file: None }))
+        Ok(Box::new(FileWriterInstance {
+            config: self.clone(),
+            file: None,
+        }))
     }
 }
 
@@ -82,7 +99,11 @@ impl Endpoint for FileWriterInstance {
             let c = routed.coll[i] as usize;
             let coll = &call.container.collections[c];
             let listed = call.conn.collections.contains(&c)
-                || call.conn.classifiers.iter().any(|s| coll.has_label(&s.key, s.value.as_deref()));
+                || call
+                    .conn
+                    .classifiers
+                    .iter()
+                    .any(|s| coll.has_label(&s.key, s.value.as_deref()));
             if listed {
                 records.push(routed.records[i].clone());
             }
@@ -112,7 +133,11 @@ impl Endpoint for FileWriterInstance {
             Err(e) => {
                 // The handle may be unusable; reopen on the next submit.
                 self.file = None;
-                let reason = format!("connection {}: cannot write {}: {e}", call.connection_id(), self.config.path.display());
+                let reason = format!(
+                    "connection {}: cannot write {}: {e}",
+                    call.connection_id(),
+                    self.config.path.display()
+                );
                 for r in records {
                     call.reject(r, reason.clone());
                 }

@@ -38,14 +38,23 @@ struct Loader {
 
 /// Opens a manifest file.
 pub fn load_file(path: &Path, options: &OpenOptions) -> Result<SessionCore> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io(format!("cannot read manifest {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Io(format!("cannot read manifest {}: {e}", path.display())))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
     load(&text, path.to_path_buf(), &dir, options)
 }
 
 /// Opens a manifest given as text; `base_dir` plays the manifest's directory.
-pub fn load_text(text: &str, base_dir: Option<&Path>, options: &OpenOptions) -> Result<SessionCore> {
+pub fn load_text(
+    text: &str,
+    base_dir: Option<&Path>,
+    options: &OpenOptions,
+) -> Result<SessionCore> {
     let dir = match base_dir {
         Some(d) => d.to_path_buf(),
         None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
@@ -58,25 +67,51 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
     let value: Json = serde_json::from_str(text)
         .map_err(|e| Error::Manifest(format!("{}: not valid JSON: {e}", file.display())))?;
     let top = Node::new(value, Arc::new(file.clone()), String::new());
-    let mut loader = Loader { root: root.clone(), template_dir: dir.to_path_buf(), standard: options.standard.clone(), cache: HashMap::new() };
-    let (kind, schema_n, container_n, protocol_n) = if top.get("plugin").is_some() && top.get("constructor").is_some() {
+    let mut loader = Loader {
+        root: root.clone(),
+        template_dir: dir.to_path_buf(),
+        standard: options.standard.clone(),
+        cache: HashMap::new(),
+    };
+    let (kind, schema_n, container_n, protocol_n) = if top.get("plugin").is_some()
+        && top.get("constructor").is_some()
+    {
         let pnode = top.require("plugin")?;
         let pname = pnode.as_str()?;
-        let kind = plugins::session(pname)
-            .ok_or_else(|| pnode.locate(Error::UnknownPlugin(format!("unknown session plugin \"{pname}\""))))?;
+        let kind = plugins::session(pname).ok_or_else(|| {
+            pnode.locate(Error::UnknownPlugin(format!(
+                "unknown session plugin \"{pname}\""
+            )))
+        })?;
         let c = top.require("constructor")?;
         let part = |role: &str| -> Result<Node> {
             let n = c.require(role)?;
             let p = n.require("plugin")?;
             let name = p.as_str()?;
             if !plugins::is_default_component(role, name) {
-                return Err(p.locate(Error::UnknownPlugin(format!("unknown {role} plugin \"{name}\""))));
+                return Err(p.locate(Error::UnknownPlugin(format!(
+                    "unknown {role} plugin \"{name}\""
+                ))));
             }
-            Ok(n.get("constructor").unwrap_or_else(|| Node::new(Json::Object(Default::default()), n.file.clone(), n.key_path("constructor"))))
+            Ok(n.get("constructor").unwrap_or_else(|| {
+                Node::new(
+                    Json::Object(Default::default()),
+                    n.file.clone(),
+                    n.key_path("constructor"),
+                )
+            }))
         };
         (kind, part("schema")?, part("container")?, part("protocol")?)
-    } else if ["fields", "collections", "endpoints"].iter().any(|k| top.get(k).is_some()) {
-        (SessionKind::Sequential, top.clone(), top.clone(), top.clone())
+    } else if ["fields", "collections", "endpoints"]
+        .iter()
+        .any(|k| top.get(k).is_some())
+    {
+        (
+            SessionKind::Sequential,
+            top.clone(),
+            top.clone(),
+            top.clone(),
+        )
     } else {
         return Err(top.error(
             "neither a full manifest (\"plugin\" and \"constructor\") nor a parameter map (\"fields\", \"collections\", \"endpoints\")",
@@ -88,7 +123,9 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
     let fields = schema::parse_fields(&fields_n)?;
     let layout = Layout::new(fields);
     let conditions = match loader.optional(&schema_n, "conditions")? {
-        Some(n) if !n.value.is_null() => schema::parse_conditions(&n, &layout, &ConditionEnv { root: &root })?,
+        Some(n) if !n.value.is_null() => {
+            schema::parse_conditions(&n, &layout, &ConditionEnv { root: &root })?
+        }
         _ => schema::condition::ConditionSet::default(),
     };
     let schema_meta = loader.optional(&schema_n, "metadata")?.map(|n| n.value);
@@ -102,7 +139,11 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         _ => Vec::new(),
     };
     let container_meta = loader.optional(&container_n, "metadata")?.map(|n| n.value);
-    let container = Container { collections, transformations, metadata: container_meta };
+    let container = Container {
+        collections,
+        transformations,
+        metadata: container_meta,
+    };
 
     // Protocol
     let ep_n = loader.required(&protocol_n, "endpoints")?;
@@ -113,16 +154,25 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         plugin.as_str()?;
         let conns = loader.required(&ep, "connections")?;
         for c in conns.elements()? {
-            connections.push(protocol::parse_connection(&c, &plugin, &container, &root, &mut seen)?);
+            connections.push(protocol::parse_connection(
+                &c, &plugin, &container, &root, &mut seen,
+            )?);
         }
     }
     let protocol_meta = loader.optional(&protocol_n, "metadata")?.map(|n| n.value);
 
     Ok(SessionCore {
         kind,
-        schema: Schema { layout, conditions, metadata: schema_meta },
+        schema: Schema {
+            layout,
+            conditions,
+            metadata: schema_meta,
+        },
         container,
-        protocol: Protocol { connections, metadata: protocol_meta },
+        protocol: Protocol {
+            connections,
+            metadata: protocol_meta,
+        },
         root,
         source: file,
     })
@@ -139,7 +189,9 @@ impl Loader {
     /// The value of `key`: inline, or read from the file a path string names (its same-named
     /// key), or the `{"map": path, "factory": name}` form.
     fn optional(&mut self, parent: &Node, key: &str) -> Result<Option<Node>> {
-        let Some(n) = parent.get(key) else { return Ok(None) };
+        let Some(n) = parent.get(key) else {
+            return Ok(None);
+        };
         let target = match &n.value {
             Json::String(_) => n.clone(),
             Json::Object(m) if m.contains_key("map") => n.require("map")?,

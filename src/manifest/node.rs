@@ -73,7 +73,8 @@ impl Node {
 
     /// The member `key`, or an error naming it.
     pub fn require(&self, key: &str) -> Result<Node, Error> {
-        self.get(key).ok_or_else(|| self.error(format!("missing required key \"{key}\"")))
+        self.get(key)
+            .ok_or_else(|| self.error(format!("missing required key \"{key}\"")))
     }
 
     /// The elements of an array node.
@@ -93,7 +94,12 @@ impl Node {
         match &self.value {
             Json::Object(map) => Ok(map
                 .iter()
-                .map(|(k, v)| (k.clone(), Node::new(v.clone(), self.file.clone(), self.key_path(k))))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        Node::new(v.clone(), self.file.clone(), self.key_path(k)),
+                    )
+                })
                 .collect()),
             other => Err(self.error(format!("expected an object, found {}", kind(other)))),
         }
@@ -109,9 +115,16 @@ impl Node {
     pub fn string_list(&self) -> Result<Vec<String>, Error> {
         match &self.value {
             Json::String(s) => Ok(vec![s.clone()]),
-            Json::Array(_) => self.elements()?.iter().map(|n| n.as_str().map(str::to_string)).collect(),
+            Json::Array(_) => self
+                .elements()?
+                .iter()
+                .map(|n| n.as_str().map(str::to_string))
+                .collect(),
             Json::Null => Ok(Vec::new()),
-            other => Err(self.error(format!("expected a string or a list of strings, found {}", kind(other)))),
+            other => Err(self.error(format!(
+                "expected a string or a list of strings, found {}",
+                kind(other)
+            ))),
         }
     }
 

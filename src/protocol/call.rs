@@ -19,7 +19,7 @@ use crate::response::Rejection;
 pub struct EndpointCall<'a> {
     pub(crate) conn: &'a ConnectionDef,
     pub(crate) container: &'a Container,
-    pub(crate) routed: &'a ContainerRecords,
+    pub(crate) routed: ContainerRecords,
     pub(crate) state: &'a mut Record,
     pub(crate) cache: TransformCache,
     pub(crate) root: &'a Path,
@@ -56,12 +56,22 @@ impl<'a> EndpointCall<'a> {
 
     /// The routed records and their collections and UUIDs.
     pub fn routed(&self) -> &ContainerRecords {
-        self.routed
+        &self.routed
+    }
+
+    /// Takes the routed records (for endpoints that consume them). Afterwards `records()` is
+    /// empty and transformations not yet evaluated see no input: evaluate them first.
+    pub(crate) fn take_routed(&mut self) -> ContainerRecords {
+        std::mem::take(&mut self.routed)
     }
 
     /// The ids of the connection's listed collections (`"*"` expanded).
     pub fn listed_collections(&self) -> Vec<&str> {
-        self.conn.collections.iter().map(|&c| &*self.container.collections[c].id).collect()
+        self.conn
+            .collections
+            .iter()
+            .map(|&c| &*self.container.collections[c].id)
+            .collect()
     }
 
     /// The connection's listed classifiers.
@@ -71,7 +81,11 @@ impl<'a> EndpointCall<'a> {
 
     /// The ids of the connection's listed transformations.
     pub fn listed_transformations(&self) -> Vec<&str> {
-        self.conn.transformations.iter().map(|&t| &*self.container.transformations[t].id).collect()
+        self.conn
+            .transformations
+            .iter()
+            .map(|&t| &*self.container.transformations[t].id)
+            .collect()
     }
 
     /// The routed records of collection `id`.
@@ -84,13 +98,15 @@ impl<'a> EndpointCall<'a> {
     }
 
     pub(crate) fn by_collection_index(&self, c: usize) -> impl Iterator<Item = &Record> + '_ {
-        let r = self.routed;
-        (0..r.len()).filter(move |&i| r.coll[i] as usize == c).map(move |i| &r.records[i])
+        let r = &self.routed;
+        (0..r.len())
+            .filter(move |&i| r.coll[i] as usize == c)
+            .map(move |i| &r.records[i])
     }
 
     /// The routed records of every collection labelled `key` = `value` (`None`: any value).
     pub fn records_by_classifier(&self, key: &str, value: Option<&str>) -> Vec<&Record> {
-        let r = self.routed;
+        let r = &self.routed;
         (0..r.len())
             .filter(|&i| self.container.collections[r.coll[i] as usize].has_label(key, value))
             .map(|i| &r.records[i])
@@ -111,8 +127,11 @@ impl<'a> EndpointCall<'a> {
 
     /// The routed records of container record `uuid`.
     pub fn records_by_uuid(&self, uuid: &Uuid) -> Vec<&Record> {
-        let r = self.routed;
-        (0..r.len()).filter(|&i| r.uuids[r.uuid[i] as usize] == *uuid).map(|i| &r.records[i]).collect()
+        let r = &self.routed;
+        (0..r.len())
+            .filter(|&i| r.uuids[r.uuid[i] as usize] == *uuid)
+            .map(|i| &r.records[i])
+            .collect()
     }
 
     /// The output of transformation `id`, evaluated now if this connection has not yet asked.
@@ -126,7 +145,9 @@ impl<'a> EndpointCall<'a> {
     }
 
     pub(crate) fn transformation_index_records(&mut self, t: usize) -> Result<Arc<Vec<Record>>> {
-        let r = self.cache.evaluate(t, self.container, self.routed, self.root);
+        let r = self
+            .cache
+            .evaluate(t, self.container, &self.routed, self.root);
         if let Err(e) = &r {
             if self.transform_error.is_none() {
                 self.transform_error = Some(e.clone());
@@ -161,7 +182,10 @@ impl<'a> EndpointCall<'a> {
 
     /// Rejects a record with a reason.
     pub fn reject(&mut self, record: Record, reason: impl Into<String>) {
-        self.rejections.push(Rejection { record, reasons: vec![reason.into()] });
+        self.rejections.push(Rejection {
+            record,
+            reasons: vec![reason.into()],
+        });
     }
 
     /// The output records added so far.

@@ -92,7 +92,10 @@ pub fn parse_connection(
             } else {
                 let mut out = Vec::new();
                 for (j, name) in names.iter().enumerate() {
-                    let i = container.collection_index(name).ok_or_else(|| at(&n, j, n.value.is_array()).error(format!("unknown collection \"{name}\"")))?;
+                    let i = container.collection_index(name).ok_or_else(|| {
+                        at(&n, j, n.value.is_array())
+                            .error(format!("unknown collection \"{name}\""))
+                    })?;
                     if !out.contains(&i) {
                         out.push(i);
                     }
@@ -106,7 +109,10 @@ pub fn parse_connection(
         if !n.value.is_null() {
             for (key, v) in n.members()? {
                 for value in v.string_list()? {
-                    classifiers.push(ClassifierSel { key: key.clone(), value: (value != "*").then_some(value) });
+                    classifiers.push(ClassifierSel {
+                        key: key.clone(),
+                        value: (value != "*").then_some(value),
+                    });
                 }
             }
         }
@@ -120,9 +126,10 @@ pub fn parse_connection(
             } else {
                 let mut out = Vec::new();
                 for (j, name) in names.iter().enumerate() {
-                    let i = container
-                        .transformation_index(name)
-                        .ok_or_else(|| at(&n, j, n.value.is_array()).error(format!("unknown transformation \"{name}\"")))?;
+                    let i = container.transformation_index(name).ok_or_else(|| {
+                        at(&n, j, n.value.is_array())
+                            .error(format!("unknown transformation \"{name}\""))
+                    })?;
                     out.push(i);
                 }
                 out
@@ -143,10 +150,18 @@ pub fn parse_connection(
     };
     let receives = routing_mask(container, &collections, &classifiers, &transformations);
     let name = plugin.as_str()?;
-    let factory = registry::endpoint(plugins::endpoint(name))
-        .ok_or_else(|| plugin.locate(Error::UnknownPlugin(format!("unknown endpoint plugin \"{name}\""))))?;
+    let factory = registry::endpoint(plugins::endpoint(name)).ok_or_else(|| {
+        plugin.locate(Error::UnknownPlugin(format!(
+            "unknown endpoint plugin \"{name}\""
+        )))
+    })?;
     let base = c.dir().to_path_buf();
-    let ctx = PluginContext { id: &id, constructor: &constructor, root, base_dir: &base };
+    let ctx = PluginContext {
+        id: &id,
+        constructor: &constructor,
+        root,
+        base_dir: &base,
+    };
     let prepared = factory.prepare(&ctx).map_err(|e| c.locate(e))?;
     let output_layout = prepared.default_fields().map(|f| {
         let full = Layout::new(f);
@@ -176,19 +191,31 @@ pub fn parse_connection(
 }
 
 fn at(list: &Node, j: usize, is_array: bool) -> Node {
-    let path = if is_array { list.index_path(j) } else { list.path.clone() };
+    let path = if is_array {
+        list.index_path(j)
+    } else {
+        list.path.clone()
+    };
     Node::new(Json::Null, list.file.clone(), path)
 }
 
 /// Which collections a connection receives: listed ones, labelled ones, and those its
 /// transformations read (transitively).
-fn routing_mask(container: &Container, collections: &[usize], classifiers: &[ClassifierSel], transformations: &[usize]) -> Vec<bool> {
+fn routing_mask(
+    container: &Container,
+    collections: &[usize],
+    classifiers: &[ClassifierSel],
+    transformations: &[usize],
+) -> Vec<bool> {
     let mut mask = vec![false; container.collections.len()];
     for &c in collections {
         mask[c] = true;
     }
     for (ci, coll) in container.collections.iter().enumerate() {
-        if classifiers.iter().any(|s| coll.has_label(&s.key, s.value.as_deref())) {
+        if classifiers
+            .iter()
+            .any(|s| coll.has_label(&s.key, s.value.as_deref()))
+        {
             mask[ci] = true;
         }
     }
@@ -219,8 +246,15 @@ fn routing_mask(container: &Container, collections: &[usize], classifiers: &[Cla
 
 /// The records connection `conn` is routed, once each, in container-record order. Records of
 /// collections that no later connection needs are moved out of `from` instead of copied.
-pub fn route(conn: &ConnectionDef, from: &mut ContainerRecords, last_user: &[bool]) -> ContainerRecords {
-    let mut out = ContainerRecords { uuids: from.uuids.clone(), ..Default::default() };
+pub fn route(
+    conn: &ConnectionDef,
+    from: &mut ContainerRecords,
+    last_user: &[bool],
+) -> ContainerRecords {
+    let mut out = ContainerRecords {
+        uuids: from.uuids.clone(),
+        ..Default::default()
+    };
     for i in 0..from.records.len() {
         let c = from.coll[i] as usize;
         if !conn.receives[c] {

@@ -80,8 +80,15 @@ impl Operator {
 /// What a condition is.
 #[derive(Debug, Clone)]
 pub enum ConditionKind {
-    Comparison { field: Arc<str>, field_type: FieldType, operator: Operator },
-    Composite { all: bool, children: Vec<usize> },
+    Comparison {
+        field: Arc<str>,
+        field_type: FieldType,
+        operator: Operator,
+    },
+    Composite {
+        all: bool,
+        children: Vec<usize>,
+    },
 }
 
 /// One schema condition.
@@ -106,7 +113,11 @@ impl ConditionSet {
     /// Builds the set; `conditions` must have unique ids, resolved children and no cycles
     /// (the manifest loader checks this and reports locations).
     pub fn new(conditions: Vec<Condition>) -> ConditionSet {
-        let index = conditions.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        let index = conditions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
         let mut parents = vec![Vec::new(); conditions.len()];
         for (i, c) in conditions.iter().enumerate() {
             if let ConditionKind::Composite { children, .. } = &c.kind {
@@ -115,7 +126,11 @@ impl ConditionSet {
                 }
             }
         }
-        ConditionSet { conditions, index, parents }
+        ConditionSet {
+            conditions,
+            index,
+            parents,
+        }
     }
 
     pub fn conditions(&self) -> &[Condition] {
@@ -135,7 +150,11 @@ impl ConditionSet {
     pub fn coerce(&self, i: usize, value: Value) -> Result<Value> {
         let c = &self.conditions[i];
         let (field_type, operator) = match &c.kind {
-            ConditionKind::Comparison { field_type, operator, .. } => (*field_type, operator),
+            ConditionKind::Comparison {
+                field_type,
+                operator,
+                ..
+            } => (*field_type, operator),
             ConditionKind::Composite { .. } => {
                 return Err(Error::TypeMismatch(format!(
                     "condition \"{}\" is a composite and takes no value",
@@ -147,7 +166,10 @@ impl ConditionSet {
         match operator {
             Operator::Plugin(..) => Ok(value),
             Operator::In => match value {
-                v @ (Value::IntList(_) | Value::DoubleList(_) | Value::StringList(_) | Value::Null) => Ok(v),
+                v @ (Value::IntList(_)
+                | Value::DoubleList(_)
+                | Value::StringList(_)
+                | Value::Null) => Ok(v),
                 Value::Json(j) if j.is_array() => Ok(Value::Json(j)),
                 other => Err(Error::TypeMismatch(format!(
                     "condition \"{}\" uses \"in\" and needs a list, not a {} value",
@@ -183,11 +205,21 @@ impl ConditionSet {
     pub fn value_from_json(&self, i: usize, json: &serde_json::Value) -> Result<Value> {
         let c = &self.conditions[i];
         let raw = match &c.kind {
-            ConditionKind::Comparison { field_type, operator, .. } => match (operator, field_type) {
+            ConditionKind::Comparison {
+                field_type,
+                operator,
+                ..
+            } => match (operator, field_type) {
                 (Operator::In, _) | (Operator::Plugin(..), _) => Value::from_json_untyped(json),
-                (Operator::Contains, FieldType::ListInt) => FieldType::Integer.from_json(&c.id, json)?,
-                (Operator::Contains, FieldType::ListDouble) => FieldType::Double.from_json(&c.id, json)?,
-                (Operator::Contains, FieldType::ListString) => FieldType::String.from_json(&c.id, json)?,
+                (Operator::Contains, FieldType::ListInt) => {
+                    FieldType::Integer.from_json(&c.id, json)?
+                }
+                (Operator::Contains, FieldType::ListDouble) => {
+                    FieldType::Double.from_json(&c.id, json)?
+                }
+                (Operator::Contains, FieldType::ListString) => {
+                    FieldType::String.from_json(&c.id, json)?
+                }
                 (Operator::Contains, _) => Value::from_json_untyped(json),
                 (_, ty) => ty.from_json(&c.id, json)?,
             },
@@ -226,11 +258,18 @@ impl ConditionSet {
         }
         let mut alive = vec![Alive::Unknown; self.conditions.len()];
         ids.iter().all(|&i| {
-            self.alive(i, record, values, &mut alive) != Alive::Yes || self.eval(i, record, values, &alive)
+            self.alive(i, record, values, &mut alive) != Alive::Yes
+                || self.eval(i, record, values, &alive)
         })
     }
 
-    fn alive(&self, i: usize, record: &Record, values: &[Option<Value>], memo: &mut [Alive]) -> Alive {
+    fn alive(
+        &self,
+        i: usize,
+        record: &Record,
+        values: &[Option<Value>],
+        memo: &mut [Alive],
+    ) -> Alive {
         if memo[i] != Alive::Unknown {
             return memo[i];
         }
@@ -258,7 +297,9 @@ impl ConditionSet {
 
     fn eval(&self, i: usize, record: &Record, values: &[Option<Value>], alive: &[Alive]) -> bool {
         match &self.conditions[i].kind {
-            ConditionKind::Comparison { field, operator, .. } => {
+            ConditionKind::Comparison {
+                field, operator, ..
+            } => {
                 let (Some(cond), Ok(fv)) = (&values[i], record.get(field)) else {
                     return true;
                 };
@@ -266,7 +307,10 @@ impl ConditionSet {
                     Operator::Plugin(name, plugin) => match plugin.check(record, field, cond) {
                         Ok(pass) => pass,
                         Err(e) => {
-                            crate::log::warn(&format!("condition {} ({name}) failed: {e}", self.conditions[i].id));
+                            crate::log::warn(&format!(
+                                "condition {} ({name}) failed: {e}",
+                                self.conditions[i].id
+                            ));
                             false
                         }
                     },

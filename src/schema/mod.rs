@@ -35,13 +35,19 @@ pub fn parse_fields(node: &Node) -> Result<Vec<FieldDef>> {
         }
         let tnode = f.require("type")?;
         let tname = tnode.as_str()?;
-        let ty = FieldType::parse(tname).ok_or_else(|| tnode.error(format!("unknown type \"{tname}\"")))?;
+        let ty = FieldType::parse(tname)
+            .ok_or_else(|| tnode.error(format!("unknown type \"{tname}\"")))?;
         let required = f.bool_or("required", false)?;
         let default = match f.get("value") {
             Some(v) => ty.from_json(&id, &v.value).map_err(|e| v.locate(e))?,
             None => Value::Null,
         };
-        out.push(FieldDef { id: id.as_str().into(), ty, required, default });
+        out.push(FieldDef {
+            id: id.as_str().into(),
+            ty,
+            required,
+            default,
+        });
     }
     Ok(out)
 }
@@ -57,7 +63,11 @@ pub struct ConditionEnv<'a> {
 }
 
 /// Parses the conditions list against the schema's fields.
-pub fn parse_conditions(node: &Node, layout: &Layout, env: &ConditionEnv<'_>) -> Result<ConditionSet> {
+pub fn parse_conditions(
+    node: &Node,
+    layout: &Layout,
+    env: &ConditionEnv<'_>,
+) -> Result<ConditionSet> {
     let elements = node.elements()?;
     let mut index: HashMap<String, usize> = HashMap::new();
     for (i, c) in elements.iter().enumerate() {
@@ -82,7 +92,11 @@ pub fn parse_conditions(node: &Node, layout: &Layout, env: &ConditionEnv<'_>) ->
                 let all = match op.as_str()?.to_ascii_lowercase().as_str() {
                     "and" => true,
                     "or" => false,
-                    other => return Err(op.error(format!("unknown composite operator \"{other}\" (use \"and\" or \"or\")"))),
+                    other => {
+                        return Err(op.error(format!(
+                            "unknown composite operator \"{other}\" (use \"and\" or \"or\")"
+                        )))
+                    }
                 };
                 let list = c.require("conditions")?;
                 let mut children = Vec::new();
@@ -96,31 +110,46 @@ pub fn parse_conditions(node: &Node, layout: &Layout, env: &ConditionEnv<'_>) ->
                 ConditionKind::Composite { all, children }
             }
             other => {
-                return Err(c
-                    .get("type")
-                    .unwrap_or_else(|| c.clone())
-                    .error(format!("unknown condition type \"{other}\" (use \"comparison\" or \"composite\")")))
+                return Err(c.get("type").unwrap_or_else(|| c.clone()).error(format!(
+                    "unknown condition type \"{other}\" (use \"comparison\" or \"composite\")"
+                )))
             }
         };
-        values.push(if matches!(kind, ConditionKind::Comparison { .. }) { c.get("value") } else { None });
-        conditions.push(Condition { id: id.as_str().into(), kind, value: None });
+        values.push(if matches!(kind, ConditionKind::Comparison { .. }) {
+            c.get("value")
+        } else {
+            None
+        });
+        conditions.push(Condition {
+            id: id.as_str().into(),
+            kind,
+            value: None,
+        });
     }
     check_cycles(&conditions, &elements)?;
     let set = ConditionSet::new(conditions.clone());
     for (i, v) in values.iter().enumerate() {
         if let Some(v) = v {
             if !v.value.is_null() {
-                conditions[i].value = Some(set.value_from_json(i, &v.value).map_err(|e| v.locate(e))?);
+                conditions[i].value =
+                    Some(set.value_from_json(i, &v.value).map_err(|e| v.locate(e))?);
             }
         }
     }
     Ok(ConditionSet::new(conditions))
 }
 
-fn comparison(c: &Node, id: &str, layout: &Layout, env: &ConditionEnv<'_>) -> Result<ConditionKind> {
+fn comparison(
+    c: &Node,
+    id: &str,
+    layout: &Layout,
+    env: &ConditionEnv<'_>,
+) -> Result<ConditionKind> {
     let fnode = c.require("field")?;
     let field = fnode.as_str()?;
-    let pos = layout.position(field).ok_or_else(|| fnode.error(format!("unknown field \"{field}\"")))?;
+    let pos = layout
+        .position(field)
+        .ok_or_else(|| fnode.error(format!("unknown field \"{field}\"")))?;
     let field_type = layout.fields()[pos].ty;
     let onode = c.require("operator")?;
     let name = onode.as_str()?;
@@ -138,24 +167,44 @@ fn comparison(c: &Node, id: &str, layout: &Layout, env: &ConditionEnv<'_>) -> Re
         let cmp = constructor
             .get("comparison")
             .and_then(Json::as_str)
-            .ok_or_else(|| onode.error(format!("{name} needs constructor.comparison (one of = /= < > <= >= contains in)")))?;
+            .ok_or_else(|| {
+                onode.error(format!(
+                    "{name} needs constructor.comparison (one of = /= < > <= >= contains in)"
+                ))
+            })?;
         Operator::parse(cmp).ok_or_else(|| onode.error(format!("unknown comparison \"{cmp}\"")))?
     } else {
         let canonical = plugins::condition(name);
         let factory = registry::condition(canonical).ok_or_else(|| {
-            onode.locate(Error::UnknownPlugin(format!("unknown condition operator \"{name}\"")))
+            onode.locate(Error::UnknownPlugin(format!(
+                "unknown condition operator \"{name}\""
+            )))
         })?;
         let base = c.dir().to_path_buf();
-        let ctx = PluginContext { id, constructor: &constructor, root: env.root, base_dir: &base };
+        let ctx = PluginContext {
+            id,
+            constructor: &constructor,
+            root: env.root,
+            base_dir: &base,
+        };
         let plugin = factory.prepare(&ctx).map_err(|e| onode.locate(e))?;
         Operator::Plugin(name.to_string(), plugin)
     };
-    Ok(ConditionKind::Comparison { field: field.into(), field_type, operator })
+    Ok(ConditionKind::Comparison {
+        field: field.into(),
+        field_type,
+        operator,
+    })
 }
 
 fn check_cycles(conditions: &[Condition], nodes: &[Node]) -> Result<()> {
     // 0 = unvisited, 1 = on the current path, 2 = done
-    fn visit(i: usize, conds: &[Condition], state: &mut [u8], path: &mut Vec<usize>) -> Option<Vec<usize>> {
+    fn visit(
+        i: usize,
+        conds: &[Condition],
+        state: &mut [u8],
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
         if state[i] == 2 {
             return None;
         }
@@ -182,7 +231,10 @@ fn check_cycles(conditions: &[Condition], nodes: &[Node]) -> Result<()> {
     for i in 0..conditions.len() {
         if let Some(cycle) = visit(i, conditions, &mut state, &mut Vec::new()) {
             let names: Vec<&str> = cycle.iter().map(|&c| &*conditions[c].id).collect();
-            return Err(nodes[cycle[0]].error(format!("cycle among composite conditions: {}", names.join(" -> "))));
+            return Err(nodes[cycle[0]].error(format!(
+                "cycle among composite conditions: {}",
+                names.join(" -> ")
+            )));
         }
     }
     Ok(())

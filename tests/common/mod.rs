@@ -34,7 +34,8 @@ pub fn reference_root() -> PathBuf {
 
 pub const EMAIL_ENDPOINT: &str = "gov.noaa.messageapi.test.endpoints.EmailEndpointTest";
 pub const FTP_LISTER: &str = "gov.noaa.messageapi.test.endpoints.FtpLister";
-pub const FIX_RELATIVE_PATHS: &str = "gov.noaa.messageapi.test.transformations.FixRelativePathsTransformation";
+pub const FIX_RELATIVE_PATHS: &str =
+    "gov.noaa.messageapi.test.transformations.FixRelativePathsTransformation";
 
 /// Registers the stand-ins (idempotent).
 pub fn register_stand_ins() {
@@ -51,32 +52,45 @@ pub fn register_stand_ins() {
         )
         .unwrap();
         // FtpLister needs a network; its stand-in lists nothing.
-        register_endpoint(FTP_LISTER, std::sync::Arc::new(FnEndpoint(|_: &mut messageapi::EndpointCall<'_>| Ok(()))))
-            .unwrap();
+        register_endpoint(
+            FTP_LISTER,
+            std::sync::Arc::new(FnEndpoint(|_: &mut messageapi::EndpointCall<'_>| Ok(()))),
+        )
+        .unwrap();
         // FixRelativePathsTransformation: replaces `{}` with the session root in the `fields`
         // of every record of its `transform-key` input.
         register_transformation(
             FIX_RELATIVE_PATHS,
-            std::sync::Arc::new(FnTransformation(|call: &mut messageapi::TransformCall<'_>| {
-                let key = call.parameter("transform-key").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                let fields: Vec<String> = call
-                    .parameter("fields")
-                    .and_then(|v| v.as_array())
-                    .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
-                    .unwrap_or_default();
-                let root = call.root().to_string_lossy().to_string();
-                let mut records = call.take_input(&key);
-                for r in &mut records {
-                    for f in &fields {
-                        if let Ok(Value::String(s)) = r.get(f) {
-                            let fixed = s.replace("{}", &root);
-                            r.set(f, Value::String(fixed.into()))?;
+            std::sync::Arc::new(FnTransformation(
+                |call: &mut messageapi::TransformCall<'_>| {
+                    let key = call
+                        .parameter("transform-key")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string();
+                    let fields: Vec<String> = call
+                        .parameter("fields")
+                        .and_then(|v| v.as_array())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|s| s.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let root = call.root().to_string_lossy().to_string();
+                    let mut records = call.take_input(&key);
+                    for r in &mut records {
+                        for f in &fields {
+                            if let Ok(Value::String(s)) = r.get(f) {
+                                let fixed = s.replace("{}", &root);
+                                r.set(f, Value::String(fixed.into()))?;
+                            }
                         }
                     }
-                }
-                call.extend(records);
-                Ok(())
-            })),
+                    call.extend(records);
+                    Ok(())
+                },
+            )),
         )
         .unwrap();
     });
@@ -102,7 +116,11 @@ pub fn get_int(r: &messageapi::Record, field: &str) -> i64 {
 }
 
 pub fn field_names(r: &messageapi::Record) -> Vec<String> {
-    r.layout().fields().iter().map(|f| f.id.to_string()).collect()
+    r.layout()
+        .fields()
+        .iter()
+        .map(|f| f.id.to_string())
+        .collect()
 }
 
 pub const CF6: &str = "inputs/file-reader/proc_sm_gtsnp_data_ftp_CF6_cf6_20190506.txt";
