@@ -4,7 +4,7 @@ use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
 use crate::record::Record;
-use crate::value::{format_datetime, Value};
+use crate::value::Value;
 
 /// Appends `record` as one JSON object (field order kept, no newline).
 pub fn write_record(record: &Record, out: &mut Vec<u8>) {
@@ -46,7 +46,7 @@ fn write_value(v: &Value, out: &mut Vec<u8>) {
         Value::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
         Value::Double(d) => write_f64(*d, out),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::DateTime(d) => write_str(&format_datetime(d), out),
+        Value::DateTime(d) => write_str(&d.text, out),
         Value::IntList(l) => {
             out.push(b'[');
             for (i, x) in l.iter().enumerate() {

@@ -17,6 +17,7 @@ use crate::session::{new_record, SessionCore};
 pub struct Request {
     core: Arc<SessionCore>,
     /// Boxed so that record addresses stay put while more are added (the C ABI hands them out).
+    #[allow(clippy::vec_box)]
     records: Vec<Box<Record>>,
     conditions: Box<Record>,
     stream: Arc<Mutex<StreamState>>,

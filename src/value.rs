@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use arcstr::Substr;
+use arcstr::{ArcStr, Substr};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat};
 use serde_json::Value as Json;
 
@@ -126,7 +126,7 @@ impl FieldType {
             FieldType::Double => Value::Double(json.as_f64().ok_or_else(mismatch)?),
             FieldType::Boolean => Value::Boolean(json.as_bool().ok_or_else(mismatch)?),
             FieldType::DateTime => {
-                Value::DateTime(parse_datetime(json.as_str().ok_or_else(mismatch)?).map_err(
+                Value::datetime(parse_datetime(json.as_str().ok_or_else(mismatch)?).map_err(
                     |e| Error::TypeMismatch(format!("field \"{field}\": {}", e.message())),
                 )?)
             }
@@ -184,17 +184,100 @@ fn json_kind(json: &Json) -> &'static str {
     }
 }
 
+/// Text: a thin view into a shared, reference-counted buffer (lines of one file share one).
+/// Invariant: the byte after the view is NUL, so C callers get NUL-terminated pointers without
+/// a copy (unless the text itself holds NULs).
+#[derive(Clone, Default)]
+pub struct Text(Substr);
+
+impl Text {
+    /// A view of `parent[range]`; `parent` must hold a NUL right after the range, or the text
+    /// is copied.
+    pub(crate) fn view(parent: &ArcStr, range: std::ops::Range<usize>) -> Text {
+        if parent.as_bytes().get(range.end) == Some(&0) {
+            Text(parent.substr(range))
+        } else {
+            Text::from(&parent[range])
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Pointer to the bytes; a NUL follows the last one.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        let mut owned = String::with_capacity(s.len() + 1);
+        owned.push_str(s);
+        Text::from(owned)
+    }
+}
+
+impl From<String> for Text {
+    fn from(mut s: String) -> Text {
+        let len = s.len();
+        s.push('\0');
+        Text(ArcStr::from(s).substr(..len))
+    }
+}
+
+impl From<&String> for Text {
+    fn from(s: &String) -> Text {
+        Text::from(s.as_str())
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A datetime with its RFC-3339 text (kept so that C callers can borrow it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timestamp {
+    pub at: DateTime<FixedOffset>,
+    pub text: Text,
+}
+
 /// A field or condition value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
     /// Text: a thin, shared view into a reference-counted string (lines of one file share it).
-    String(Substr),
+    String(Text),
     Integer(i64),
     /// Both `float` and `double` fields (a float field rounds to float precision on the way in).
     Double(f64),
     Boolean(bool),
-    DateTime(DateTime<FixedOffset>),
+    DateTime(Arc<Timestamp>),
     IntList(Arc<[i64]>),
     DoubleList(Arc<[f64]>),
     StringList(Arc<[Arc<str>]>),
@@ -202,6 +285,24 @@ pub enum Value {
 }
 
 impl Value {
+    /// A datetime value.
+    pub fn datetime(at: DateTime<FixedOffset>) -> Value {
+        Value::DateTime(Arc::new(Timestamp {
+            at,
+            text: Text::from(format_datetime(&at)),
+        }))
+    }
+
+    /// A datetime value from ISO-8601 / RFC-3339 text.
+    pub fn parse_datetime(text: &str) -> Result<Value> {
+        parse_datetime(text).map(Value::datetime)
+    }
+
+    /// A string value.
+    pub fn string(s: &str) -> Value {
+        Value::String(Text::from(s))
+    }
+
     /// A short name of the value's kind, for messages.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -237,7 +338,7 @@ impl Value {
             Value::Integer(i) => Json::from(*i),
             Value::Double(d) => serde_json::Number::from_f64(*d).map_or(Json::Null, Json::Number),
             Value::Boolean(b) => Json::Bool(*b),
-            Value::DateTime(d) => Json::String(format_datetime(d)),
+            Value::DateTime(d) => Json::String(d.text.to_string()),
             Value::IntList(l) => Json::Array(l.iter().map(|&i| Json::from(i)).collect()),
             Value::DoubleList(l) => Json::Array(
                 l.iter()
@@ -276,9 +377,9 @@ impl Value {
             (Value::Double(a), Value::Double(b)) => a.partial_cmp(b),
             (Value::String(a), Value::String(b)) => Some(a.as_str().cmp(b.as_str())),
             (Value::Boolean(a), Value::Boolean(b)) => Some(a.cmp(b)),
-            (Value::DateTime(a), Value::DateTime(b)) => Some(a.cmp(b)),
-            (Value::DateTime(a), Value::String(s)) => parse_datetime(s).ok().map(|b| a.cmp(&b)),
-            (Value::String(s), Value::DateTime(b)) => parse_datetime(s).ok().map(|a| a.cmp(b)),
+            (Value::DateTime(a), Value::DateTime(b)) => Some(a.at.cmp(&b.at)),
+            (Value::DateTime(a), Value::String(s)) => parse_datetime(s).ok().map(|b| a.at.cmp(&b)),
+            (Value::String(s), Value::DateTime(b)) => parse_datetime(s).ok().map(|a| a.cmp(&b.at)),
             (a, b) if a == b => Some(Ordering::Equal),
             _ => None,
         }
@@ -350,4 +451,43 @@ pub fn parse_datetime(text: &str) -> Result<DateTime<FixedOffset>> {
 /// Formats a datetime as RFC-3339 (`Z` for UTC, fractional seconds only when present).
 pub fn format_datetime(d: &DateTime<FixedOffset>) -> String {
     d.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nul_after(t: &Text) -> bool {
+        // SAFETY: the invariant under test says the byte after the text is inside the buffer.
+        unsafe { *t.as_ptr().add(t.len()) == 0 }
+    }
+
+    #[test]
+    fn text_is_nul_terminated_in_memory() {
+        assert!(nul_after(&Text::from("abc")));
+        assert!(nul_after(&Text::from(String::from("xyz"))));
+        assert!(nul_after(&Text::from("")));
+        let parent = ArcStr::from("one\0two");
+        let v = Text::view(&parent, 0..3);
+        assert_eq!(v.as_str(), "one");
+        assert!(nul_after(&v));
+        // Not followed by NUL: copied.
+        let w = Text::view(&parent, 4..6);
+        assert_eq!(w.as_str(), "tw");
+        assert!(nul_after(&w));
+    }
+
+    #[test]
+    fn datetimes_keep_their_text_and_compare_chronologically() {
+        let a = Value::parse_datetime("2019-05-06T12:00:00+02:00").unwrap();
+        let b = Value::parse_datetime("2019-05-06T10:30:00Z").unwrap();
+        assert_eq!(a.compare(&b), Some(Ordering::Less));
+        let Value::DateTime(t) = &a else { panic!() };
+        assert_eq!(t.text.as_str(), "2019-05-06T12:00:00+02:00");
+        assert_eq!(
+            Value::parse_datetime("2019-05-06").unwrap().to_json(),
+            "2019-05-06T00:00:00Z"
+        );
+        assert!(Value::parse_datetime("yesterday").is_err());
+    }
 }

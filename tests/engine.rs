@@ -139,7 +139,7 @@ fn passes(field_type: &str, operator: &str, field: Value, cond: Value) -> bool {
 
 #[test]
 fn every_operator_on_every_comparable_type() {
-    let dt = |t: &str| Value::DateTime(messageapi::value::parse_datetime(t).unwrap());
+    let dt = |t: &str| Value::parse_datetime(t).unwrap();
     let cases: Vec<(&str, &str, Value, Value, bool)> = vec![
         ("integer", "=", Value::Integer(5), Value::Integer(5), true),
         ("integer", "=", Value::Integer(5), Value::Integer(6), false),
@@ -152,13 +152,7 @@ fn every_operator_on_every_comparable_type() {
         ("integer", ">=", Value::Integer(5), Value::Integer(6), false),
         ("double", "<", Value::Double(1.5), Value::Integer(2), true),
         ("double", ">=", Value::Double(2.0), Value::Integer(2), true),
-        (
-            "float",
-            "=",
-            Value::Double(3.14159),
-            Value::Double(3.14159),
-            true,
-        ),
+        ("float", "=", Value::Double(2.5), Value::Double(2.5), true),
         ("string", "<", s("apple"), s("banana"), true),
         ("string", ">", s("apple"), s("banana"), false),
         ("string", "=", s("x"), s("x"), true),

@@ -36,7 +36,7 @@ fn fill(r: &mut Record, i: i64) {
     r.set("ok", Value::Boolean(i % 2 == 0)).unwrap();
     r.set(
         "at",
-        Value::DateTime(messageapi::value::parse_datetime("2019-05-06T12:30:45.5+02:00").unwrap()),
+        Value::parse_datetime("2019-05-06T12:30:45.5+02:00").unwrap(),
     )
     .unwrap();
     r.set("ints", Value::IntList(vec![i, -i, 0].into()))

@@ -1,4 +1,5 @@
 //! The original project's manifests, parameter maps and behaviours.
+#![allow(clippy::approx_constant)]
 
 mod common;
 
@@ -231,7 +232,8 @@ fn a_path_without_the_root_marker_drops_the_collection() {
 fn email_session_rejects_required_first_then_conditions() {
     let session = open("sessions/email-smtp-test.json").unwrap();
     let mut req = session.request();
-    let rows: [(&str, &str, &str, Option<&str>, Option<&str>); 5] = [
+    type Row<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>);
+    let rows: [Row; 5] = [
         (
             "sender1",
             "recipient1",
@@ -302,7 +304,7 @@ fn condition_test_session_with_the_original_record() {
     r.set("string-required", s("test-string-value")).unwrap();
     r.set(
         "datetime-required",
-        Value::DateTime(messageapi::value::parse_datetime("2019-05-06T12:00:00Z").unwrap()),
+        Value::parse_datetime("2019-05-06T12:00:00Z").unwrap(),
     )
     .unwrap();
     r.set_condition("string-required-equals-1", s("test-string-value1"))
@@ -336,7 +338,7 @@ fn condition_test_session_rejects_a_failing_nested_condition() {
         .unwrap_err();
     r.set(
         "datetime-required",
-        Value::DateTime(messageapi::value::parse_datetime("2019-05-06").unwrap()),
+        Value::parse_datetime("2019-05-06").unwrap(),
     )
     .unwrap();
     // or(equals-1, equals-2) fails; integer < 50 passes: AND of the top level fails.

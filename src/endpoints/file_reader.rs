@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use arcstr::{ArcStr, Substr};
+use arcstr::ArcStr;
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
 use crate::protocol::call::EndpointCall;
 use crate::record::{FieldDef, Layout, Record};
 use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
-use crate::value::{FieldType, Value};
+use crate::value::{FieldType, Text, Value};
 
 pub struct FileReaderFactory;
 
@@ -92,16 +92,16 @@ impl Endpoint for FileReaderInstance {
             .unwrap_or_else(|| Layout::new(Vec::new()));
         let slots = Slots::of(&layout);
         // (container type, container id, input record)
-        let mut inputs: Vec<(&'static str, Substr, Record)> = Vec::new();
+        let mut inputs: Vec<(&'static str, Text, Record)> = Vec::new();
         for &c in &call.conn.collections {
-            let id = Substr::from(&*call.container.collections[c].id);
+            let id = Text::from(&*call.container.collections[c].id);
             inputs.extend(
                 call.by_collection_index(c)
                     .map(|r| ("collection", id.clone(), r.clone())),
             );
         }
         for sel in call.listed_classifiers() {
-            let id = Substr::from(sel.label());
+            let id = Text::from(sel.label());
             inputs.extend(
                 call.records_by_classifier(&sel.key, sel.value.as_deref())
                     .into_iter()
@@ -109,7 +109,7 @@ impl Endpoint for FileReaderInstance {
             );
         }
         for t in call.conn.transformations.clone() {
-            let id = Substr::from(&*call.container.transformations[t].id);
+            let id = Text::from(&*call.container.transformations[t].id);
             let records = call.transformation_index_records(t)?;
             inputs.extend(
                 records
@@ -122,7 +122,7 @@ impl Endpoint for FileReaderInstance {
             for ff in &self.file_fields {
                 let path = match record.get(ff) {
                     Err(_) | Ok(Value::Null) => continue,
-                    Ok(Value::String(p)) => p.clone(),
+                    Ok(Value::String(p)) => Text::clone(p),
                     Ok(other) => {
                         let reason = format!(
                             "connection {conn}: file field \"{ff}\" holds a {} value, not a path",
@@ -132,8 +132,8 @@ impl Endpoint for FileReaderInstance {
                         continue;
                     }
                 };
-                match std::fs::read(&*path) {
-                    Ok(bytes) => {
+                match load(&path) {
+                    Ok((text, lines)) => {
                         let ctx = LineContext {
                             layout: &layout,
                             slots: &slots,
@@ -141,7 +141,7 @@ impl Endpoint for FileReaderInstance {
                             ctype,
                             cid: &cid,
                         };
-                        read_lines(bytes, &ctx, &mut call.outputs);
+                        emit_lines(&text, &lines, &ctx, &mut call.outputs);
                     }
                     Err(e) => call.reject(
                         record.clone(),
@@ -157,9 +157,9 @@ impl Endpoint for FileReaderInstance {
 struct LineContext<'a> {
     layout: &'a Arc<Layout>,
     slots: &'a Slots,
-    file: &'a Substr,
+    file: &'a Text,
     ctype: &'static str,
-    cid: &'a Substr,
+    cid: &'a Text,
 }
 
 /// What goes in each slot of an output record, in slot order.
@@ -174,15 +174,92 @@ enum Part {
     Null,
 }
 
-fn read_lines(bytes: Vec<u8>, ctx: &LineContext<'_>, out: &mut Vec<Record>) {
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
-    // One shared buffer: every line's value is a view into it.
-    let text = ArcStr::from(text);
+/// Line bounds: byte offsets of each line in the shared buffer.
+type Lines = Vec<(u32, u32)>;
+
+/// Finds the lines of `buf[..len]` and puts a NUL where each one ends (over its terminator; a
+/// final unterminated line uses `buf[len]`, which must exist). LF, CRLF and lone CR end a line.
+/// `\n` and `\r` never occur inside multi-byte UTF-8 sequences, so UTF-8 validity is unchanged.
+fn split_lines(buf: &mut [u8], len: usize) -> Lines {
+    let mut lines = Vec::with_capacity(len / 32 + 1);
+    let mut start = 0;
+    while let Some(off) = memchr::memchr2(b'\n', b'\r', &buf[start..len]) {
+        let end = start + off;
+        let next = if buf[end] == b'\r' && end + 1 < len && buf[end + 1] == b'\n' {
+            end + 2
+        } else {
+            end + 1
+        };
+        buf[end] = 0;
+        lines.push((start as u32, end as u32));
+        start = next;
+    }
+    if start < len {
+        buf[len] = 0;
+        lines.push((start as u32, len as u32));
+    }
+    lines
+}
+
+fn too_big() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "files of 4 GiB or more are not supported",
+    )
+}
+
+/// Reads a file into one shared, NUL-separated text buffer: straight into the buffer for
+/// regular files, through a lossy UTF-8 conversion when the file is not valid UTF-8.
+fn load(path: &str) -> std::io::Result<(ArcStr, Lines)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_file() {
+        let n = usize::try_from(meta.len())
+            .ok()
+            .filter(|&n| n < u32::MAX as usize)
+            .ok_or_else(too_big)?;
+        let mut lines = Lines::new();
+        let mut failure = None;
+        let text = ArcStr::init_with(n + 1, |buf| {
+            let mut got = 0;
+            while got < n {
+                match file.read(&mut buf[got..n]) {
+                    Ok(0) => break,
+                    Ok(k) => got += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        failure = Some(e);
+                        return;
+                    }
+                }
+            }
+            lines = split_lines(buf, got);
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if let Ok(text) = text {
+            return Ok((text, lines));
+        }
+    }
+    // Not a regular file, or not UTF-8: read it all and replace invalid sequences.
+    let bytes = std::fs::read(path)?;
+    let mut buf = String::from_utf8_lossy(&bytes).into_owned().into_bytes();
+    if buf.len() >= u32::MAX as usize {
+        return Err(too_big());
+    }
+    let len = buf.len();
+    buf.push(0);
+    let lines = split_lines(&mut buf, len);
+    let text = String::from_utf8(buf)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    Ok((ArcStr::from(text), lines))
+}
+
+fn emit_lines(text: &ArcStr, lines: &Lines, ctx: &LineContext<'_>, out: &mut Vec<Record>) {
     let ascii = text.is_ascii();
-    let ctype = Substr::from(ArcStr::from(ctx.ctype));
+    let ctype = Text::from(ctx.ctype);
     let s = ctx.slots;
     let mut parts = vec![Part::Null; ctx.layout.len()];
     for (slot, part) in [
@@ -197,12 +274,13 @@ fn read_lines(bytes: Vec<u8>, ctx: &LineContext<'_>, out: &mut Vec<Record>) {
             parts[i] = part;
         }
     }
-    out.reserve(text.len() / 32 + 1);
-    let mut emit = |start: usize, end: usize, n: usize| {
+    out.reserve(lines.len());
+    for (n, &(start, end)) in lines.iter().enumerate() {
+        let (start, end) = (start as usize, end as usize);
         let values = parts
             .iter()
             .map(|p| match p {
-                Part::Value => Value::String(text.substr(start..end)),
+                Part::Value => Value::String(Text::view(text, start..end)),
                 Part::Length => {
                     let line = &text[start..end];
                     Value::Integer(if ascii {
@@ -219,25 +297,6 @@ fn read_lines(bytes: Vec<u8>, ctx: &LineContext<'_>, out: &mut Vec<Record>) {
             })
             .collect();
         out.push(Record::from_parts(ctx.layout.clone(), values));
-    };
-    let b = text.as_bytes();
-    let mut start = 0;
-    let mut n = 0;
-    for end in memchr::memchr2_iter(b'\n', b'\r', b) {
-        if end < start {
-            // The \n of a \r\n pair, already consumed.
-            continue;
-        }
-        emit(start, end, n);
-        n += 1;
-        start = if b[end] == b'\r' && b.get(end + 1) == Some(&b'\n') {
-            end + 2
-        } else {
-            end + 1
-        };
-    }
-    if start < b.len() {
-        emit(start, b.len(), n);
     }
 }
 
@@ -251,8 +310,8 @@ mod tests {
             FieldDef::new("number", FieldType::Integer),
         ]);
         let slots = Slots::of(&layout);
-        let file = Substr::from("f");
-        let cid = Substr::from("c");
+        let file = Text::from("f");
+        let cid = Text::from("c");
         let ctx = LineContext {
             layout: &layout,
             slots: &slots,
@@ -261,7 +320,11 @@ mod tests {
             cid: &cid,
         };
         let mut out = Vec::new();
-        read_lines(input.to_vec(), &ctx, &mut out);
+        let mut buf = input.to_vec();
+        buf.push(0);
+        let lines = split_lines(&mut buf, input.len());
+        let text = ArcStr::from(String::from_utf8(buf).unwrap());
+        emit_lines(&text, &lines, &ctx, &mut out);
         out.iter()
             .map(|r| {
                 let Value::String(v) = r.get("value").unwrap() else {

@@ -184,7 +184,7 @@ impl ConditionSet {
                 _ => Ok(value),
             },
             _ => match (field_type, value) {
-                (FieldType::DateTime, Value::String(s)) => Ok(Value::DateTime(parse_datetime(&s)?)),
+                (FieldType::DateTime, Value::String(s)) => Ok(Value::datetime(parse_datetime(&s)?)),
                 (FieldType::Json, v) => Ok(v),
                 (ty, v) => {
                     let vt = v.type_name();
