@@ -26,6 +26,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod container;
 pub mod endpoints;
 pub mod error;
+pub mod ffi;
 pub mod json;
 pub mod log;
 pub mod manifest;

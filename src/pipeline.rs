@@ -291,7 +291,8 @@ fn run_connection(
     let result = catch_unwind(AssertUnwindSafe(|| endpoint.process(&mut call)));
     let failure = match result {
         Ok(Ok(())) => call.transform_error.take(),
-        Ok(Err(e)) => Some(e),
+        // A transformation that failed during the call is the root cause.
+        Ok(Err(e)) => Some(call.transform_error.take().unwrap_or(e)),
         Err(p) => Some(Error::Panic(format!(
             "endpoint panicked: {}",
             panic_message(&*p)

@@ -7,12 +7,13 @@ use serde_json::{Map, Value as Json};
 
 use crate::error::{Error, Result};
 use crate::schema::condition::ConditionValues;
-use crate::value::{FieldType, Value};
+use crate::value::{FieldType, Text, Value};
 
 /// One field of a layout: id, type, whether it is required, and the value new records start with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldDef {
-    pub id: Arc<str>,
+    /// NUL-terminated in memory (see [`Text`]): C callers borrow it.
+    pub id: Text,
     pub ty: FieldType,
     pub required: bool,
     pub default: Value,
@@ -34,7 +35,7 @@ impl FieldDef {
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
     fields: Vec<FieldDef>,
-    index: HashMap<Arc<str>, usize>,
+    index: HashMap<Text, usize>,
     open: bool,
 }
 

@@ -101,6 +101,15 @@ fn registry() -> &'static RwLock<Registry> {
         crate::container::builtin::register_builtins(&mut |n, f| {
             r.transformations.insert(n.to_string(), f);
         });
+        let (mut e, mut t, mut c) = (Vec::new(), Vec::new(), Vec::new());
+        crate::ffi::native::register_builtins(
+            &mut |n, f| e.push((n.to_string(), f)),
+            &mut |n, f| t.push((n.to_string(), f)),
+            &mut |n, f| c.push((n.to_string(), f)),
+        );
+        r.endpoints.extend(e);
+        r.transformations.extend(t);
+        r.conditions.extend(c);
         RwLock::new(r)
     })
 }

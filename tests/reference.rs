@@ -373,7 +373,7 @@ fn session_templates_expand_their_placeholders() {
             standard: Some(dir.join("parameters.json")),
         };
         let session = Session::open_with(dir.join(t), &opts).unwrap();
-        assert_eq!(session.fields()[0].id.as_ref(), "file-path");
+        assert_eq!(session.fields()[0].id.as_str(), "file-path");
         let mut req = session.request();
         req.add_record()
             .set(

@@ -1,0 +1,133 @@
+/*
+ * ingest_cf6: the original MessageAPI's headline job. Reads the NOAA CF6 climate file
+ * (79,794 lines) through the original file-reader manifest and prints counts and timing.
+ *
+ *   ingest_cf6 [MANIFEST [ROOT [FILE]]]
+ *
+ * Defaults: the reference manifest file-reader/manifest.json, a root under which
+ * resources/test is the reference directory, and the CF6 file. The manifest's transformation
+ * names the original's Java test class FixRelativePathsTransformation; this program registers
+ * a C stand-in for it under that name: it replaces "{}" in the record's path fields with ROOT.
+ */
+#include <messageapi.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef MAPI_REFERENCE_ROOT
+#define MAPI_REFERENCE_ROOT "."
+#endif
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void print_error(const char *what, mapi_status s) {
+    char msg[1024];
+    mapi_last_error(msg, sizeof msg);
+    fprintf(stderr, "FAILED: %s: %s: %s\n", what, mapi_status_name(s), msg);
+}
+
+/* The stand-in transformation: copies each record of input "transform-key", replacing "{}"
+ * with the root in every field listed in the constructor's "fields". */
+static mapi_status fix_relative_paths(mapi_transform_call *call, void *user_data) {
+    const char *root = (const char *)user_data;
+    char key[256], fields[1024];
+    size_t len;
+    if (mapi_transform_parameter(call, "transform-key", key, sizeof key, &len) != MAPI_OK ||
+        mapi_transform_parameter(call, "fields", fields, sizeof fields, &len) != MAPI_OK) {
+        return MAPI_ERR_ENDPOINT;
+    }
+    const mapi_record_list *input;
+    mapi_status s = mapi_transform_input(call, key, &input);
+    if (s != MAPI_OK) return s;
+    for (size_t i = 0; i < mapi_record_list_count(input); i++) {
+        const mapi_record *in = mapi_record_list_get(input, i);
+        mapi_record *out;
+        if ((s = mapi_transform_add_record(call, in, &out)) != MAPI_OK) return s;
+        for (size_t f = 0; f < mapi_record_field_count(out); f++) {
+            const char *name = mapi_record_field_name(out, f);
+            char quoted[300];
+            snprintf(quoted, sizeof quoted, "\"%s\"", name);
+            const char *value;
+            size_t n;
+            if (!strstr(fields, quoted) || mapi_record_get_string(out, name, &value, &n) != MAPI_OK) continue;
+            const char *mark = strstr(value, "{}");
+            if (!mark) continue;
+            char fixed[4096];
+            snprintf(fixed, sizeof fixed, "%.*s%s%s", (int)(mark - value), value, root, mark + 2);
+            if ((s = mapi_record_set_string(out, name, fixed)) != MAPI_OK) return s;
+        }
+    }
+    return MAPI_OK;
+}
+
+int main(int argc, char **argv) {
+    const char *manifest = argc > 1 ? argv[1] : MAPI_REFERENCE_ROOT "/resources/test/file-reader/manifest.json";
+    const char *root = argc > 2 ? argv[2] : MAPI_REFERENCE_ROOT;
+    const char *file = argc > 3 ? argv[3] : "{}/resources/test/inputs/file-reader/proc_sm_gtsnp_data_ftp_CF6_cf6_20190506.txt";
+    int is_default = argc <= 3;
+
+    mapi_status s = mapi_register_transformation(
+        "gov.noaa.messageapi.test.transformations.FixRelativePathsTransformation", fix_relative_paths, (void *)root);
+    if (s != MAPI_OK) { print_error("register", s); return 1; }
+
+    double t0 = now_ms();
+    mapi_session *session;
+    if ((s = mapi_session_open(manifest, root, &session)) != MAPI_OK) { print_error("open", s); return 1; }
+    double t1 = now_ms();
+
+    mapi_request *request;
+    mapi_record *record;
+    mapi_request_new(session, &request);
+    mapi_request_add_record(request, &record);
+    if ((s = mapi_record_set_string(record, "file-path", file)) != MAPI_OK) { print_error("set", s); return 1; }
+
+    double t2 = now_ms();
+    mapi_response *response;
+    mapi_request_submit(request, &response);
+    if ((s = mapi_response_wait(response, -1)) != MAPI_OK) { print_error("wait", s); return 1; }
+    double t3 = now_ms();
+
+    const mapi_record_list *records = mapi_response_records(response);
+    size_t count = mapi_record_list_count(records);
+    size_t rejections = mapi_response_rejection_count(response);
+    for (size_t i = 0; i < rejections; i++) {
+        fprintf(stderr, "rejected: %s\n", mapi_response_rejection_reason(response, i, 0));
+    }
+    int failed = 0;
+    if (is_default) {
+        const mapi_record *r100 = mapi_record_list_get(records, 100);
+        char value[256];
+        int64_t length = -1, number = -1;
+        if (!r100 || mapi_record_copy_string(r100, "value", value, sizeof value, NULL) != MAPI_OK ||
+            mapi_record_get_int(r100, "length", &length) != MAPI_OK ||
+            mapi_record_get_int(r100, "number", &number) != MAPI_OK || number != 100 ||
+            mapi_record_field_count(r100) != 3 || strcmp(mapi_record_field_name(r100, 0), "value") != 0 ||
+            strcmp(mapi_record_field_name(r100, 1), "length") != 0 ||
+            strcmp(mapi_record_field_name(r100, 2), "number") != 0) {
+            fprintf(stderr, "FAILED: record 100 is not what the original gives\n");
+            failed = 1;
+        } else {
+            printf("session open: %.3f ms\n", t1 - t0);
+            printf("records: %zu\nrejections: %zu\n", count, rejections);
+            printf("record 100: %s (length %lld)\n", value, (long long)length);
+        }
+        if (count != 79794 || rejections != 0) {
+            fprintf(stderr, "FAILED: expected 79794 records and no rejections\n");
+            failed = 1;
+        }
+    } else {
+        printf("session open: %.3f ms\nrecords: %zu\nrejections: %zu\n", t1 - t0, count, rejections);
+    }
+    printf("submit to complete: %.3f ms\n", t3 - t2);
+
+    mapi_response_free(response);
+    mapi_request_free(request);
+    mapi_session_free(session);
+    return failed;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Regenerates include/messageapi.h with the pinned cbindgen (installed if missing).
+# With --check, fails if the committed header differs from what cbindgen generates now.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CBINDGEN_VERSION=0.29.2
+if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$CBINDGEN_VERSION" ]; then
+  cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
+fi
+# build.rs writes src/ffi/version.rs (the version macros) from Cargo.toml.
+cargo build --quiet --lib
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+cbindgen --quiet --config cbindgen.toml --crate messageapi --output "$tmp"
+if [ "${1:-}" = "--check" ]; then
+  if ! cmp -s "$tmp" include/messageapi.h; then
+    echo "include/messageapi.h is out of date: run scripts/gen-header.sh and commit it" >&2
+    diff -u include/messageapi.h "$tmp" | head -40 >&2 || true
+    exit 1
+  fi
+  echo "include/messageapi.h is up to date"
+else
+  cp "$tmp" include/messageapi.h
+  echo "wrote include/messageapi.h"
+fi

@@ -1,0 +1,250 @@
+//! The C ABI: handle casts, NULL checks, string conversion, the panic boundary and the status
+//! mapping. No business logic lives here: every export is a few lines that call the core.
+
+#![allow(non_camel_case_types)]
+#![allow(clippy::missing_safety_doc)]
+// Boxes inside vectors give C stable addresses while the vector grows.
+#![allow(clippy::vec_box)]
+
+pub mod library;
+pub mod native;
+pub mod plugins;
+pub mod record;
+pub mod request;
+pub mod response;
+pub mod session;
+pub mod status;
+pub mod version;
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::Error;
+use crate::record::Record;
+pub use status::*;
+
+thread_local! {
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Records `message` as this thread's last error.
+pub(crate) fn set_last_error(message: &str) {
+    LAST_ERROR.with(|e| {
+        let mut e = e.borrow_mut();
+        e.clear();
+        e.push_str(message);
+    });
+}
+
+pub(crate) fn last_error() -> String {
+    LAST_ERROR.with(|e| e.borrow().clone())
+}
+
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    format!(
+        "panic inside messageapi: {}",
+        crate::container::eval::panic_message(p)
+    )
+}
+
+/// The panic boundary for status-returning exports: runs `f`, records the error, maps it.
+pub(crate) fn guard(f: impl FnOnce() -> Result<(), Error>) -> mapi_status {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => MAPI_OK,
+        Ok(Err(e)) => {
+            set_last_error(e.message());
+            status_of(&e)
+        }
+        Err(p) => {
+            set_last_error(&panic_text(&*p));
+            MAPI_ERR_PANIC
+        }
+    }
+}
+
+/// The panic boundary for exports that return a value (count, pointer): `fallback` on error.
+pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> Result<T, Error>) -> T {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            set_last_error(e.message());
+            fallback
+        }
+        Err(p) => {
+            set_last_error(&panic_text(&*p));
+            fallback
+        }
+    }
+}
+
+/// A NUL-terminated UTF-8 argument.
+pub(crate) unsafe fn str_arg<'a>(p: *const c_char, what: &str) -> Result<&'a str, Error> {
+    if p.is_null() {
+        return Err(Error::NullArgument(format!("{what} is NULL")));
+    }
+    CStr::from_ptr(p)
+        .to_str()
+        .map_err(|e| Error::InvalidArgument(format!("{what} is not valid UTF-8: {e}")))
+}
+
+/// A nullable NUL-terminated UTF-8 argument.
+pub(crate) unsafe fn opt_str_arg<'a>(
+    p: *const c_char,
+    what: &str,
+) -> Result<Option<&'a str>, Error> {
+    if p.is_null() {
+        Ok(None)
+    } else {
+        str_arg(p, what).map(Some)
+    }
+}
+
+/// A byte-counted UTF-8 argument (may hold NULs).
+pub(crate) unsafe fn bytes_str_arg<'a>(
+    p: *const c_char,
+    len: usize,
+    what: &str,
+) -> Result<&'a str, Error> {
+    if p.is_null() {
+        if len == 0 {
+            return Ok("");
+        }
+        return Err(Error::NullArgument(format!("{what} is NULL")));
+    }
+    let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
+    std::str::from_utf8(bytes)
+        .map_err(|e| Error::InvalidArgument(format!("{what} is not valid UTF-8: {e}")))
+}
+
+/// A handle argument.
+pub(crate) unsafe fn handle<'a, T>(p: *const T, what: &str) -> Result<&'a T, Error> {
+    p.as_ref()
+        .ok_or_else(|| Error::NullArgument(format!("{what} is NULL")))
+}
+
+/// A mutable handle argument.
+pub(crate) unsafe fn handle_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T, Error> {
+    p.as_mut()
+        .ok_or_else(|| Error::NullArgument(format!("{what} is NULL")))
+}
+
+/// An out-parameter, checked before any work is done.
+pub(crate) unsafe fn out_arg<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T, Error> {
+    p.as_mut()
+        .ok_or_else(|| Error::NullArgument(format!("{what} (the out-parameter) is NULL")))
+}
+
+/// Writes `text` plus a NUL into `buf` (capacity `cap`) and its byte length into `len`:
+/// MAPI_ERR_BUFFER_TOO_SMALL (with `*len` set) when `cap < length + 1`.
+pub(crate) unsafe fn copy_out(
+    text: &[u8],
+    buf: *mut c_char,
+    cap: usize,
+    len: *mut usize,
+) -> Result<(), Error> {
+    if !len.is_null() {
+        *len = text.len();
+    }
+    if buf.is_null() || cap < text.len() + 1 {
+        return Err(Error::BufferTooSmall(format!(
+            "the buffer holds {cap} bytes; {} are needed (with the NUL)",
+            text.len() + 1
+        )));
+    }
+    std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+    *buf.add(text.len()) = 0;
+    Ok(())
+}
+
+/// A record as C sees it: the core record, with the same layout.
+#[repr(transparent)]
+pub struct mapi_record(Record);
+
+impl mapi_record {
+    pub(crate) fn from_ref(r: &Record) -> *const mapi_record {
+        (r as *const Record).cast()
+    }
+    pub(crate) fn from_mut(r: &mut Record) -> *mut mapi_record {
+        (r as *mut Record).cast()
+    }
+}
+
+pub(crate) unsafe fn record_arg<'a>(
+    p: *const mapi_record,
+    what: &str,
+) -> Result<&'a Record, Error> {
+    handle(p, what).map(|r| &r.0)
+}
+
+pub(crate) unsafe fn record_mut_arg<'a>(
+    p: *mut mapi_record,
+    what: &str,
+) -> Result<&'a mut Record, Error> {
+    handle_mut(p, what).map(|r| &mut r.0)
+}
+
+/// A list of borrowed records: a slice of a response's or a transformation's records, or
+/// pointers to routed records.
+pub struct mapi_record_list {
+    items: ListItems,
+}
+
+enum ListItems {
+    Slice(*const Record, usize),
+    Refs(Vec<*const Record>),
+}
+
+// The records a list points to are immutable while the list lives (its owner keeps them).
+unsafe impl Send for mapi_record_list {}
+unsafe impl Sync for mapi_record_list {}
+
+impl mapi_record_list {
+    pub(crate) fn slice(records: &[Record]) -> mapi_record_list {
+        mapi_record_list {
+            items: ListItems::Slice(records.as_ptr(), records.len()),
+        }
+    }
+    pub(crate) fn refs<'a>(records: impl IntoIterator<Item = &'a Record>) -> mapi_record_list {
+        mapi_record_list {
+            items: ListItems::Refs(records.into_iter().map(|r| r as *const Record).collect()),
+        }
+    }
+    pub(crate) fn len(&self) -> usize {
+        match &self.items {
+            ListItems::Slice(_, n) => *n,
+            ListItems::Refs(v) => v.len(),
+        }
+    }
+    pub(crate) fn get(&self, i: usize) -> Option<*const Record> {
+        match &self.items {
+            ListItems::Slice(p, n) if i < *n => Some(unsafe { p.add(i) }),
+            ListItems::Refs(v) => v.get(i).copied(),
+            _ => None,
+        }
+    }
+}
+
+/// Number of records in `list` (0 for NULL).
+///
+/// Thread-safety: a list may be read from any thread while its owner lives.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_record_list_count(list: *const mapi_record_list) -> usize {
+    guard_value(0, || Ok(list.as_ref().map_or(0, mapi_record_list::len)))
+}
+
+/// Record `index` of `list`, or NULL if out of range (or `list` is NULL).
+///
+/// Ownership: borrowed; valid while the list's owner (response, call) lives.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_record_list_get(
+    list: *const mapi_record_list,
+    index: usize,
+) -> *const mapi_record {
+    guard_value(std::ptr::null(), || {
+        Ok(list
+            .as_ref()
+            .and_then(|l| l.get(index))
+            .map_or(std::ptr::null(), |r| r.cast()))
+    })
+}

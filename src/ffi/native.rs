@@ -1,0 +1,163 @@
+//! `native` plugins: a shared library loaded with dlopen (`native-library`) and a function in it
+//! (`symbol`) with the endpoint, transformation or condition callback signature (user_data NULL).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::plugins::{
+    mapi_condition_fn, mapi_endpoint_fn, mapi_transformation_fn, CCondition, CTransformation,
+    UserData,
+};
+use crate::error::Error;
+use crate::protocol::call::EndpointCall;
+use crate::registry::{
+    self, ConditionFactory, ConditionPlugin, EndpointFactory, PluginContext, PreparedEndpoint,
+    Transformation, TransformationFactory,
+};
+
+pub(crate) fn register_builtins(
+    endpoints: &mut dyn FnMut(&str, Arc<dyn EndpointFactory>),
+    transformations: &mut dyn FnMut(&str, Arc<dyn TransformationFactory>),
+    conditions: &mut dyn FnMut(&str, Arc<dyn ConditionFactory>),
+) {
+    endpoints("native", Arc::new(NativeEndpoint));
+    transformations("native", Arc::new(NativeTransformation));
+    conditions("native", Arc::new(NativeCondition));
+}
+
+/// The loaded library and the address of the symbol; the library stays loaded while any
+/// session uses it.
+struct Loaded<T> {
+    _library: Arc<libloading::Library>,
+    f: T,
+}
+
+fn load<T: Copy>(ctx: &PluginContext<'_>) -> Result<Loaded<T>, Error> {
+    let path = match ctx.constructor.get("native-library") {
+        Some(Json::String(p)) if !p.is_empty() => ctx.resolve_path(p),
+        _ => {
+            return Err(Error::Manifest(
+                "constructor.native-library: required (the path of a shared library)".into(),
+            ))
+        }
+    };
+    if !path.exists() {
+        return Err(Error::Io(format!(
+            "cannot load native library {}: No such file or directory",
+            path.display()
+        )));
+    }
+    let symbol = match ctx.constructor.get("symbol") {
+        Some(Json::String(s)) if !s.is_empty() => s.clone(),
+        _ => {
+            return Err(Error::Manifest(format!(
+                "constructor.symbol: required (the function to call in {})",
+                path.display()
+            )))
+        }
+    };
+    let library = open(&path)?;
+    // SAFETY: the manifest names a function with the documented callback signature; the
+    // library is kept loaded as long as the pointer is used.
+    let f: T = unsafe {
+        *library.get::<T>(symbol.as_bytes()).map_err(|e| {
+            Error::UnknownPlugin(format!(
+                "native library {} has no symbol \"{symbol}\": {e}",
+                path.display()
+            ))
+        })?
+    };
+    Ok(Loaded {
+        _library: library,
+        f,
+    })
+}
+
+fn open(path: &PathBuf) -> Result<Arc<libloading::Library>, Error> {
+    // SAFETY: loading a library runs its initialisers; the manifest's author chose it.
+    unsafe { libloading::Library::new(path) }
+        .map(Arc::new)
+        .map_err(|e| {
+            Error::Io(format!(
+                "cannot load native library {}: {e}",
+                path.display()
+            ))
+        })
+}
+
+struct NativeEndpoint;
+
+impl EndpointFactory for NativeEndpoint {
+    fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>, Error> {
+        let loaded: Loaded<mapi_endpoint_fn> = load(ctx)?;
+        let f = loaded
+            .f
+            .ok_or_else(|| Error::UnknownPlugin("the native symbol is NULL".into()))?;
+        let library = loaded._library;
+        registry::prepare_callback(
+            Arc::new(move |call: &mut EndpointCall<'_>| {
+                let _keep = &library;
+                super::plugins::run_endpoint(f, UserData(std::ptr::null_mut()), call)
+            }),
+            ctx,
+        )
+    }
+}
+
+struct NativeTransformation;
+
+/// The callback and the library that holds it (kept loaded while the session lives).
+struct LoadedTransformation(
+    CTransformation,
+    #[allow(dead_code)] Arc<libloading::Library>,
+);
+
+impl TransformationFactory for NativeTransformation {
+    fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn Transformation>, Error> {
+        let loaded: Loaded<mapi_transformation_fn> = load(ctx)?;
+        let f = loaded
+            .f
+            .ok_or_else(|| Error::UnknownPlugin("the native symbol is NULL".into()))?;
+        Ok(Arc::new(LoadedTransformation(
+            CTransformation(f, UserData(std::ptr::null_mut())),
+            loaded._library,
+        )))
+    }
+}
+
+impl Transformation for LoadedTransformation {
+    fn run(&self, call: &mut crate::container::call::TransformCall<'_>) -> Result<(), Error> {
+        self.0.run(call)
+    }
+}
+
+struct NativeCondition;
+
+/// The callback and the library that holds it (kept loaded while the session lives).
+struct LoadedCondition(CCondition, #[allow(dead_code)] Arc<libloading::Library>);
+
+impl ConditionFactory for NativeCondition {
+    fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn ConditionPlugin>, Error> {
+        let loaded: Loaded<mapi_condition_fn> = load(ctx)?;
+        let f = loaded
+            .f
+            .ok_or_else(|| Error::UnknownPlugin("the native symbol is NULL".into()))?;
+        Ok(Arc::new(LoadedCondition(
+            CCondition(f, UserData(std::ptr::null_mut())),
+            loaded._library,
+        )))
+    }
+}
+
+impl ConditionPlugin for LoadedCondition {
+    fn check(
+        &self,
+        record: &crate::record::Record,
+        field: &str,
+        value: &crate::value::Value,
+    ) -> Result<bool, String> {
+        self.0.check(record, field, value)
+    }
+}

@@ -1,0 +1,96 @@
+//! `mapi_session`: opened from a manifest; immutable; shared by any number of threads.
+
+use std::ffi::c_char;
+use std::path::Path;
+
+use super::*;
+use crate::session::Session;
+
+/// An open session (opaque). Functions: mapi_session_open, mapi_session_open_json,
+/// mapi_session_free, mapi_session_field_count, mapi_session_field_name, mapi_request_new.
+/// Thread-safety: immutable; may be used by any number of threads at once.
+pub struct mapi_session {
+    pub(crate) inner: Session,
+}
+
+/// Opens the manifest at `manifest_path` (full form or parameter map). `root` (nullable) is the
+/// expansion of `{}` in paths; without it, the environment variable MESSAGEAPI_ROOT, else the
+/// manifest's directory.
+///
+/// Ownership: `*out` is a new session; free it with mapi_session_free. Inputs are copied.
+/// Status: MAPI_OK; MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (bad UTF-8);
+/// MAPI_ERR_IO (a file that cannot be read); MAPI_ERR_MANIFEST (the last error names the file
+/// and JSON location); MAPI_ERR_UNKNOWN_PLUGIN; MAPI_ERR_TYPE_MISMATCH (a default or
+/// condition value of the wrong type). `*out` is written only on success.
+/// Thread-safety: any thread.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_open(
+    manifest_path: *const c_char,
+    root: *const c_char,
+    out: *mut *mut mapi_session,
+) -> mapi_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let path = str_arg(manifest_path, "manifest_path")?;
+        let root = opt_str_arg(root, "root")?;
+        let session = Session::open(path, root.map(Path::new))?;
+        *out = Box::into_raw(Box::new(mapi_session { inner: session }));
+        Ok(())
+    })
+}
+
+/// Opens a manifest given as JSON text. `base_dir` (nullable) plays the manifest's directory
+/// for relative paths and `{}`; default: the current directory.
+///
+/// Ownership, status and thread-safety as mapi_session_open (MAPI_ERR_MANIFEST for bad JSON).
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_open_json(
+    manifest_json: *const c_char,
+    base_dir: *const c_char,
+    out: *mut *mut mapi_session,
+) -> mapi_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let text = str_arg(manifest_json, "manifest_json")?;
+        let base = opt_str_arg(base_dir, "base_dir")?;
+        let session = Session::from_json(text, base.map(Path::new))?;
+        *out = Box::into_raw(Box::new(mapi_session { inner: session }));
+        Ok(())
+    })
+}
+
+/// Frees a session. NULL is a no-op. Requests and responses made from it stay valid (they
+/// hold what they need).
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_free(session: *mut mapi_session) {
+    if !session.is_null() {
+        let _ = guard(|| {
+            drop(Box::from_raw(session));
+            Ok(())
+        });
+    }
+}
+
+/// Number of schema fields (0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_field_count(session: *const mapi_session) -> usize {
+    guard_value(0, || {
+        Ok(session.as_ref().map_or(0, |s| s.inner.fields().len()))
+    })
+}
+
+/// Id of schema field `index` (schema order), or NULL if out of range.
+///
+/// Ownership: borrowed; valid while the session lives.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_field_name(
+    session: *const mapi_session,
+    index: usize,
+) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        Ok(session
+            .as_ref()
+            .and_then(|s| s.inner.fields().get(index))
+            .map_or(std::ptr::null(), |f| f.id.as_ptr().cast()))
+    })
+}
