@@ -48,16 +48,10 @@ impl Request {
     /// Adds records from one JSON object, a JSON array of objects, or JSON Lines. All or
     /// nothing: on error nothing is added and the message names the line.
     pub fn add_json(&mut self, text: &str) -> Result<usize> {
-        let objects = json::parse_objects(text)?;
-        let mut new = Vec::with_capacity(objects.len());
-        for (i, obj) in objects.iter().enumerate() {
-            let mut r = new_record(&self.core);
-            r.set_from_json_object(obj)
-                .map_err(|e| e.context(json::object_label(text, i)))?;
-            new.push(Box::new(r));
-        }
+        let core = &self.core;
+        let new = json::read_records(text, || new_record(core))?;
         let n = new.len();
-        self.records.extend(new);
+        self.records.extend(new.into_iter().map(Box::new));
         Ok(n)
     }
 

@@ -1,0 +1,199 @@
+//! Records as JSON: writing JSON Lines fast, and reading one object, an array or JSON Lines.
+
+use std::cell::RefCell;
+
+use serde::de::DeserializeSeed;
+
+mod seed;
+use seed::RecordSeed;
+
+use crate::error::{Error, Result};
+use crate::record::Record;
+use crate::value::Value;
+
+/// Appends `record` as one JSON object (field order kept, no newline).
+pub fn write_record(record: &Record, out: &mut Vec<u8>) {
+    out.push(b'{');
+    for (i, (f, v)) in record
+        .layout()
+        .fields()
+        .iter()
+        .zip(record.values())
+        .enumerate()
+    {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(&f.id, out);
+        out.push(b':');
+        write_value(v, out);
+    }
+    out.push(b'}');
+}
+
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    // serde_json's escaping into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn write_f64(d: f64, out: &mut Vec<u8>) {
+    if d.is_finite() {
+        let _ = serde_json::to_writer(&mut *out, &d);
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+fn write_value(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::String(s) => write_str(s, out),
+        Value::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Double(d) => write_f64(*d, out),
+        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::DateTime(d) => write_str(&d.text, out),
+        Value::IntList(l) => {
+            out.push(b'[');
+            for (i, x) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(x.to_string().as_bytes());
+            }
+            out.push(b']');
+        }
+        Value::DoubleList(l) => {
+            out.push(b'[');
+            for (i, x) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_f64(*x, out);
+            }
+            out.push(b']');
+        }
+        Value::StringList(l) => {
+            out.push(b'[');
+            for (i, x) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(x, out);
+            }
+            out.push(b']');
+        }
+        Value::Json(j) => {
+            let _ = serde_json::to_writer(&mut *out, &**j);
+        }
+    }
+}
+
+/// Reads bulk input into records made by `make`: one JSON object (on one or several lines), a
+/// JSON array of objects, or JSON Lines (one object per line, blank lines skipped). All or
+/// nothing; errors name the line (or array element) and keep their kind.
+pub fn read_records(text: &str, make: impl Fn() -> Record) -> Result<Vec<Record>> {
+    if text.trim_start().starts_with('[') {
+        return read_array(text, &make);
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.split('\n').enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        match read_one(line, &make) {
+            Ok(r) => out.push(r),
+            Err((err, eof)) => {
+                if out.is_empty() && eof {
+                    // One object over several lines?
+                    return match read_one(text.trim(), &make) {
+                        Ok(r) => Ok(vec![r]),
+                        Err((err, _)) => Err(err),
+                    };
+                }
+                return Err(err.context(format_args!("line {}", i + 1)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One object; on error, the core error (located by line when it spans lines) and whether the
+/// text ended early.
+fn read_one(text: &str, make: &impl Fn() -> Record) -> Result<Record, (Error, bool)> {
+    let mut record = make();
+    let error = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = RecordSeed {
+        record: &mut record,
+        error: &error,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    match result {
+        Ok(()) => Ok(record),
+        Err(e) => {
+            let eof = e.classify() == serde_json::error::Category::Eof;
+            let err = error
+                .into_inner()
+                .unwrap_or_else(|| Error::Json(e.to_string()));
+            let err = if text.contains('\n') {
+                err.context(format_args!("line {}", e.line()))
+            } else {
+                err
+            };
+            Err((err, eof))
+        }
+    }
+}
+
+fn read_array(text: &str, make: &impl Fn() -> Record) -> Result<Vec<Record>> {
+    struct Elements<'a, F: Fn() -> Record> {
+        make: &'a F,
+        out: &'a mut Vec<Record>,
+        error: &'a RefCell<Option<Error>>,
+    }
+    impl<'de, F: Fn() -> Record> serde::de::Visitor<'de> for Elements<'_, F> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON array of objects")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<(), A::Error> {
+            loop {
+                let mut record = (self.make)();
+                match seq.next_element_seed(RecordSeed {
+                    record: &mut record,
+                    error: self.error,
+                })? {
+                    Some(()) => self.out.push(record),
+                    None => return Ok(()),
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let error = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = serde::de::Deserializer::deserialize_seq(
+        &mut de,
+        Elements {
+            make,
+            out: &mut out,
+            error: &error,
+        },
+    )
+    .and_then(|()| de.end());
+    match result {
+        Ok(()) => Ok(out),
+        Err(e) => {
+            let element = out.len() + 1;
+            Err(error
+                .into_inner()
+                .unwrap_or_else(|| Error::Json(e.to_string()))
+                .context(format_args!("element {element}")))
+        }
+    }
+}
