@@ -2,11 +2,34 @@
 # The whole test suite (README "Quick start", and .ci/run). Installs what it needs first.
 #   Rust: fmt, clippy, unit + integration tests (reference manifests, engine, files, errors)
 #   C ABI: header drift, ctest (examples + C tests) normally and under valgrind, packaging
-#   Fortran: ctest (module, examples, tests under valgrind) when the module exists
+# Ends with one line "suite: N passed, M failed" counting every test run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+passed=0
+failed=0
 section() { printf '\n=== %s\n' "$*"; }
+# Adds the counts of a cargo test log, then of a ctest log.
+count_cargo() {
+  local p f
+  while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done \
+    < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$1")
+}
+count_ctest() {
+  local f total
+  read -r f total < <(sed -n 's/.*tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1 \2/p' "$1") || true
+  passed=$((passed + ${total:-0} - ${f:-0}))
+  failed=$((failed + ${f:-0}))
+}
+# Runs ctest in a build directory, counting its tests.
+run_ctest() {
+  local dir=$1 log="$logs/ctest-$(basename "$1").log" status=0
+  (cd "$dir" && ctest --output-on-failure -j "$jobs") 2>&1 | tee "$log" || status=$?
+  count_ctest "$log"
+  return $status
+}
 
 section "dependencies"
 scripts/install-deps.sh
@@ -16,8 +39,16 @@ cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 
 section "rust: tests"
-cargo test --quiet 2>&1 | grep -E "^(test result|running|.*FAILED|.*panicked)" || true
-cargo test --quiet >/dev/null 2>&1 || { cargo test 2>&1 | tail -60; exit 1; }
+set +o pipefail
+cargo test 2>&1 | tee "$logs/cargo.log" | grep -E "^(test result|running|test .*FAILED|failures:)"
+status=${PIPESTATUS[0]}
+set -o pipefail
+count_cargo "$logs/cargo.log"
+if [ $status -ne 0 ]; then
+  grep -A30 -E "^failures:" "$logs/cargo.log" | head -80
+  echo "suite: $passed passed, $failed failed"
+  exit 1
+fi
 
 section "C header: regenerated and unchanged"
 scripts/gen-header.sh --check
@@ -25,15 +56,16 @@ scripts/gen-header.sh --check
 section "C: examples and tests (release build)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j "$jobs" >/dev/null
-(cd build/release && ctest --output-on-failure -j "$jobs")
+run_ctest build/release
 
 section "C: examples and tests under valgrind (system allocator)"
 cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DMAPI_VALGRIND=ON >/dev/null
 cmake --build build/valgrind -j "$jobs" >/dev/null
-(cd build/valgrind && ctest --output-on-failure -j "$jobs")
+run_ctest build/valgrind
 
 section "C: install, find_package and pkg-config consumers"
 scripts/test-packaging.sh build/release
+passed=$((passed + 1))
 
 echo
-echo "all test suites passed"
+echo "suite: $passed passed, $failed failed"
