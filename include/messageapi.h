@@ -178,22 +178,34 @@ extern "C" {
 // Number of records in `list` (0 for NULL).
 //
 // Thread-safety: a list may be read from any thread while its owner lives.
+//
+// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
+// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
 size_t mapi_record_list_count(const mapi_record_list *list);
 
 // Record `index` of `list`, or NULL if out of range (or `list` is NULL).
 //
 // Ownership: borrowed; valid while the list's owner (response, call) lives.
-const mapi_record *mapi_record_list_get(const mapi_record_list *list, size_t index);
+//
+// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+const mapi_record *mapi_record_list_get(const mapi_record_list *list,
+                                        size_t index);
 
 // The ABI version of the library loaded at run time; compare with the MAPI_ABI_VERSION macro
 // of the header you compiled against.
 //
 // Thread-safety: any thread.
+//
+// Ownership: nothing changes hands.
+// Status: none: the return value.
 int32_t mapi_abi_version(void);
 
 // The library version, "MAJOR.MINOR.PATCH" (also the MAPI_VERSION_* macros).
 //
 // Ownership: static string, never freed. Thread-safety: any thread.
+//
+// Status: none: the return value.
 const char *mapi_version(void);
 
 // Copies the message of this thread's most recent failed call into `buf` (snprintf
@@ -202,6 +214,9 @@ const char *mapi_version(void);
 // empty string when no call has failed on this thread.
 //
 // Thread-safety: the last error is per thread.
+//
+// Ownership: `buf` stays the caller's; the message is copied into it.
+// Status: none: returns the message length.
 size_t mapi_last_error(char *buf, size_t buf_len);
 
 // Sends library log messages to `fn` (with `user_data`) instead of stderr; NULL restores the
@@ -210,31 +225,54 @@ size_t mapi_last_error(char *buf, size_t buf_len);
 //
 // Thread-safety: the callback is called from library worker threads, possibly concurrently;
 // `user_data` must be usable from them. Returns MAPI_OK.
+//
+// Ownership: `user_data` stays the caller's and must outlive its use by the library.
+// Status: MAPI_OK.
 mapi_status mapi_set_log_callback(mapi_log_fn callback, void *user_data);
 
 // Registers (or replaces) endpoint plugin `name` for manifests opened afterwards. The
 // callback runs on library worker threads, possibly concurrently for different connections
 // and requests; `user_data` is passed to it as is and must be usable from those threads.
 // Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (empty name).
-mapi_status mapi_register_endpoint(const char *name, mapi_endpoint_fn callback_fn, void *user_data);
+//
+// Ownership: `name` is copied; `user_data` stays the caller's and must outlive every session that uses the plugin.
+// Thread-safety: registration may be called from any thread; sessions opened afterwards use the new plugin.
+mapi_status mapi_register_endpoint(const char *name,
+                                   mapi_endpoint_fn callback_fn,
+                                   void *user_data);
 
 // Registers (or replaces) transformation operator `name`. As mapi_register_endpoint.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (empty name).
+//
+// Ownership: `name` is copied; `user_data` stays the caller's and must outlive every session that uses the plugin.
+// Thread-safety: registration may be called from any thread; sessions opened afterwards use the new plugin.
 mapi_status mapi_register_transformation(const char *name,
                                          mapi_transformation_fn callback_fn,
                                          void *user_data);
 
 // Registers (or replaces) condition operator `name` (used as a condition's "operator").
 // As mapi_register_endpoint.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (empty name).
+//
+// Ownership: `name` is copied; `user_data` stays the caller's and must outlive every session that uses the plugin.
+// Thread-safety: registration may be called from any thread; sessions opened afterwards use the new plugin.
 mapi_status mapi_register_condition(const char *name,
                                     mapi_condition_fn callback_fn,
                                     void *user_data);
 
 // The connection id. Ownership: borrowed; valid during the callback.
+//
+// Status: none: the id, or NULL for a NULL call.
+// Thread-safety: only on the thread running the callback, while it runs.
 const char *mapi_call_connection_id(const mapi_endpoint_call *call);
 
 // Copies constructor value `key` into `buf`: strings raw, anything else as JSON text; `*len`
 // (nullable) receives the length. MAPI_ERR_UNKNOWN_FIELD when there is no such key,
 // MAPI_ERR_BUFFER_TOO_SMALL as mapi_record_copy_string.
+//
+// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+// Thread-safety: only on the thread running the callback, while it runs.
 mapi_status mapi_call_parameter(const mapi_endpoint_call *call,
                                 const char *key,
                                 char *buf,
@@ -244,16 +282,25 @@ mapi_status mapi_call_parameter(const mapi_endpoint_call *call,
 // Every record routed to the connection, once each.
 //
 // Ownership: borrowed; valid during the callback.
+//
+// Status: none: the list, or NULL for a NULL call.
+// Thread-safety: only on the thread running the callback, while it runs.
 const mapi_record_list *mapi_call_records(const mapi_endpoint_call *call);
 
 // The routed records of collection `collection_id`. MAPI_ERR_INVALID_ARGUMENT for a
 // collection the container does not have. Ownership: borrowed; valid during the callback.
+//
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+// Thread-safety: only on the thread running the callback, while it runs.
 mapi_status mapi_call_records_by_collection(const mapi_endpoint_call *call,
                                             const char *collection_id,
                                             const mapi_record_list **out);
 
 // The routed records of every collection labelled `key` = `value` (`value` NULL or "*": any).
 // Ownership: borrowed; valid during the callback.
+//
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+// Thread-safety: only on the thread running the callback, while it runs.
 mapi_status mapi_call_records_by_classifier(const mapi_endpoint_call *call,
                                             const char *key,
                                             const char *value,
@@ -262,28 +309,50 @@ mapi_status mapi_call_records_by_classifier(const mapi_endpoint_call *call,
 // The output of transformation `transformation_id`, evaluated now if the connection has not
 // asked yet (at most once per connection per submit). A failure also fails the connection.
 // Status: MAPI_OK, MAPI_ERR_INVALID_ARGUMENT (unknown id), MAPI_ERR_ENDPOINT (it failed).
+//
+// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
+// Thread-safety: only on the thread running the callback, while it runs.
 mapi_status mapi_call_records_by_transformation(const mapi_endpoint_call *call,
                                                 const char *transformation_id,
                                                 const mapi_record_list **out);
 
 // The state record: persists while the same request is resubmitted; fields from the
 // connection's `state-container` (open when absent). Ownership: owned by the request.
+//
+// Status: none: the record, or NULL for a NULL call.
+// Thread-safety: only on the thread running the callback, while it runs.
 mapi_record *mapi_call_state(mapi_endpoint_call *call);
 
 // Adds an output record: the connection's `default-fields` if given (narrowed by its
 // `fields`), else open (setting any field adds it). Ownership: owned by the call; it joins the
 // response when the callback returns MAPI_OK.
+//
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+// Thread-safety: only on the thread running the callback, while it runs.
 mapi_status mapi_call_add_record(mapi_endpoint_call *call, mapi_record **out);
 
 // Rejects (a copy of) `record` with `reason` (copied).
+//
+// Ownership: `record` and `reason` are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+// Thread-safety: only on the thread running the callback, while it runs.
 mapi_status mapi_call_reject(mapi_endpoint_call *call,
                              const mapi_record *record,
                              const char *reason);
 
 // Sets the message a failing callback reports (used when it returns an error status).
-mapi_status mapi_call_set_error(mapi_endpoint_call *call, const char *message);
+//
+// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT.
+// Thread-safety: only on the thread running the callback, while it runs.
+mapi_status mapi_call_set_error(mapi_endpoint_call *call,
+                                const char *message);
 
 // Copies transformation constructor value `key` into `buf`. As mapi_call_parameter.
+//
+// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+// Thread-safety: only on the thread running the callback, while it runs.
 mapi_status mapi_transform_parameter(const mapi_transform_call *call,
                                      const char *key,
                                      char *buf,
@@ -293,54 +362,110 @@ mapi_status mapi_transform_parameter(const mapi_transform_call *call,
 // The records bound to parameter `param` (this call's own copies).
 // MAPI_ERR_UNKNOWN_FIELD for a parameter the transformation does not have.
 // Ownership: borrowed; valid during the callback.
+//
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+// Thread-safety: only on the thread running the callback, while it runs.
 mapi_status mapi_transform_input(const mapi_transform_call *call,
                                  const char *param,
                                  const mapi_record_list **out);
 
 // Adds an output record: open, or a copy of `copy_from` (nullable). Ownership: owned by the
 // call; it becomes output when the callback returns MAPI_OK.
+//
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+// Thread-safety: only on the thread running the callback, while it runs.
 mapi_status mapi_transform_add_record(mapi_transform_call *call,
                                       const mapi_record *copy_from,
                                       mapi_record **out);
 
 // Sets the message a failing transformation callback reports.
-mapi_status mapi_transform_set_error(mapi_transform_call *call, const char *message);
+//
+// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT.
+// Thread-safety: only on the thread running the callback, while it runs.
+mapi_status mapi_transform_set_error(mapi_transform_call *call,
+                                     const char *message);
 
 // Sets a string field from NUL-terminated UTF-8 `value` (copied). Status: MAPI_OK,
 // MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (UTF-8), MAPI_ERR_UNKNOWN_FIELD,
 // MAPI_ERR_TYPE_MISMATCH. Thread-safety: the record's owner's thread.
-mapi_status mapi_record_set_string(mapi_record *r, const char *field, const char *value);
+//
+// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+mapi_status mapi_record_set_string(mapi_record *r,
+                                   const char *field,
+                                   const char *value);
 
 // Sets a string field from `len` bytes of UTF-8 (may hold NULs; copied). As mapi_record_set_string.
+//
+// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's owner (one thread at a time).
 mapi_status mapi_record_set_string_n(mapi_record *r,
                                      const char *field,
                                      const char *value,
                                      size_t len);
 
 // Sets an integer field (or widens into float/double, or a json field).
-mapi_status mapi_record_set_int(mapi_record *r, const char *field, int64_t value);
+//
+// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's owner (one thread at a time).
+mapi_status mapi_record_set_int(mapi_record *r,
+                                const char *field,
+                                int64_t value);
 
 // Sets a float or double field (a float field keeps float precision).
-mapi_status mapi_record_set_double(mapi_record *r, const char *field, double value);
+//
+// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's owner (one thread at a time).
+mapi_status mapi_record_set_double(mapi_record *r,
+                                   const char *field,
+                                   double value);
 
 // Sets a boolean field: 0 is false, anything else true.
-mapi_status mapi_record_set_bool(mapi_record *r, const char *field, int32_t value);
+//
+// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's owner (one thread at a time).
+mapi_status mapi_record_set_bool(mapi_record *r,
+                                 const char *field,
+                                 int32_t value);
 
 // Sets a datetime field from ISO-8601 / RFC-3339 text ("2019-05-06T12:00:00Z", a date-time
 // without offset is UTC, "2019-05-06" is midnight UTC). MAPI_ERR_INVALID_ARGUMENT for bad text.
-mapi_status mapi_record_set_datetime(mapi_record *r, const char *field, const char *iso8601);
+//
+// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's owner (one thread at a time).
+mapi_status mapi_record_set_datetime(mapi_record *r,
+                                     const char *field,
+                                     const char *iso8601);
 
 // Sets a field to null (a null required field rejects the record at submit).
-mapi_status mapi_record_set_null(mapi_record *r, const char *field);
+//
+// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's owner (one thread at a time).
+mapi_status mapi_record_set_null(mapi_record *r,
+                                 const char *field);
 
 // Sets a list(int) field (or list(double), widened) from `n` values (copied; `values` may be
 // NULL when `n` is 0).
+//
+// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's owner (one thread at a time).
 mapi_status mapi_record_set_int_array(mapi_record *r,
                                       const char *field,
                                       const int64_t *values,
                                       size_t n);
 
 // Sets a list(double) field from `n` values (copied; `values` may be NULL when `n` is 0).
+//
+// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's owner (one thread at a time).
 mapi_status mapi_record_set_double_array(mapi_record *r,
                                          const char *field,
                                          const double *values,
@@ -349,33 +474,66 @@ mapi_status mapi_record_set_double_array(mapi_record *r,
 // Sets a field from JSON text, read as the field's type (any field type works: a string field
 // takes "\"text\"", a list(int) "[1,2]", a json field anything). MAPI_ERR_INVALID_ARGUMENT for
 // text that is not JSON, MAPI_ERR_TYPE_MISMATCH for JSON of the wrong shape.
-mapi_status mapi_record_set_json(mapi_record *r, const char *field, const char *json_value);
+//
+// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's owner (one thread at a time).
+mapi_status mapi_record_set_json(mapi_record *r,
+                                 const char *field,
+                                 const char *json_value);
 
 // Sets the value of condition `condition_id` for this record (request records: the record
 // must pass it; the request record: collections check it). Converted to the condition
 // field's type. Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_CONDITION,
 // MAPI_ERR_TYPE_MISMATCH.
+//
+// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+// Thread-safety: the thread using the record's request (one thread at a time).
 mapi_status mapi_record_set_condition_string(mapi_record *r,
                                              const char *condition_id,
                                              const char *value);
 
 // As mapi_record_set_condition_string, with an integer value.
-mapi_status mapi_record_set_condition_int(mapi_record *r, const char *condition_id, int64_t value);
+//
+// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's request (one thread at a time).
+mapi_status mapi_record_set_condition_int(mapi_record *r,
+                                          const char *condition_id,
+                                          int64_t value);
 
 // As mapi_record_set_condition_string, with a double value.
+//
+// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's request (one thread at a time).
 mapi_status mapi_record_set_condition_double(mapi_record *r,
                                              const char *condition_id,
                                              double value);
 
 // As mapi_record_set_condition_string, with a boolean (0 false, else true).
-mapi_status mapi_record_set_condition_bool(mapi_record *r, const char *condition_id, int32_t value);
+//
+// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's request (one thread at a time).
+mapi_status mapi_record_set_condition_bool(mapi_record *r,
+                                           const char *condition_id,
+                                           int32_t value);
 
 // As mapi_record_set_condition_string, with ISO-8601 / RFC-3339 text.
+//
+// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's request (one thread at a time).
 mapi_status mapi_record_set_condition_datetime(mapi_record *r,
                                                const char *condition_id,
                                                const char *iso8601);
 
 // As mapi_record_set_condition_string, with a JSON value (lists for "in": "[1,2,3]").
+//
+// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
+// Thread-safety: the thread using the record's request (one thread at a time).
 mapi_status mapi_record_set_condition_json(mapi_record *r,
                                            const char *condition_id,
                                            const char *json_value);
@@ -386,6 +544,8 @@ mapi_status mapi_record_set_condition_json(mapi_record *r,
 // Ownership: borrowed; valid until the record's owner is freed or the field is set again.
 // Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE,
 // MAPI_ERR_TYPE_MISMATCH.
+//
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 mapi_status mapi_record_get_string(const mapi_record *r,
                                    const char *field,
                                    const char **value,
@@ -394,6 +554,10 @@ mapi_status mapi_record_get_string(const mapi_record *r,
 // Copies a string or datetime value and a NUL into `buf` (capacity `cap`); `*len` (nullable)
 // receives the length without the NUL. MAPI_ERR_BUFFER_TOO_SMALL when `cap < length + 1`
 // (with `*len` set: call again with a larger buffer). Other statuses as mapi_record_get_string.
+//
+// Ownership: nothing changes hands; out-parameters are written only on success.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 mapi_status mapi_record_copy_string(const mapi_record *r,
                                     const char *field,
                                     char *buf,
@@ -401,16 +565,36 @@ mapi_status mapi_record_copy_string(const mapi_record *r,
                                     size_t *len);
 
 // Reads an integer field. MAPI_ERR_TYPE_MISMATCH for other types; MAPI_ERR_NULL_VALUE for null.
-mapi_status mapi_record_get_int(const mapi_record *r, const char *field, int64_t *out);
+//
+// Ownership: nothing changes hands; out-parameters are written only on success.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+mapi_status mapi_record_get_int(const mapi_record *r,
+                                const char *field,
+                                int64_t *out);
 
 // Reads a float or double field (integers widen). Statuses as mapi_record_get_int.
-mapi_status mapi_record_get_double(const mapi_record *r, const char *field, double *out);
+//
+// Ownership: nothing changes hands; out-parameters are written only on success.
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+mapi_status mapi_record_get_double(const mapi_record *r,
+                                   const char *field,
+                                   double *out);
 
 // Reads a boolean field as 0 or 1. Statuses as mapi_record_get_int.
-mapi_status mapi_record_get_bool(const mapi_record *r, const char *field, int32_t *out);
+//
+// Ownership: nothing changes hands; out-parameters are written only on success.
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+mapi_status mapi_record_get_bool(const mapi_record *r,
+                                 const char *field,
+                                 int32_t *out);
 
 // Copies a list(int) field into `buf` (capacity `cap` elements); `*n` receives the element
 // count. MAPI_ERR_BUFFER_TOO_SMALL when `cap < *n` (`buf` may be NULL with `cap` 0 to ask).
+//
+// Ownership: nothing changes hands; out-parameters are written only on success.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 mapi_status mapi_record_get_int_array(const mapi_record *r,
                                       const char *field,
                                       int64_t *buf,
@@ -418,6 +602,10 @@ mapi_status mapi_record_get_int_array(const mapi_record *r,
                                       size_t *n);
 
 // Copies a list(double) (or list(int), widened) field. As mapi_record_get_int_array.
+//
+// Ownership: nothing changes hands; out-parameters are written only on success.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 mapi_status mapi_record_get_double_array(const mapi_record *r,
                                          const char *field,
                                          double *buf,
@@ -427,6 +615,10 @@ mapi_status mapi_record_get_double_array(const mapi_record *r,
 // Writes a field's value as NUL-terminated JSON text into `buf` (null fields give "null");
 // `field` NULL gives the whole record as a JSON object. `*len` (nullable) receives the length
 // without the NUL; MAPI_ERR_BUFFER_TOO_SMALL when `cap < length + 1`.
+//
+// Ownership: nothing changes hands; out-parameters are written only on success.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 mapi_status mapi_record_get_json(const mapi_record *r,
                                  const char *field,
                                  char *buf,
@@ -434,21 +626,44 @@ mapi_status mapi_record_get_json(const mapi_record *r,
                                  size_t *len);
 
 // Number of fields of the record (0 for NULL).
+//
+// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
+// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 size_t mapi_record_field_count(const mapi_record *r);
 
 // Id of field `index` (record order: schema order for request records), or NULL if out of range.
 //
 // Ownership: borrowed; valid while the record lives.
-const char *mapi_record_field_name(const mapi_record *r, size_t index);
+//
+// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+const char *mapi_record_field_name(const mapi_record *r,
+                                   size_t index);
 
 // The MAPI_TYPE_* of a field, or -1 if the record has no such field (or an argument is NULL).
-int32_t mapi_record_field_type(const mapi_record *r, const char *field);
+//
+// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
+// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+int32_t mapi_record_field_type(const mapi_record *r,
+                               const char *field);
 
 // 1 if the record has the field, else 0.
-int32_t mapi_record_has_field(const mapi_record *r, const char *field);
+//
+// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
+// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+int32_t mapi_record_has_field(const mapi_record *r,
+                              const char *field);
 
 // 1 if the field is null, 0 if it holds a value, -1 if the record has no such field.
-int32_t mapi_record_is_null(const mapi_record *r, const char *field);
+//
+// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
+// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+int32_t mapi_record_is_null(const mapi_record *r,
+                            const char *field);
 
 // A new request on `session`, with fresh endpoint instances (batch mode).
 //
@@ -458,12 +673,18 @@ mapi_status mapi_request_new(const mapi_session *session, mapi_request **out);
 
 // Frees a request (its records and endpoint state). NULL is a no-op. Pending responses
 // complete regardless.
+//
+// Ownership: `request` stays the caller's; inputs are copied.
+// Status: none (no-op for NULL).
+// Thread-safety: one thread at a time per request.
 void mapi_request_free(mapi_request *request);
 
 // Adds a record (schema defaults, condition values cleared) and returns it for setting.
 //
 // Ownership: `*out` is owned by the request: valid until mapi_request_clear or
 // mapi_request_free. Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+//
+// Thread-safety: one thread at a time per request.
 mapi_status mapi_request_add_record(mapi_request *request, mapi_record **out);
 
 // Adds records from `len` bytes of `json`: one JSON object, a JSON array of objects, or JSON
@@ -472,22 +693,36 @@ mapi_status mapi_request_add_record(mapi_request *request, mapi_record **out);
 //
 // Status: MAPI_OK; MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (not UTF-8);
 // MAPI_ERR_JSON; MAPI_ERR_UNKNOWN_FIELD; MAPI_ERR_TYPE_MISMATCH; MAPI_ERR_OUT_OF_RANGE.
+//
+// Ownership: `request` stays the caller's; inputs are copied.
+// Thread-safety: one thread at a time per request.
 mapi_status mapi_request_add_json(mapi_request *request,
                                   const char *json,
                                   size_t len,
                                   size_t *added);
 
 // Number of records in the request (0 for NULL).
+//
+// Ownership: `request` stays the caller's; inputs are copied.
+// Status: none: the count (0 for NULL).
+// Thread-safety: one thread at a time per request.
 size_t mapi_request_record_count(const mapi_request *request);
 
 // Drops the request's records (their pointers become invalid); endpoint state is kept, so
 // the next submit continues the stream.
+//
+// Ownership: record pointers from mapi_request_add_record become invalid.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+// Thread-safety: one thread at a time per request.
 mapi_status mapi_request_clear(mapi_request *request);
 
 // The request record: set request-level condition values on it (mapi_record_set_condition_*);
 // it starts with the manifest's condition values.
 //
 // Ownership: `*out` is owned by the request (valid until mapi_request_free).
+//
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+// Thread-safety: one thread at a time per request.
 mapi_status mapi_request_conditions(mapi_request *request, mapi_record **out);
 
 // Submits a copy of the request's records and returns at once; the work runs on library
@@ -496,9 +731,15 @@ mapi_status mapi_request_conditions(mapi_request *request, mapi_record **out);
 //
 // Ownership: `*out` is a new response; free it with mapi_response_free (allowed before it
 // completes). Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+//
+// Thread-safety: one thread at a time per request.
 mapi_status mapi_request_submit(mapi_request *request, mapi_response **out);
 
 // 1 when the response has completed, else 0 (0 for NULL).
+//
+// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
+// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+// Thread-safety: any thread, concurrently.
 int32_t mapi_response_is_complete(const mapi_response *response);
 
 // Waits for completion: `timeout_ms` -1 waits forever, 0 polls, more waits that long.
@@ -506,40 +747,71 @@ int32_t mapi_response_is_complete(const mapi_response *response);
 // Status: MAPI_OK (complete), MAPI_ERR_TIMED_OUT, MAPI_ERR_NULL_ARGUMENT,
 // MAPI_ERR_INVALID_ARGUMENT (a negative timeout other than -1).
 // Thread-safety: any number of threads may wait at once.
+//
+// Ownership: `response` stays the caller's.
 mapi_status mapi_response_wait(const mapi_response *response, int64_t timeout_ms);
 
 // The records that came back (connection order, then endpoint order), or NULL until complete.
 //
 // Ownership: borrowed; the list and its records are valid until mapi_response_free.
+//
+// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+// Thread-safety: any thread, concurrently.
 const mapi_record_list *mapi_response_records(const mapi_response *response);
 
 // Number of records that came back (0 until complete).
+//
+// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
+// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+// Thread-safety: any thread, concurrently.
 size_t mapi_response_record_count(const mapi_response *response);
 
 // Record `index` of the response, or NULL (out of range, or not complete).
 //
 // Ownership: borrowed; valid until mapi_response_free.
+//
+// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+// Thread-safety: any thread, concurrently.
 const mapi_record *mapi_response_record(const mapi_response *response, size_t index);
 
 // Number of rejections (0 until complete): required-field ones, then condition ones (input
 // order), then endpoint ones.
+//
+// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
+// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+// Thread-safety: any thread, concurrently.
 size_t mapi_response_rejection_count(const mapi_response *response);
 
 // The record of rejection `i`, or NULL if out of range.
 //
 // Ownership: borrowed; valid until mapi_response_free.
+//
+// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+// Thread-safety: any thread, concurrently.
 const mapi_record *mapi_response_rejection_record(const mapi_response *response, size_t i);
 
 // Number of reasons of rejection `i` (0 if out of range).
-size_t mapi_response_rejection_reason_count(const mapi_response *response, size_t i);
+//
+// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
+// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+// Thread-safety: any thread, concurrently.
+size_t mapi_response_rejection_reason_count(const mapi_response *response,
+                                            size_t i);
 
 // Reason `j` of rejection `i`, or NULL if out of range.
 //
 // Ownership: borrowed, NUL-terminated; valid until mapi_response_free.
+//
+// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+// Thread-safety: any thread, concurrently.
 const char *mapi_response_rejection_reason(const mapi_response *response, size_t i, size_t j);
 
 // Frees a response. Allowed before completion: the work finishes in the background and its
 // results are discarded. NULL is a no-op.
+//
+// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
+// Status: none (no-op for NULL).
+// Thread-safety: any thread, concurrently.
 void mapi_response_free(mapi_response *response);
 
 // Opens the manifest at `manifest_path` (full form or parameter map). `root` (nullable) is the
@@ -558,25 +830,41 @@ mapi_status mapi_session_open(const char *manifest_path, const char *root, mapi_
 // for relative paths and `{}`; default: the current directory.
 //
 // Ownership, status and thread-safety as mapi_session_open (MAPI_ERR_MANIFEST for bad JSON).
+//
+// Status: none: the return value; 0 or NULL for bad arguments.
+// Thread-safety: any thread, concurrently.
 mapi_status mapi_session_open_json(const char *manifest_json,
                                    const char *base_dir,
                                    mapi_session **out);
 
 // Frees a session. NULL is a no-op. Requests and responses made from it stay valid (they
 // hold what they need).
+//
+// Ownership: `session` stays the caller's; returned strings are borrowed while it lives.
+// Status: none (no-op for NULL).
+// Thread-safety: any thread, once no other thread uses the handle.
 void mapi_session_free(mapi_session *session);
 
 // Number of schema fields (0 for NULL).
+//
+// Ownership: `session` stays the caller's; returned strings are borrowed while it lives.
+// Status: none: the return value; 0 or NULL for bad arguments.
+// Thread-safety: any thread, concurrently.
 size_t mapi_session_field_count(const mapi_session *session);
 
 // Id of schema field `index` (schema order), or NULL if out of range.
 //
 // Ownership: borrowed; valid while the session lives.
+//
+// Status: none: the return value; 0 or NULL for bad arguments.
+// Thread-safety: any thread, concurrently.
 const char *mapi_session_field_name(const mapi_session *session, size_t index);
 
 // The name of a status, e.g. "MAPI_ERR_MANIFEST"; "MAPI_ERR_UNKNOWN" for unknown codes.
 //
 // Ownership: static string, never freed. Thread-safety: any thread.
+//
+// Status: none: the return value.
 const char *mapi_status_name(mapi_status status);
 
 #ifdef __cplusplus

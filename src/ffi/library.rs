@@ -11,6 +11,9 @@ use crate::log::Level;
 /// of the header you compiled against.
 ///
 /// Thread-safety: any thread.
+///
+/// Ownership: nothing changes hands.
+/// Status: none: the return value.
 #[no_mangle]
 pub extern "C" fn mapi_abi_version() -> i32 {
     MAPI_ABI_VERSION
@@ -19,6 +22,8 @@ pub extern "C" fn mapi_abi_version() -> i32 {
 /// The library version, "MAJOR.MINOR.PATCH" (also the MAPI_VERSION_* macros).
 ///
 /// Ownership: static string, never freed. Thread-safety: any thread.
+///
+/// Status: none: the return value.
 #[no_mangle]
 pub extern "C" fn mapi_version() -> *const c_char {
     VERSION_CSTR.as_ptr()
@@ -30,6 +35,9 @@ pub extern "C" fn mapi_version() -> *const c_char {
 /// empty string when no call has failed on this thread.
 ///
 /// Thread-safety: the last error is per thread.
+///
+/// Ownership: `buf` stays the caller's; the message is copied into it.
+/// Status: none: returns the message length.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_last_error(buf: *mut c_char, buf_len: usize) -> usize {
     let msg = super::last_error();
@@ -57,6 +65,9 @@ unsafe impl Sync for UserData {}
 ///
 /// Thread-safety: the callback is called from library worker threads, possibly concurrently;
 /// `user_data` must be usable from them. Returns MAPI_OK.
+///
+/// Ownership: `user_data` stays the caller's and must outlive its use by the library.
+/// Status: MAPI_OK.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_set_log_callback(
     callback: mapi_log_fn,

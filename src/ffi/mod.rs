@@ -228,6 +228,9 @@ impl mapi_record_list {
 /// Number of records in `list` (0 for NULL).
 ///
 /// Thread-safety: a list may be read from any thread while its owner lives.
+///
+/// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
+/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_list_count(list: *const mapi_record_list) -> usize {
     guard_value(0, || Ok(list.as_ref().map_or(0, mapi_record_list::len)))
@@ -236,6 +239,9 @@ pub unsafe extern "C" fn mapi_record_list_count(list: *const mapi_record_list) -
 /// Record `index` of `list`, or NULL if out of range (or `list` is NULL).
 ///
 /// Ownership: borrowed; valid while the list's owner (response, call) lives.
+///
+/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_list_get(
     list: *const mapi_record_list,

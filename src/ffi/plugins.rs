@@ -229,6 +229,9 @@ fn callback<T>(f: Option<T>) -> Result<T, Error> {
 /// callback runs on library worker threads, possibly concurrently for different connections
 /// and requests; `user_data` is passed to it as is and must be usable from those threads.
 /// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (empty name).
+///
+/// Ownership: `name` is copied; `user_data` stays the caller's and must outlive every session that uses the plugin.
+/// Thread-safety: registration may be called from any thread; sessions opened afterwards use the new plugin.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_register_endpoint(
     name: *const c_char,
@@ -243,6 +246,10 @@ pub unsafe extern "C" fn mapi_register_endpoint(
 }
 
 /// Registers (or replaces) transformation operator `name`. As mapi_register_endpoint.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (empty name).
+///
+/// Ownership: `name` is copied; `user_data` stays the caller's and must outlive every session that uses the plugin.
+/// Thread-safety: registration may be called from any thread; sessions opened afterwards use the new plugin.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_register_transformation(
     name: *const c_char,
@@ -258,6 +265,10 @@ pub unsafe extern "C" fn mapi_register_transformation(
 
 /// Registers (or replaces) condition operator `name` (used as a condition's "operator").
 /// As mapi_register_endpoint.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (empty name).
+///
+/// Ownership: `name` is copied; `user_data` stays the caller's and must outlive every session that uses the plugin.
+/// Thread-safety: registration may be called from any thread; sessions opened afterwards use the new plugin.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_register_condition(
     name: *const c_char,
@@ -297,6 +308,9 @@ impl mapi_endpoint_call {
 }
 
 /// The connection id. Ownership: borrowed; valid during the callback.
+///
+/// Status: none: the id, or NULL for a NULL call.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_connection_id(call: *const mapi_endpoint_call) -> *const c_char {
     guard_value(std::ptr::null(), || Ok(ecall(call)?.connection_id.as_ptr()))
@@ -321,6 +335,10 @@ unsafe fn parameter_out(
 /// Copies constructor value `key` into `buf`: strings raw, anything else as JSON text; `*len`
 /// (nullable) receives the length. MAPI_ERR_UNKNOWN_FIELD when there is no such key,
 /// MAPI_ERR_BUFFER_TOO_SMALL as mapi_record_copy_string.
+///
+/// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_parameter(
     call: *const mapi_endpoint_call,
@@ -339,6 +357,9 @@ pub unsafe extern "C" fn mapi_call_parameter(
 /// Every record routed to the connection, once each.
 ///
 /// Ownership: borrowed; valid during the callback.
+///
+/// Status: none: the list, or NULL for a NULL call.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_records(
     call: *const mapi_endpoint_call,
@@ -351,6 +372,9 @@ pub unsafe extern "C" fn mapi_call_records(
 
 /// The routed records of collection `collection_id`. MAPI_ERR_INVALID_ARGUMENT for a
 /// collection the container does not have. Ownership: borrowed; valid during the callback.
+///
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_records_by_collection(
     call: *const mapi_endpoint_call,
@@ -369,6 +393,9 @@ pub unsafe extern "C" fn mapi_call_records_by_collection(
 
 /// The routed records of every collection labelled `key` = `value` (`value` NULL or "*": any).
 /// Ownership: borrowed; valid during the callback.
+///
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_records_by_classifier(
     call: *const mapi_endpoint_call,
@@ -390,6 +417,9 @@ pub unsafe extern "C" fn mapi_call_records_by_classifier(
 /// The output of transformation `transformation_id`, evaluated now if the connection has not
 /// asked yet (at most once per connection per submit). A failure also fails the connection.
 /// Status: MAPI_OK, MAPI_ERR_INVALID_ARGUMENT (unknown id), MAPI_ERR_ENDPOINT (it failed).
+///
+/// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_records_by_transformation(
     call: *const mapi_endpoint_call,
@@ -410,6 +440,9 @@ pub unsafe extern "C" fn mapi_call_records_by_transformation(
 
 /// The state record: persists while the same request is resubmitted; fields from the
 /// connection's `state-container` (open when absent). Ownership: owned by the request.
+///
+/// Status: none: the record, or NULL for a NULL call.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_state(call: *mut mapi_endpoint_call) -> *mut mapi_record {
     guard_value(std::ptr::null_mut(), || {
@@ -421,6 +454,9 @@ pub unsafe extern "C" fn mapi_call_state(call: *mut mapi_endpoint_call) -> *mut 
 /// Adds an output record: the connection's `default-fields` if given (narrowed by its
 /// `fields`), else open (setting any field adds it). Ownership: owned by the call; it joins the
 /// response when the callback returns MAPI_OK.
+///
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_add_record(
     call: *mut mapi_endpoint_call,
@@ -437,6 +473,10 @@ pub unsafe extern "C" fn mapi_call_add_record(
 }
 
 /// Rejects (a copy of) `record` with `reason` (copied).
+///
+/// Ownership: `record` and `reason` are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_reject(
     call: *mut mapi_endpoint_call,
@@ -453,6 +493,10 @@ pub unsafe extern "C" fn mapi_call_reject(
 }
 
 /// Sets the message a failing callback reports (used when it returns an error status).
+///
+/// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_set_error(
     call: *mut mapi_endpoint_call,
@@ -477,6 +521,10 @@ impl mapi_transform_call {
 }
 
 /// Copies transformation constructor value `key` into `buf`. As mapi_call_parameter.
+///
+/// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_transform_parameter(
     call: *const mapi_transform_call,
@@ -495,6 +543,9 @@ pub unsafe extern "C" fn mapi_transform_parameter(
 /// The records bound to parameter `param` (this call's own copies).
 /// MAPI_ERR_UNKNOWN_FIELD for a parameter the transformation does not have.
 /// Ownership: borrowed; valid during the callback.
+///
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_transform_input(
     call: *const mapi_transform_call,
@@ -518,6 +569,9 @@ pub unsafe extern "C" fn mapi_transform_input(
 
 /// Adds an output record: open, or a copy of `copy_from` (nullable). Ownership: owned by the
 /// call; it becomes output when the callback returns MAPI_OK.
+///
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_transform_add_record(
     call: *mut mapi_transform_call,
@@ -539,6 +593,10 @@ pub unsafe extern "C" fn mapi_transform_add_record(
 }
 
 /// Sets the message a failing transformation callback reports.
+///
+/// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT.
+/// Thread-safety: only on the thread running the callback, while it runs.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_transform_set_error(
     call: *mut mapi_transform_call,

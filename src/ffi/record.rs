@@ -42,6 +42,8 @@ fn json_value(text: &str) -> Result<serde_json::Value, Error> {
 /// Sets a string field from NUL-terminated UTF-8 `value` (copied). Status: MAPI_OK,
 /// MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (UTF-8), MAPI_ERR_UNKNOWN_FIELD,
 /// MAPI_ERR_TYPE_MISMATCH. Thread-safety: the record's owner's thread.
+///
+/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_string(
     r: *mut mapi_record,
@@ -52,6 +54,10 @@ pub unsafe extern "C" fn mapi_record_set_string(
 }
 
 /// Sets a string field from `len` bytes of UTF-8 (may hold NULs; copied). As mapi_record_set_string.
+///
+/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's owner (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_string_n(
     r: *mut mapi_record,
@@ -65,6 +71,10 @@ pub unsafe extern "C" fn mapi_record_set_string_n(
 }
 
 /// Sets an integer field (or widens into float/double, or a json field).
+///
+/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's owner (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_int(
     r: *mut mapi_record,
@@ -75,6 +85,10 @@ pub unsafe extern "C" fn mapi_record_set_int(
 }
 
 /// Sets a float or double field (a float field keeps float precision).
+///
+/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's owner (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_double(
     r: *mut mapi_record,
@@ -85,6 +99,10 @@ pub unsafe extern "C" fn mapi_record_set_double(
 }
 
 /// Sets a boolean field: 0 is false, anything else true.
+///
+/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's owner (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_bool(
     r: *mut mapi_record,
@@ -96,6 +114,10 @@ pub unsafe extern "C" fn mapi_record_set_bool(
 
 /// Sets a datetime field from ISO-8601 / RFC-3339 text ("2019-05-06T12:00:00Z", a date-time
 /// without offset is UTC, "2019-05-06" is midnight UTC). MAPI_ERR_INVALID_ARGUMENT for bad text.
+///
+/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's owner (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_datetime(
     r: *mut mapi_record,
@@ -108,6 +130,10 @@ pub unsafe extern "C" fn mapi_record_set_datetime(
 }
 
 /// Sets a field to null (a null required field rejects the record at submit).
+///
+/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's owner (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_null(
     r: *mut mapi_record,
@@ -118,6 +144,10 @@ pub unsafe extern "C" fn mapi_record_set_null(
 
 /// Sets a list(int) field (or list(double), widened) from `n` values (copied; `values` may be
 /// NULL when `n` is 0).
+///
+/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's owner (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_int_array(
     r: *mut mapi_record,
@@ -131,6 +161,10 @@ pub unsafe extern "C" fn mapi_record_set_int_array(
 }
 
 /// Sets a list(double) field from `n` values (copied; `values` may be NULL when `n` is 0).
+///
+/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's owner (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_double_array(
     r: *mut mapi_record,
@@ -146,6 +180,10 @@ pub unsafe extern "C" fn mapi_record_set_double_array(
 /// Sets a field from JSON text, read as the field's type (any field type works: a string field
 /// takes "\"text\"", a list(int) "[1,2]", a json field anything). MAPI_ERR_INVALID_ARGUMENT for
 /// text that is not JSON, MAPI_ERR_TYPE_MISMATCH for JSON of the wrong shape.
+///
+/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's owner (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_json(
     r: *mut mapi_record,
@@ -178,6 +216,9 @@ unsafe fn slice_arg<'a, T>(values: *const T, n: usize) -> Result<&'a [T], Error>
 /// must pass it; the request record: collections check it). Converted to the condition
 /// field's type. Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_CONDITION,
 /// MAPI_ERR_TYPE_MISMATCH.
+///
+/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+/// Thread-safety: the thread using the record's request (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_string(
     r: *mut mapi_record,
@@ -190,6 +231,10 @@ pub unsafe extern "C" fn mapi_record_set_condition_string(
 }
 
 /// As mapi_record_set_condition_string, with an integer value.
+///
+/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's request (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_int(
     r: *mut mapi_record,
@@ -200,6 +245,10 @@ pub unsafe extern "C" fn mapi_record_set_condition_int(
 }
 
 /// As mapi_record_set_condition_string, with a double value.
+///
+/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's request (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_double(
     r: *mut mapi_record,
@@ -210,6 +259,10 @@ pub unsafe extern "C" fn mapi_record_set_condition_double(
 }
 
 /// As mapi_record_set_condition_string, with a boolean (0 false, else true).
+///
+/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's request (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_bool(
     r: *mut mapi_record,
@@ -220,6 +273,10 @@ pub unsafe extern "C" fn mapi_record_set_condition_bool(
 }
 
 /// As mapi_record_set_condition_string, with ISO-8601 / RFC-3339 text.
+///
+/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's request (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_datetime(
     r: *mut mapi_record,
@@ -232,6 +289,10 @@ pub unsafe extern "C" fn mapi_record_set_condition_datetime(
 }
 
 /// As mapi_record_set_condition_string, with a JSON value (lists for "in": "[1,2,3]").
+///
+/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
+/// Thread-safety: the thread using the record's request (one thread at a time).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_json(
     r: *mut mapi_record,
@@ -283,6 +344,8 @@ fn mismatch(field: &str, want: &str, v: &Value) -> Error {
 /// Ownership: borrowed; valid until the record's owner is freed or the field is set again.
 /// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE,
 /// MAPI_ERR_TYPE_MISMATCH.
+///
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_string(
     r: *const mapi_record,
@@ -309,6 +372,10 @@ pub unsafe extern "C" fn mapi_record_get_string(
 /// Copies a string or datetime value and a NUL into `buf` (capacity `cap`); `*len` (nullable)
 /// receives the length without the NUL. MAPI_ERR_BUFFER_TOO_SMALL when `cap < length + 1`
 /// (with `*len` set: call again with a larger buffer). Other statuses as mapi_record_get_string.
+///
+/// Ownership: nothing changes hands; out-parameters are written only on success.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_copy_string(
     r: *const mapi_record,
@@ -329,6 +396,10 @@ pub unsafe extern "C" fn mapi_record_copy_string(
 }
 
 /// Reads an integer field. MAPI_ERR_TYPE_MISMATCH for other types; MAPI_ERR_NULL_VALUE for null.
+///
+/// Ownership: nothing changes hands; out-parameters are written only on success.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_int(
     r: *const mapi_record,
@@ -346,6 +417,9 @@ pub unsafe extern "C" fn mapi_record_get_int(
 }
 
 /// Reads a float or double field (integers widen). Statuses as mapi_record_get_int.
+///
+/// Ownership: nothing changes hands; out-parameters are written only on success.
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_double(
     r: *const mapi_record,
@@ -364,6 +438,9 @@ pub unsafe extern "C" fn mapi_record_get_double(
 }
 
 /// Reads a boolean field as 0 or 1. Statuses as mapi_record_get_int.
+///
+/// Ownership: nothing changes hands; out-parameters are written only on success.
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_bool(
     r: *const mapi_record,
@@ -382,6 +459,10 @@ pub unsafe extern "C" fn mapi_record_get_bool(
 
 /// Copies a list(int) field into `buf` (capacity `cap` elements); `*n` receives the element
 /// count. MAPI_ERR_BUFFER_TOO_SMALL when `cap < *n` (`buf` may be NULL with `cap` 0 to ask).
+///
+/// Ownership: nothing changes hands; out-parameters are written only on success.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_int_array(
     r: *const mapi_record,
@@ -400,6 +481,10 @@ pub unsafe extern "C" fn mapi_record_get_int_array(
 }
 
 /// Copies a list(double) (or list(int), widened) field. As mapi_record_get_int_array.
+///
+/// Ownership: nothing changes hands; out-parameters are written only on success.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_double_array(
     r: *const mapi_record,
@@ -444,6 +529,10 @@ unsafe fn copy_array<T: Copy>(
 /// Writes a field's value as NUL-terminated JSON text into `buf` (null fields give "null");
 /// `field` NULL gives the whole record as a JSON object. `*len` (nullable) receives the length
 /// without the NUL; MAPI_ERR_BUFFER_TOO_SMALL when `cap < length + 1`.
+///
+/// Ownership: nothing changes hands; out-parameters are written only on success.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_json(
     r: *const mapi_record,
@@ -468,6 +557,10 @@ pub unsafe extern "C" fn mapi_record_get_json(
 }
 
 /// Number of fields of the record (0 for NULL).
+///
+/// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
+/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_field_count(r: *const mapi_record) -> usize {
     guard_value(0, || Ok(record_arg(r, "record").map_or(0, |r| r.len())))
@@ -476,6 +569,9 @@ pub unsafe extern "C" fn mapi_record_field_count(r: *const mapi_record) -> usize
 /// Id of field `index` (record order: schema order for request records), or NULL if out of range.
 ///
 /// Ownership: borrowed; valid while the record lives.
+///
+/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_field_name(
     r: *const mapi_record,
@@ -494,6 +590,10 @@ pub unsafe extern "C" fn mapi_record_field_name(
 }
 
 /// The MAPI_TYPE_* of a field, or -1 if the record has no such field (or an argument is NULL).
+///
+/// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
+/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_field_type(
     r: *const mapi_record,
@@ -507,6 +607,10 @@ pub unsafe extern "C" fn mapi_record_field_type(
 }
 
 /// 1 if the record has the field, else 0.
+///
+/// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
+/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_has_field(r: *const mapi_record, field: *const c_char) -> i32 {
     guard_value(0, || {
@@ -516,6 +620,10 @@ pub unsafe extern "C" fn mapi_record_has_field(r: *const mapi_record, field: *co
 }
 
 /// 1 if the field is null, 0 if it holds a value, -1 if the record has no such field.
+///
+/// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
+/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
+/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_is_null(r: *const mapi_record, field: *const c_char) -> i32 {
     guard_value(-1, || {

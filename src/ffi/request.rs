@@ -36,6 +36,10 @@ pub unsafe extern "C" fn mapi_request_new(
 
 /// Frees a request (its records and endpoint state). NULL is a no-op. Pending responses
 /// complete regardless.
+///
+/// Ownership: `request` stays the caller's; inputs are copied.
+/// Status: none (no-op for NULL).
+/// Thread-safety: one thread at a time per request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_free(request: *mut mapi_request) {
     if !request.is_null() {
@@ -50,6 +54,8 @@ pub unsafe extern "C" fn mapi_request_free(request: *mut mapi_request) {
 ///
 /// Ownership: `*out` is owned by the request: valid until mapi_request_clear or
 /// mapi_request_free. Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+///
+/// Thread-safety: one thread at a time per request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_add_record(
     request: *mut mapi_request,
@@ -69,6 +75,9 @@ pub unsafe extern "C" fn mapi_request_add_record(
 ///
 /// Status: MAPI_OK; MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (not UTF-8);
 /// MAPI_ERR_JSON; MAPI_ERR_UNKNOWN_FIELD; MAPI_ERR_TYPE_MISMATCH; MAPI_ERR_OUT_OF_RANGE.
+///
+/// Ownership: `request` stays the caller's; inputs are copied.
+/// Thread-safety: one thread at a time per request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_add_json(
     request: *mut mapi_request,
@@ -88,6 +97,10 @@ pub unsafe extern "C" fn mapi_request_add_json(
 }
 
 /// Number of records in the request (0 for NULL).
+///
+/// Ownership: `request` stays the caller's; inputs are copied.
+/// Status: none: the count (0 for NULL).
+/// Thread-safety: one thread at a time per request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_record_count(request: *const mapi_request) -> usize {
     guard_value(0, || Ok(request.as_ref().map_or(0, |r| r.inner.len())))
@@ -95,6 +108,10 @@ pub unsafe extern "C" fn mapi_request_record_count(request: *const mapi_request)
 
 /// Drops the request's records (their pointers become invalid); endpoint state is kept, so
 /// the next submit continues the stream.
+///
+/// Ownership: record pointers from mapi_request_add_record become invalid.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+/// Thread-safety: one thread at a time per request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_clear(request: *mut mapi_request) -> mapi_status {
     guard(|| {
@@ -107,6 +124,9 @@ pub unsafe extern "C" fn mapi_request_clear(request: *mut mapi_request) -> mapi_
 /// it starts with the manifest's condition values.
 ///
 /// Ownership: `*out` is owned by the request (valid until mapi_request_free).
+///
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+/// Thread-safety: one thread at a time per request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_conditions(
     request: *mut mapi_request,
@@ -126,6 +146,8 @@ pub unsafe extern "C" fn mapi_request_conditions(
 ///
 /// Ownership: `*out` is a new response; free it with mapi_response_free (allowed before it
 /// completes). Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+///
+/// Thread-safety: one thread at a time per request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_submit(
     request: *mut mapi_request,

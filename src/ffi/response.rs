@@ -49,6 +49,10 @@ impl mapi_response {
 }
 
 /// 1 when the response has completed, else 0 (0 for NULL).
+///
+/// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
+/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_is_complete(response: *const mapi_response) -> i32 {
     guard_value(0, || {
@@ -63,6 +67,8 @@ pub unsafe extern "C" fn mapi_response_is_complete(response: *const mapi_respons
 /// Status: MAPI_OK (complete), MAPI_ERR_TIMED_OUT, MAPI_ERR_NULL_ARGUMENT,
 /// MAPI_ERR_INVALID_ARGUMENT (a negative timeout other than -1).
 /// Thread-safety: any number of threads may wait at once.
+///
+/// Ownership: `response` stays the caller's.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_wait(
     response: *const mapi_response,
@@ -86,6 +92,9 @@ pub unsafe extern "C" fn mapi_response_wait(
 /// The records that came back (connection order, then endpoint order), or NULL until complete.
 ///
 /// Ownership: borrowed; the list and its records are valid until mapi_response_free.
+///
+/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_records(
     response: *const mapi_response,
@@ -105,6 +114,10 @@ pub unsafe extern "C" fn mapi_response_records(
 }
 
 /// Number of records that came back (0 until complete).
+///
+/// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
+/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_record_count(response: *const mapi_response) -> usize {
     guard_value(0, || {
@@ -118,6 +131,9 @@ pub unsafe extern "C" fn mapi_response_record_count(response: *const mapi_respon
 /// Record `index` of the response, or NULL (out of range, or not complete).
 ///
 /// Ownership: borrowed; valid until mapi_response_free.
+///
+/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_record(
     response: *const mapi_response,
@@ -134,6 +150,10 @@ pub unsafe extern "C" fn mapi_response_record(
 
 /// Number of rejections (0 until complete): required-field ones, then condition ones (input
 /// order), then endpoint ones.
+///
+/// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
+/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_rejection_count(response: *const mapi_response) -> usize {
     guard_value(0, || {
@@ -147,6 +167,9 @@ pub unsafe extern "C" fn mapi_response_rejection_count(response: *const mapi_res
 /// The record of rejection `i`, or NULL if out of range.
 ///
 /// Ownership: borrowed; valid until mapi_response_free.
+///
+/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_rejection_record(
     response: *const mapi_response,
@@ -162,6 +185,10 @@ pub unsafe extern "C" fn mapi_response_rejection_record(
 }
 
 /// Number of reasons of rejection `i` (0 if out of range).
+///
+/// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
+/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_rejection_reason_count(
     response: *const mapi_response,
@@ -179,6 +206,9 @@ pub unsafe extern "C" fn mapi_response_rejection_reason_count(
 /// Reason `j` of rejection `i`, or NULL if out of range.
 ///
 /// Ownership: borrowed, NUL-terminated; valid until mapi_response_free.
+///
+/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_rejection_reason(
     response: *const mapi_response,
@@ -197,6 +227,10 @@ pub unsafe extern "C" fn mapi_response_rejection_reason(
 
 /// Frees a response. Allowed before completion: the work finishes in the background and its
 /// results are discarded. NULL is a no-op.
+///
+/// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
+/// Status: none (no-op for NULL).
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_free(response: *mut mapi_response) {
     if !response.is_null() {

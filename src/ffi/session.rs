@@ -43,6 +43,9 @@ pub unsafe extern "C" fn mapi_session_open(
 /// for relative paths and `{}`; default: the current directory.
 ///
 /// Ownership, status and thread-safety as mapi_session_open (MAPI_ERR_MANIFEST for bad JSON).
+///
+/// Status: none: the return value; 0 or NULL for bad arguments.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_open_json(
     manifest_json: *const c_char,
@@ -61,6 +64,10 @@ pub unsafe extern "C" fn mapi_session_open_json(
 
 /// Frees a session. NULL is a no-op. Requests and responses made from it stay valid (they
 /// hold what they need).
+///
+/// Ownership: `session` stays the caller's; returned strings are borrowed while it lives.
+/// Status: none (no-op for NULL).
+/// Thread-safety: any thread, once no other thread uses the handle.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_free(session: *mut mapi_session) {
     if !session.is_null() {
@@ -72,6 +79,10 @@ pub unsafe extern "C" fn mapi_session_free(session: *mut mapi_session) {
 }
 
 /// Number of schema fields (0 for NULL).
+///
+/// Ownership: `session` stays the caller's; returned strings are borrowed while it lives.
+/// Status: none: the return value; 0 or NULL for bad arguments.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_field_count(session: *const mapi_session) -> usize {
     guard_value(0, || {
@@ -82,6 +93,9 @@ pub unsafe extern "C" fn mapi_session_field_count(session: *const mapi_session) 
 /// Id of schema field `index` (schema order), or NULL if out of range.
 ///
 /// Ownership: borrowed; valid while the session lives.
+///
+/// Status: none: the return value; 0 or NULL for bad arguments.
+/// Thread-safety: any thread, concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_field_name(
     session: *const mapi_session,

@@ -105,6 +105,8 @@ const NAMES: [&CStr; 17] = [
 /// The name of a status, e.g. "MAPI_ERR_MANIFEST"; "MAPI_ERR_UNKNOWN" for unknown codes.
 ///
 /// Ownership: static string, never freed. Thread-safety: any thread.
+///
+/// Status: none: the return value.
 #[no_mangle]
 pub extern "C" fn mapi_status_name(status: mapi_status) -> *const c_char {
     usize::try_from(status)
