@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix="$work/prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in lib/libmessageapi.so lib/libmessageapi.so.1 lib/libmessageapi.a include/messageapi.h \
+for f in lib/libmessageapi.so lib/libmessageapi.so.1 lib/libmessageapi.a include/messageapi.h include/messageapi/messageapi.F90 \
          lib/cmake/MessageAPI/MessageAPIConfig.cmake lib/cmake/MessageAPI/MessageAPIConfigVersion.cmake \
          lib/pkgconfig/messageapi.pc; do
   [ -e "$prefix/$f" ] || { echo "FAILED: $f is not installed"; exit 1; }
@@ -23,6 +23,8 @@ cmake -S tests/packaging -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" >/dev/nu
 cmake --build "$work/cmake" >/dev/null
 "$work/cmake/consumer"
 "$work/cmake/consumer_static"
+"$work/cmake/consumer_fortran" | grep -q "fortran consumer OK" || { echo "FAILED: the Fortran consumer"; exit 1; }
+echo "fortran consumer OK"
 ! ldd "$work/cmake/consumer_static" | grep -q messageapi || { echo "FAILED: consumer_static links the shared library"; exit 1; }
 
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"

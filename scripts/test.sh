@@ -2,6 +2,7 @@
 # The whole test suite (README "Quick start", and .ci/run). Installs what it needs first.
 #   Rust: fmt, clippy, unit + integration tests (reference manifests, engine, files, errors)
 #   C ABI: header drift, ctest (examples + C tests) normally and under valgrind, packaging
+#   Fortran: the module's examples and tests in the same ctest runs (valgrind too), fpm
 # Ends with one line "suite: N passed, M failed" counting every test run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +64,17 @@ cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DMAPI_VALGRIND=ON >/dev/n
 cmake --build build/valgrind -j "$jobs" >/dev/null
 run_ctest build/valgrind
 
-section "C: install, find_package and pkg-config consumers"
+section "Fortran: fpm builds the module and runs an example against the library"
+if [ ! -x build/venv/bin/fpm ]; then
+  python3 -m venv build/venv
+  build/venv/bin/pip install --quiet fpm==0.12.0
+fi
+build/venv/bin/fpm run --example fortran_plugins \
+  --link-flag "-L$PWD/build/release/lib -Wl,-rpath,$PWD/build/release/lib" 2>/dev/null | tee "$logs/fpm.log"
+grep -q "fortran plugins OK" "$logs/fpm.log"
+passed=$((passed + 1))
+
+section "C and Fortran: install, find_package and pkg-config consumers"
 scripts/test-packaging.sh build/release
 passed=$((passed + 1))
 

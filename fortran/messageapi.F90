@@ -1,0 +1,1425 @@
+!> messageapi: typed records through a declarative pipeline, from Fortran (gfortran >= 9,
+!> -std=f2008). Raw bind(c) interfaces to the C ABI are private; the public wrappers take
+!> Fortran strings and values, use 1-based indices, and have an optional `stat` argument:
+!> without it an error prints the library's message to error_unit and the program goes on
+!> (nothing here ever calls stop).
+!>
+!> Handles (mapi_session_t, mapi_request_t, mapi_record_t, mapi_response_t) hold a c_ptr.
+!> Free sessions, requests and responses with mapi_free (it nulls the handle; twice is harmless).
+!> Records belong to their request or response; record lists to their response or call.
+module messageapi
+  use, intrinsic :: iso_c_binding
+  use, intrinsic :: iso_fortran_env, only: int32, int64, real32, real64, error_unit
+  implicit none
+  private
+
+  ! Status codes (the C ABI's mapi_status).
+  integer(c_int32_t), parameter, public :: MAPI_OK = 0
+  integer(c_int32_t), parameter, public :: MAPI_ERR_NULL_ARGUMENT = 1
+  integer(c_int32_t), parameter, public :: MAPI_ERR_INVALID_ARGUMENT = 2
+  integer(c_int32_t), parameter, public :: MAPI_ERR_UNKNOWN_FIELD = 3
+  integer(c_int32_t), parameter, public :: MAPI_ERR_UNKNOWN_CONDITION = 4
+  integer(c_int32_t), parameter, public :: MAPI_ERR_TYPE_MISMATCH = 5
+  integer(c_int32_t), parameter, public :: MAPI_ERR_NULL_VALUE = 6
+  integer(c_int32_t), parameter, public :: MAPI_ERR_OUT_OF_RANGE = 7
+  integer(c_int32_t), parameter, public :: MAPI_ERR_BUFFER_TOO_SMALL = 8
+  integer(c_int32_t), parameter, public :: MAPI_ERR_MANIFEST = 9
+  integer(c_int32_t), parameter, public :: MAPI_ERR_IO = 10
+  integer(c_int32_t), parameter, public :: MAPI_ERR_UNKNOWN_PLUGIN = 11
+  integer(c_int32_t), parameter, public :: MAPI_ERR_JSON = 12
+  integer(c_int32_t), parameter, public :: MAPI_ERR_TIMED_OUT = 13
+  integer(c_int32_t), parameter, public :: MAPI_ERR_ENDPOINT = 14
+  integer(c_int32_t), parameter, public :: MAPI_ERR_KAFKA = 15
+  integer(c_int32_t), parameter, public :: MAPI_ERR_PANIC = 16
+
+  ! Field type codes.
+  integer(c_int32_t), parameter, public :: MAPI_TYPE_STRING = 0, MAPI_TYPE_INTEGER = 1, &
+       MAPI_TYPE_FLOAT = 2, MAPI_TYPE_DOUBLE = 3, MAPI_TYPE_BOOLEAN = 4, MAPI_TYPE_DATETIME = 5, &
+       MAPI_TYPE_LIST_INT = 6, MAPI_TYPE_LIST_DOUBLE = 7, MAPI_TYPE_LIST_STRING = 8, MAPI_TYPE_JSON = 9
+
+  type, public :: mapi_session_t
+     type(c_ptr) :: ptr = c_null_ptr
+  end type mapi_session_t
+  type, public :: mapi_request_t
+     type(c_ptr) :: ptr = c_null_ptr
+  end type mapi_request_t
+  type, public :: mapi_record_t
+     type(c_ptr) :: ptr = c_null_ptr
+  end type mapi_record_t
+  type, public :: mapi_response_t
+     type(c_ptr) :: ptr = c_null_ptr
+  end type mapi_response_t
+  !> A list of records (a response's, or one a plug-in call hands out).
+  type, public :: mapi_record_list_t
+     type(c_ptr) :: ptr = c_null_ptr
+  end type mapi_record_list_t
+
+  public :: mapi_session_open, mapi_session_open_json, mapi_session_field_count, mapi_session_field_name
+  public :: mapi_request_new, mapi_request_add_record, mapi_request_add_json, mapi_request_clear
+  public :: mapi_request_record_count, mapi_request_conditions, mapi_request_submit
+  public :: mapi_record_set, mapi_record_set_condition, mapi_record_set_datetime, mapi_record_set_null
+  public :: mapi_record_set_json, mapi_record_set_condition_json
+  public :: mapi_record_get, mapi_record_get_json, mapi_record_is_null, mapi_record_has_field
+  public :: mapi_record_field_count, mapi_record_field_name, mapi_record_field_type
+  public :: mapi_response_wait, mapi_response_is_complete, mapi_response_record_count, mapi_response_record
+  public :: mapi_response_rejection_count, mapi_response_rejection_reason_count
+  public :: mapi_response_rejection_reason, mapi_response_rejection_record
+  public :: mapi_record_list_count, mapi_record_list_get
+  public :: mapi_free, mapi_last_error, mapi_version, mapi_status_name
+  public :: mapi_register_endpoint, mapi_register_transformation
+  public :: mapi_call_connection_id, mapi_call_parameter, mapi_call_records, mapi_call_records_by_collection
+  public :: mapi_call_records_by_transformation, mapi_call_state, mapi_call_add_record, mapi_call_reject
+  public :: mapi_call_set_error
+  public :: mapi_transform_parameter, mapi_transform_input, mapi_transform_add_record, mapi_transform_set_error
+
+  !> Sets a field: character(*), integer(int32|int64), real(real32|real64), logical,
+  !> rank-1 integer(int64) or real(real64) arrays.
+  interface mapi_record_set
+     module procedure set_string, set_int32, set_int64, set_real32, set_real64, set_logical, &
+          set_int64_array, set_real64_array
+  end interface mapi_record_set
+
+  !> Sets a condition value for this record (scalar kinds).
+  interface mapi_record_set_condition
+     module procedure cond_string, cond_int32, cond_int64, cond_real32, cond_real64, cond_logical
+  end interface mapi_record_set_condition
+
+  !> Reads a field into character(:), allocatable, integer(int64), real(real64), logical, or
+  !> allocatable rank-1 integer(int64) / real(real64).
+  interface mapi_record_get
+     module procedure get_string, get_int64, get_real64, get_logical, get_int64_array, get_real64_array
+  end interface mapi_record_get
+
+  !> Frees a session, request or response and nulls the handle (freeing twice is harmless).
+  interface mapi_free
+     module procedure free_session, free_request, free_response
+  end interface mapi_free
+
+  !> Indices may be default integers or integer(int64).
+  interface mapi_response_record
+     module procedure response_record_i32, response_record_i64
+  end interface mapi_response_record
+  interface mapi_response_rejection_reason_count
+     module procedure reason_count_i32, reason_count_i64
+  end interface mapi_response_rejection_reason_count
+  interface mapi_response_rejection_reason
+     module procedure reason_i32, reason_i64
+  end interface mapi_response_rejection_reason
+  interface mapi_response_rejection_record
+     module procedure rejection_record_i32, rejection_record_i64
+  end interface mapi_response_rejection_record
+  interface mapi_record_list_get
+     module procedure list_get_i32, list_get_i64
+  end interface mapi_record_list_get
+
+  ! ---- the raw C ABI --------------------------------------------------------------------
+  interface
+     function c_strlen(s) bind(c, name='strlen') result(n)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: s
+       integer(c_size_t) :: n
+     end function c_strlen
+     function c_version() bind(c, name='mapi_version') result(p)
+       import :: c_ptr
+       type(c_ptr) :: p
+     end function c_version
+     function c_status_name(s) bind(c, name='mapi_status_name') result(p)
+       import :: c_ptr, c_int32_t
+       integer(c_int32_t), value :: s
+       type(c_ptr) :: p
+     end function c_status_name
+     function c_last_error(buf, n) bind(c, name='mapi_last_error') result(full)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: buf
+       integer(c_size_t), value :: n
+       integer(c_size_t) :: full
+     end function c_last_error
+     function c_session_open(path, root, out) bind(c, name='mapi_session_open') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: path, root
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_session_open
+     function c_session_open_json(text, base, out) bind(c, name='mapi_session_open_json') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: text, base
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_session_open_json
+     subroutine c_session_free(p) bind(c, name='mapi_session_free')
+       import :: c_ptr
+       type(c_ptr), value :: p
+     end subroutine c_session_free
+     function c_session_field_count(p) bind(c, name='mapi_session_field_count') result(n)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: p
+       integer(c_size_t) :: n
+     end function c_session_field_count
+     function c_session_field_name(p, i) bind(c, name='mapi_session_field_name') result(q)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: p
+       integer(c_size_t), value :: i
+       type(c_ptr) :: q
+     end function c_session_field_name
+     function c_request_new(session, out) bind(c, name='mapi_request_new') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: session
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_request_new
+     subroutine c_request_free(p) bind(c, name='mapi_request_free')
+       import :: c_ptr
+       type(c_ptr), value :: p
+     end subroutine c_request_free
+     function c_request_add_record(req, out) bind(c, name='mapi_request_add_record') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: req
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_request_add_record
+     function c_request_add_json(req, text, n, added) bind(c, name='mapi_request_add_json') result(s)
+       import :: c_ptr, c_int32_t, c_size_t
+       type(c_ptr), value :: req, text
+       integer(c_size_t), value :: n
+       integer(c_size_t) :: added
+       integer(c_int32_t) :: s
+     end function c_request_add_json
+     function c_request_record_count(req) bind(c, name='mapi_request_record_count') result(n)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: req
+       integer(c_size_t) :: n
+     end function c_request_record_count
+     function c_request_clear(req) bind(c, name='mapi_request_clear') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: req
+       integer(c_int32_t) :: s
+     end function c_request_clear
+     function c_request_conditions(req, out) bind(c, name='mapi_request_conditions') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: req
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_request_conditions
+     function c_request_submit(req, out) bind(c, name='mapi_request_submit') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: req
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_request_submit
+     function c_set_string_n(r, f, v, n) bind(c, name='mapi_record_set_string_n') result(s)
+       import :: c_ptr, c_int32_t, c_size_t
+       type(c_ptr), value :: r, f, v
+       integer(c_size_t), value :: n
+       integer(c_int32_t) :: s
+     end function c_set_string_n
+     function c_set_int(r, f, v) bind(c, name='mapi_record_set_int') result(s)
+       import :: c_ptr, c_int32_t, c_int64_t
+       type(c_ptr), value :: r, f
+       integer(c_int64_t), value :: v
+       integer(c_int32_t) :: s
+     end function c_set_int
+     function c_set_double(r, f, v) bind(c, name='mapi_record_set_double') result(s)
+       import :: c_ptr, c_int32_t, c_double
+       type(c_ptr), value :: r, f
+       real(c_double), value :: v
+       integer(c_int32_t) :: s
+     end function c_set_double
+     function c_set_bool(r, f, v) bind(c, name='mapi_record_set_bool') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, f
+       integer(c_int32_t), value :: v
+       integer(c_int32_t) :: s
+     end function c_set_bool
+     function c_set_datetime(r, f, v) bind(c, name='mapi_record_set_datetime') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, f, v
+       integer(c_int32_t) :: s
+     end function c_set_datetime
+     function c_set_null(r, f) bind(c, name='mapi_record_set_null') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, f
+       integer(c_int32_t) :: s
+     end function c_set_null
+     function c_set_json(r, f, v) bind(c, name='mapi_record_set_json') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, f, v
+       integer(c_int32_t) :: s
+     end function c_set_json
+     function c_set_int_array(r, f, v, n) bind(c, name='mapi_record_set_int_array') result(s)
+       import :: c_ptr, c_int32_t, c_size_t
+       type(c_ptr), value :: r, f, v
+       integer(c_size_t), value :: n
+       integer(c_int32_t) :: s
+     end function c_set_int_array
+     function c_set_double_array(r, f, v, n) bind(c, name='mapi_record_set_double_array') result(s)
+       import :: c_ptr, c_int32_t, c_size_t
+       type(c_ptr), value :: r, f, v
+       integer(c_size_t), value :: n
+       integer(c_int32_t) :: s
+     end function c_set_double_array
+     function c_cond_string(r, c, v) bind(c, name='mapi_record_set_condition_string') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, c, v
+       integer(c_int32_t) :: s
+     end function c_cond_string
+     function c_cond_int(r, c, v) bind(c, name='mapi_record_set_condition_int') result(s)
+       import :: c_ptr, c_int32_t, c_int64_t
+       type(c_ptr), value :: r, c
+       integer(c_int64_t), value :: v
+       integer(c_int32_t) :: s
+     end function c_cond_int
+     function c_cond_double(r, c, v) bind(c, name='mapi_record_set_condition_double') result(s)
+       import :: c_ptr, c_int32_t, c_double
+       type(c_ptr), value :: r, c
+       real(c_double), value :: v
+       integer(c_int32_t) :: s
+     end function c_cond_double
+     function c_cond_bool(r, c, v) bind(c, name='mapi_record_set_condition_bool') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, c
+       integer(c_int32_t), value :: v
+       integer(c_int32_t) :: s
+     end function c_cond_bool
+     function c_cond_json(r, c, v) bind(c, name='mapi_record_set_condition_json') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, c, v
+       integer(c_int32_t) :: s
+     end function c_cond_json
+     function c_get_string(r, f, v, n) bind(c, name='mapi_record_get_string') result(s)
+       import :: c_ptr, c_int32_t, c_size_t
+       type(c_ptr), value :: r, f
+       type(c_ptr) :: v
+       integer(c_size_t) :: n
+       integer(c_int32_t) :: s
+     end function c_get_string
+     function c_get_int(r, f, v) bind(c, name='mapi_record_get_int') result(s)
+       import :: c_ptr, c_int32_t, c_int64_t
+       type(c_ptr), value :: r, f
+       integer(c_int64_t) :: v
+       integer(c_int32_t) :: s
+     end function c_get_int
+     function c_get_double(r, f, v) bind(c, name='mapi_record_get_double') result(s)
+       import :: c_ptr, c_int32_t, c_double
+       type(c_ptr), value :: r, f
+       real(c_double) :: v
+       integer(c_int32_t) :: s
+     end function c_get_double
+     function c_get_bool(r, f, v) bind(c, name='mapi_record_get_bool') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, f
+       integer(c_int32_t) :: v
+       integer(c_int32_t) :: s
+     end function c_get_bool
+     function c_get_int_array(r, f, buf, cap, n) bind(c, name='mapi_record_get_int_array') result(s)
+       import :: c_ptr, c_int32_t, c_size_t
+       type(c_ptr), value :: r, f, buf
+       integer(c_size_t), value :: cap
+       integer(c_size_t) :: n
+       integer(c_int32_t) :: s
+     end function c_get_int_array
+     function c_get_double_array(r, f, buf, cap, n) bind(c, name='mapi_record_get_double_array') result(s)
+       import :: c_ptr, c_int32_t, c_size_t
+       type(c_ptr), value :: r, f, buf
+       integer(c_size_t), value :: cap
+       integer(c_size_t) :: n
+       integer(c_int32_t) :: s
+     end function c_get_double_array
+     function c_get_json(r, f, buf, cap, n) bind(c, name='mapi_record_get_json') result(s)
+       import :: c_ptr, c_int32_t, c_size_t
+       type(c_ptr), value :: r, f, buf
+       integer(c_size_t), value :: cap
+       integer(c_size_t) :: n
+       integer(c_int32_t) :: s
+     end function c_get_json
+     function c_record_field_count(r) bind(c, name='mapi_record_field_count') result(n)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: r
+       integer(c_size_t) :: n
+     end function c_record_field_count
+     function c_record_field_name(r, i) bind(c, name='mapi_record_field_name') result(p)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: r
+       integer(c_size_t), value :: i
+       type(c_ptr) :: p
+     end function c_record_field_name
+     function c_record_field_type(r, f) bind(c, name='mapi_record_field_type') result(t)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, f
+       integer(c_int32_t) :: t
+     end function c_record_field_type
+     function c_record_has_field(r, f) bind(c, name='mapi_record_has_field') result(t)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, f
+       integer(c_int32_t) :: t
+     end function c_record_has_field
+     function c_record_is_null(r, f) bind(c, name='mapi_record_is_null') result(t)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r, f
+       integer(c_int32_t) :: t
+     end function c_record_is_null
+     function c_list_count(l) bind(c, name='mapi_record_list_count') result(n)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: l
+       integer(c_size_t) :: n
+     end function c_list_count
+     function c_list_get(l, i) bind(c, name='mapi_record_list_get') result(p)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: l
+       integer(c_size_t), value :: i
+       type(c_ptr) :: p
+     end function c_list_get
+     function c_response_wait(r, t) bind(c, name='mapi_response_wait') result(s)
+       import :: c_ptr, c_int32_t, c_int64_t
+       type(c_ptr), value :: r
+       integer(c_int64_t), value :: t
+       integer(c_int32_t) :: s
+     end function c_response_wait
+     function c_response_is_complete(r) bind(c, name='mapi_response_is_complete') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: r
+       integer(c_int32_t) :: s
+     end function c_response_is_complete
+     function c_response_record_count(r) bind(c, name='mapi_response_record_count') result(n)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: r
+       integer(c_size_t) :: n
+     end function c_response_record_count
+     function c_response_record(r, i) bind(c, name='mapi_response_record') result(p)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: r
+       integer(c_size_t), value :: i
+       type(c_ptr) :: p
+     end function c_response_record
+     function c_rejection_count(r) bind(c, name='mapi_response_rejection_count') result(n)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: r
+       integer(c_size_t) :: n
+     end function c_rejection_count
+     function c_rejection_record(r, i) bind(c, name='mapi_response_rejection_record') result(p)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: r
+       integer(c_size_t), value :: i
+       type(c_ptr) :: p
+     end function c_rejection_record
+     function c_reason_count(r, i) bind(c, name='mapi_response_rejection_reason_count') result(n)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: r
+       integer(c_size_t), value :: i
+       integer(c_size_t) :: n
+     end function c_reason_count
+     function c_reason(r, i, j) bind(c, name='mapi_response_rejection_reason') result(p)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: r
+       integer(c_size_t), value :: i, j
+       type(c_ptr) :: p
+     end function c_reason
+     subroutine c_response_free(p) bind(c, name='mapi_response_free')
+       import :: c_ptr
+       type(c_ptr), value :: p
+     end subroutine c_response_free
+     function c_register_endpoint(name, fn, ud) bind(c, name='mapi_register_endpoint') result(s)
+       import :: c_ptr, c_funptr, c_int32_t
+       type(c_ptr), value :: name, ud
+       type(c_funptr), value :: fn
+       integer(c_int32_t) :: s
+     end function c_register_endpoint
+     function c_register_transformation(name, fn, ud) bind(c, name='mapi_register_transformation') result(s)
+       import :: c_ptr, c_funptr, c_int32_t
+       type(c_ptr), value :: name, ud
+       type(c_funptr), value :: fn
+       integer(c_int32_t) :: s
+     end function c_register_transformation
+     function c_call_connection_id(call) bind(c, name='mapi_call_connection_id') result(p)
+       import :: c_ptr
+       type(c_ptr), value :: call
+       type(c_ptr) :: p
+     end function c_call_connection_id
+     function c_call_parameter(call, key, buf, cap, n) bind(c, name='mapi_call_parameter') result(s)
+       import :: c_ptr, c_int32_t, c_size_t
+       type(c_ptr), value :: call, key, buf
+       integer(c_size_t), value :: cap
+       integer(c_size_t) :: n
+       integer(c_int32_t) :: s
+     end function c_call_parameter
+     function c_call_records(call) bind(c, name='mapi_call_records') result(p)
+       import :: c_ptr
+       type(c_ptr), value :: call
+       type(c_ptr) :: p
+     end function c_call_records
+     function c_call_by_collection(call, id, out) bind(c, name='mapi_call_records_by_collection') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: call, id
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_call_by_collection
+     function c_call_by_transformation(call, id, out) bind(c, name='mapi_call_records_by_transformation') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: call, id
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_call_by_transformation
+     function c_call_state(call) bind(c, name='mapi_call_state') result(p)
+       import :: c_ptr
+       type(c_ptr), value :: call
+       type(c_ptr) :: p
+     end function c_call_state
+     function c_call_add_record(call, out) bind(c, name='mapi_call_add_record') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: call
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_call_add_record
+     function c_call_reject(call, rec, reason) bind(c, name='mapi_call_reject') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: call, rec, reason
+       integer(c_int32_t) :: s
+     end function c_call_reject
+     function c_call_set_error(call, msg) bind(c, name='mapi_call_set_error') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: call, msg
+       integer(c_int32_t) :: s
+     end function c_call_set_error
+     function c_transform_parameter(call, key, buf, cap, n) bind(c, name='mapi_transform_parameter') result(s)
+       import :: c_ptr, c_int32_t, c_size_t
+       type(c_ptr), value :: call, key, buf
+       integer(c_size_t), value :: cap
+       integer(c_size_t) :: n
+       integer(c_int32_t) :: s
+     end function c_transform_parameter
+     function c_transform_input(call, param, out) bind(c, name='mapi_transform_input') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: call, param
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_transform_input
+     function c_transform_add_record(call, from, out) bind(c, name='mapi_transform_add_record') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: call, from
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_transform_add_record
+     function c_transform_set_error(call, msg) bind(c, name='mapi_transform_set_error') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: call, msg
+       integer(c_int32_t) :: s
+     end function c_transform_set_error
+  end interface
+
+  !> A NUL-terminated copy of a Fortran string, for passing to C.
+  type :: cstring
+     character(kind=c_char), allocatable :: chars(:)
+  end type cstring
+
+contains
+
+  ! ---- helpers ----------------------------------------------------------------------------
+
+  !> `s` trimmed, plus a NUL.
+  subroutine to_c(s, out)
+    character(*), intent(in) :: s
+    type(cstring), target, intent(out) :: out
+    integer :: i, n
+    n = len_trim(s)
+    allocate(out%chars(n + 1))
+    do i = 1, n
+       out%chars(i) = s(i:i)
+    end do
+    out%chars(n + 1) = c_null_char
+  end subroutine to_c
+
+  !> The C string at `p` (empty for NULL) as a Fortran string.
+  function from_c(p) result(s)
+    type(c_ptr), intent(in) :: p
+    character(:), allocatable :: s
+    if (.not. c_associated(p)) then
+       s = ''
+       return
+    end if
+    s = from_c_n(p, c_strlen(p))
+  end function from_c
+
+  !> `n` bytes at `p` as a Fortran string.
+  function from_c_n(p, n) result(s)
+    type(c_ptr), intent(in) :: p
+    integer(c_size_t), intent(in) :: n
+    character(:), allocatable :: s
+    character(kind=c_char), pointer :: chars(:)
+    integer :: i
+    allocate(character(len=int(n)) :: s)
+    if (n == 0) return
+    call c_f_pointer(p, chars, [n])
+    do i = 1, int(n)
+       s(i:i) = chars(i)
+    end do
+  end function from_c_n
+
+  !> Reports `status`: into `stat` when present, else (on error) to error_unit.
+  subroutine report(status, what, stat)
+    integer(c_int32_t), intent(in) :: status
+    character(*), intent(in) :: what
+    integer, intent(out), optional :: stat
+    if (present(stat)) then
+       stat = int(status)
+    else if (status /= MAPI_OK) then
+       write(error_unit, '(5a)') 'messageapi: ', what, ': ', mapi_status_name(status), ': ' // mapi_last_error()
+    end if
+  end subroutine report
+
+  ! ---- library ------------------------------------------------------------------------------
+
+  !> The library version, "MAJOR.MINOR.PATCH".
+  function mapi_version() result(v)
+    character(:), allocatable :: v
+    v = from_c(c_version())
+  end function mapi_version
+
+  !> The name of a status, e.g. "MAPI_ERR_MANIFEST".
+  function mapi_status_name(status) result(name)
+    integer(c_int32_t), intent(in) :: status
+    character(:), allocatable :: name
+    name = from_c(c_status_name(status))
+  end function mapi_status_name
+
+  !> The message of this thread's most recent failed call.
+  function mapi_last_error() result(msg)
+    character(:), allocatable :: msg
+    character(kind=c_char), allocatable, target :: buf(:)
+    integer(c_size_t) :: n
+    n = c_last_error(c_null_ptr, 0_c_size_t)
+    allocate(buf(n + 1))
+    n = c_last_error(c_loc(buf), n + 1)
+    msg = from_c_n(c_loc(buf), n)
+  end function mapi_last_error
+
+  ! ---- sessions -----------------------------------------------------------------------------
+
+  !> Opens a manifest; `root` is the expansion of {} (default: MESSAGEAPI_ROOT, else the
+  !> manifest's directory).
+  subroutine mapi_session_open(session, manifest_path, root, stat)
+    type(mapi_session_t), intent(out) :: session
+    character(*), intent(in) :: manifest_path
+    character(*), intent(in), optional :: root
+    integer, intent(out), optional :: stat
+    type(cstring), target :: p, r
+    type(c_ptr) :: rp
+    call to_c(manifest_path, p)
+    rp = c_null_ptr
+    if (present(root)) then
+       call to_c(root, r)
+       rp = c_loc(r%chars)
+    end if
+    call report(c_session_open(c_loc(p%chars), rp, session%ptr), 'mapi_session_open', stat)
+  end subroutine mapi_session_open
+
+  !> Opens a manifest given as JSON text; `base_dir` plays the manifest's directory.
+  subroutine mapi_session_open_json(session, manifest_json, base_dir, stat)
+    type(mapi_session_t), intent(out) :: session
+    character(*), intent(in) :: manifest_json
+    character(*), intent(in), optional :: base_dir
+    integer, intent(out), optional :: stat
+    type(cstring), target :: t, b
+    type(c_ptr) :: bp
+    call to_c(manifest_json, t)
+    bp = c_null_ptr
+    if (present(base_dir)) then
+       call to_c(base_dir, b)
+       bp = c_loc(b%chars)
+    end if
+    call report(c_session_open_json(c_loc(t%chars), bp, session%ptr), 'mapi_session_open_json', stat)
+  end subroutine mapi_session_open_json
+
+  integer function mapi_session_field_count(session)
+    type(mapi_session_t), intent(in) :: session
+    mapi_session_field_count = int(c_session_field_count(session%ptr))
+  end function mapi_session_field_count
+
+  !> Name of schema field i (1-based; empty if out of range).
+  function mapi_session_field_name(session, i) result(name)
+    type(mapi_session_t), intent(in) :: session
+    integer, intent(in) :: i
+    character(:), allocatable :: name
+    name = from_c(c_session_field_name(session%ptr, int(i - 1, c_size_t)))
+  end function mapi_session_field_name
+
+  ! ---- requests -----------------------------------------------------------------------------
+
+  !> A new request (fresh endpoint instances: batch mode).
+  subroutine mapi_request_new(request, session, stat)
+    type(mapi_request_t), intent(out) :: request
+    type(mapi_session_t), intent(in) :: session
+    integer, intent(out), optional :: stat
+    call report(c_request_new(session%ptr, request%ptr), 'mapi_request_new', stat)
+  end subroutine mapi_request_new
+
+  !> Adds a record (owned by the request) and returns it for setting.
+  subroutine mapi_request_add_record(request, record, stat)
+    type(mapi_request_t), intent(in) :: request
+    type(mapi_record_t), intent(out) :: record
+    integer, intent(out), optional :: stat
+    call report(c_request_add_record(request%ptr, record%ptr), 'mapi_request_add_record', stat)
+  end subroutine mapi_request_add_record
+
+  !> Adds records from JSON text (one object, an array, or JSON Lines); all or nothing.
+  subroutine mapi_request_add_json(request, text, added, stat)
+    type(mapi_request_t), intent(in) :: request
+    character(*), intent(in) :: text
+    integer, intent(out), optional :: added
+    integer, intent(out), optional :: stat
+    type(cstring), target :: t
+    integer(c_size_t) :: n
+    call to_c(text, t)
+    n = 0
+    call report(c_request_add_json(request%ptr, c_loc(t%chars), int(size(t%chars) - 1, c_size_t), n), &
+         'mapi_request_add_json', stat)
+    if (present(added)) added = int(n)
+  end subroutine mapi_request_add_json
+
+  integer function mapi_request_record_count(request)
+    type(mapi_request_t), intent(in) :: request
+    mapi_request_record_count = int(c_request_record_count(request%ptr))
+  end function mapi_request_record_count
+
+  !> Drops the records; endpoint state is kept (stream mode).
+  subroutine mapi_request_clear(request, stat)
+    type(mapi_request_t), intent(in) :: request
+    integer, intent(out), optional :: stat
+    call report(c_request_clear(request%ptr), 'mapi_request_clear', stat)
+  end subroutine mapi_request_clear
+
+  !> The request record: set request-level condition values on it.
+  subroutine mapi_request_conditions(request, record, stat)
+    type(mapi_request_t), intent(in) :: request
+    type(mapi_record_t), intent(out) :: record
+    integer, intent(out), optional :: stat
+    call report(c_request_conditions(request%ptr, record%ptr), 'mapi_request_conditions', stat)
+  end subroutine mapi_request_conditions
+
+  !> Submits a copy of the records; returns at once.
+  subroutine mapi_request_submit(request, response, stat)
+    type(mapi_request_t), intent(in) :: request
+    type(mapi_response_t), intent(out) :: response
+    integer, intent(out), optional :: stat
+    call report(c_request_submit(request%ptr, response%ptr), 'mapi_request_submit', stat)
+  end subroutine mapi_request_submit
+
+  ! ---- record setters -------------------------------------------------------------------------
+
+  subroutine set_string(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field, value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    character(kind=c_char, len=len(value)), target :: v
+    call to_c(field, f)
+    v = value
+    call report(c_set_string_n(record%ptr, c_loc(f%chars), c_loc(v), int(len_trim(value), c_size_t)), &
+         'mapi_record_set ' // trim(field), stat)
+  end subroutine set_string
+
+  subroutine set_int32(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    integer(int32), intent(in) :: value
+    integer, intent(out), optional :: stat
+    call set_int64(record, field, int(value, int64), stat)
+  end subroutine set_int32
+
+  subroutine set_int64(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    integer(int64), intent(in) :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    call to_c(field, f)
+    call report(c_set_int(record%ptr, c_loc(f%chars), int(value, c_int64_t)), 'mapi_record_set ' // trim(field), stat)
+  end subroutine set_int64
+
+  subroutine set_real32(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    real(real32), intent(in) :: value
+    integer, intent(out), optional :: stat
+    call set_real64(record, field, real(value, real64), stat)
+  end subroutine set_real32
+
+  subroutine set_real64(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    real(real64), intent(in) :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    call to_c(field, f)
+    call report(c_set_double(record%ptr, c_loc(f%chars), real(value, c_double)), 'mapi_record_set ' // trim(field), stat)
+  end subroutine set_real64
+
+  subroutine set_logical(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    logical, intent(in) :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    call to_c(field, f)
+    call report(c_set_bool(record%ptr, c_loc(f%chars), merge(1_c_int32_t, 0_c_int32_t, value)), &
+         'mapi_record_set ' // trim(field), stat)
+  end subroutine set_logical
+
+  subroutine set_int64_array(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    integer(int64), intent(in) :: value(:)
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    integer(c_int64_t), allocatable, target :: copy(:)
+    call to_c(field, f)
+    allocate(copy(max(size(value), 1)))
+    if (size(value) > 0) copy(1:size(value)) = value
+    call report(c_set_int_array(record%ptr, c_loc(f%chars), c_loc(copy), int(size(value), c_size_t)), &
+         'mapi_record_set ' // trim(field), stat)
+  end subroutine set_int64_array
+
+  subroutine set_real64_array(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    real(real64), intent(in) :: value(:)
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    real(c_double), allocatable, target :: copy(:)
+    call to_c(field, f)
+    allocate(copy(max(size(value), 1)))
+    if (size(value) > 0) copy(1:size(value)) = value
+    call report(c_set_double_array(record%ptr, c_loc(f%chars), c_loc(copy), int(size(value), c_size_t)), &
+         'mapi_record_set ' // trim(field), stat)
+  end subroutine set_real64_array
+
+  !> Sets a datetime field from ISO-8601 / RFC-3339 text.
+  subroutine mapi_record_set_datetime(record, field, iso8601, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field, iso8601
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f, v
+    call to_c(field, f)
+    call to_c(iso8601, v)
+    call report(c_set_datetime(record%ptr, c_loc(f%chars), c_loc(v%chars)), 'mapi_record_set_datetime ' // trim(field), stat)
+  end subroutine mapi_record_set_datetime
+
+  !> Sets a field to null.
+  subroutine mapi_record_set_null(record, field, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    call to_c(field, f)
+    call report(c_set_null(record%ptr, c_loc(f%chars)), 'mapi_record_set_null ' // trim(field), stat)
+  end subroutine mapi_record_set_null
+
+  !> Sets a field from JSON text, read as the field's type.
+  subroutine mapi_record_set_json(record, field, json, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field, json
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f, v
+    call to_c(field, f)
+    call to_c(json, v)
+    call report(c_set_json(record%ptr, c_loc(f%chars), c_loc(v%chars)), 'mapi_record_set_json ' // trim(field), stat)
+  end subroutine mapi_record_set_json
+
+  ! ---- condition setters ----------------------------------------------------------------------
+
+  subroutine cond_string(record, condition_id, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: condition_id, value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: c, v
+    call to_c(condition_id, c)
+    call to_c(value, v)
+    call report(c_cond_string(record%ptr, c_loc(c%chars), c_loc(v%chars)), &
+         'mapi_record_set_condition ' // trim(condition_id), stat)
+  end subroutine cond_string
+
+  subroutine cond_int32(record, condition_id, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: condition_id
+    integer(int32), intent(in) :: value
+    integer, intent(out), optional :: stat
+    call cond_int64(record, condition_id, int(value, int64), stat)
+  end subroutine cond_int32
+
+  subroutine cond_int64(record, condition_id, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: condition_id
+    integer(int64), intent(in) :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: c
+    call to_c(condition_id, c)
+    call report(c_cond_int(record%ptr, c_loc(c%chars), int(value, c_int64_t)), &
+         'mapi_record_set_condition ' // trim(condition_id), stat)
+  end subroutine cond_int64
+
+  subroutine cond_real32(record, condition_id, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: condition_id
+    real(real32), intent(in) :: value
+    integer, intent(out), optional :: stat
+    call cond_real64(record, condition_id, real(value, real64), stat)
+  end subroutine cond_real32
+
+  subroutine cond_real64(record, condition_id, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: condition_id
+    real(real64), intent(in) :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: c
+    call to_c(condition_id, c)
+    call report(c_cond_double(record%ptr, c_loc(c%chars), real(value, c_double)), &
+         'mapi_record_set_condition ' // trim(condition_id), stat)
+  end subroutine cond_real64
+
+  subroutine cond_logical(record, condition_id, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: condition_id
+    logical, intent(in) :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: c
+    call to_c(condition_id, c)
+    call report(c_cond_bool(record%ptr, c_loc(c%chars), merge(1_c_int32_t, 0_c_int32_t, value)), &
+         'mapi_record_set_condition ' // trim(condition_id), stat)
+  end subroutine cond_logical
+
+  !> Sets a condition value from JSON text (for example a list for "in": '["KILX","KORD"]').
+  subroutine mapi_record_set_condition_json(record, condition_id, json, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: condition_id, json
+    integer, intent(out), optional :: stat
+    type(cstring), target :: c, v
+    call to_c(condition_id, c)
+    call to_c(json, v)
+    call report(c_cond_json(record%ptr, c_loc(c%chars), c_loc(v%chars)), &
+         'mapi_record_set_condition_json ' // trim(condition_id), stat)
+  end subroutine mapi_record_set_condition_json
+
+  ! ---- record getters -------------------------------------------------------------------------
+
+  subroutine get_string(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    character(:), allocatable, intent(out) :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    type(c_ptr) :: p
+    integer(c_size_t) :: n
+    integer(c_int32_t) :: s
+    call to_c(field, f)
+    s = c_get_string(record%ptr, c_loc(f%chars), p, n)
+    if (s == MAPI_OK) then
+       value = from_c_n(p, n)
+    else
+       value = ''
+    end if
+    call report(s, 'mapi_record_get ' // trim(field), stat)
+  end subroutine get_string
+
+  subroutine get_int64(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    integer(int64), intent(out) :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    integer(c_int64_t) :: v
+    integer(c_int32_t) :: s
+    call to_c(field, f)
+    v = 0
+    s = c_get_int(record%ptr, c_loc(f%chars), v)
+    value = int(v, int64)
+    call report(s, 'mapi_record_get ' // trim(field), stat)
+  end subroutine get_int64
+
+  subroutine get_real64(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    real(real64), intent(out) :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    real(c_double) :: v
+    integer(c_int32_t) :: s
+    call to_c(field, f)
+    v = 0
+    s = c_get_double(record%ptr, c_loc(f%chars), v)
+    value = real(v, real64)
+    call report(s, 'mapi_record_get ' // trim(field), stat)
+  end subroutine get_real64
+
+  subroutine get_logical(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    logical, intent(out) :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    integer(c_int32_t) :: v, s
+    call to_c(field, f)
+    v = 0
+    s = c_get_bool(record%ptr, c_loc(f%chars), v)
+    value = v /= 0
+    call report(s, 'mapi_record_get ' // trim(field), stat)
+  end subroutine get_logical
+
+  subroutine get_int64_array(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    integer(int64), allocatable, intent(out) :: value(:)
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    integer(c_int64_t), allocatable, target :: buf(:)
+    integer(c_size_t) :: n
+    integer(c_int32_t) :: s
+    call to_c(field, f)
+    n = 0
+    s = c_get_int_array(record%ptr, c_loc(f%chars), c_null_ptr, 0_c_size_t, n)
+    allocate(buf(max(n, 1_c_size_t)))
+    if (s == MAPI_ERR_BUFFER_TOO_SMALL) s = c_get_int_array(record%ptr, c_loc(f%chars), c_loc(buf), n, n)
+    if (s == MAPI_OK) then
+       allocate(value(n))
+       if (n > 0) value(:) = int(buf(1:n), int64)
+    else
+       allocate(value(0))
+    end if
+    call report(s, 'mapi_record_get ' // trim(field), stat)
+  end subroutine get_int64_array
+
+  subroutine get_real64_array(record, field, value, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    real(real64), allocatable, intent(out) :: value(:)
+    integer, intent(out), optional :: stat
+    type(cstring), target :: f
+    real(c_double), allocatable, target :: buf(:)
+    integer(c_size_t) :: n
+    integer(c_int32_t) :: s
+    call to_c(field, f)
+    n = 0
+    s = c_get_double_array(record%ptr, c_loc(f%chars), c_null_ptr, 0_c_size_t, n)
+    allocate(buf(max(n, 1_c_size_t)))
+    if (s == MAPI_ERR_BUFFER_TOO_SMALL) s = c_get_double_array(record%ptr, c_loc(f%chars), c_loc(buf), n, n)
+    if (s == MAPI_OK) then
+       allocate(value(n))
+       if (n > 0) value(:) = real(buf(1:n), real64)
+    else
+       allocate(value(0))
+    end if
+    call report(s, 'mapi_record_get ' // trim(field), stat)
+  end subroutine get_real64_array
+
+  !> A field's value as JSON text; with `field` absent, the whole record as a JSON object.
+  function mapi_record_get_json(record, field, stat) result(json)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in), optional :: field
+    integer, intent(out), optional :: stat
+    character(:), allocatable :: json
+    type(cstring), target :: f
+    type(c_ptr) :: fp
+    character(kind=c_char), allocatable, target :: buf(:)
+    integer(c_size_t) :: n
+    integer(c_int32_t) :: s
+    fp = c_null_ptr
+    if (present(field)) then
+       call to_c(field, f)
+       fp = c_loc(f%chars)
+    end if
+    n = 0
+    allocate(buf(1))
+    s = c_get_json(record%ptr, fp, c_loc(buf), 1_c_size_t, n)
+    if (s == MAPI_ERR_BUFFER_TOO_SMALL) then
+       deallocate(buf)
+       allocate(buf(n + 1))
+       s = c_get_json(record%ptr, fp, c_loc(buf), n + 1, n)
+    end if
+    if (s == MAPI_OK) then
+       json = from_c_n(c_loc(buf), n)
+    else
+       json = ''
+    end if
+    call report(s, 'mapi_record_get_json', stat)
+  end function mapi_record_get_json
+
+  logical function mapi_record_is_null(record, field)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    type(cstring), target :: f
+    call to_c(field, f)
+    mapi_record_is_null = c_record_is_null(record%ptr, c_loc(f%chars)) == 1
+  end function mapi_record_is_null
+
+  logical function mapi_record_has_field(record, field)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    type(cstring), target :: f
+    call to_c(field, f)
+    mapi_record_has_field = c_record_has_field(record%ptr, c_loc(f%chars)) == 1
+  end function mapi_record_has_field
+
+  integer function mapi_record_field_count(record)
+    type(mapi_record_t), intent(in) :: record
+    mapi_record_field_count = int(c_record_field_count(record%ptr))
+  end function mapi_record_field_count
+
+  !> Name of field i (1-based; empty if out of range).
+  function mapi_record_field_name(record, i) result(name)
+    type(mapi_record_t), intent(in) :: record
+    integer, intent(in) :: i
+    character(:), allocatable :: name
+    name = from_c(c_record_field_name(record%ptr, int(i - 1, c_size_t)))
+  end function mapi_record_field_name
+
+  !> MAPI_TYPE_* of a field, or -1 if the record has no such field.
+  integer function mapi_record_field_type(record, field)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: field
+    type(cstring), target :: f
+    call to_c(field, f)
+    mapi_record_field_type = int(c_record_field_type(record%ptr, c_loc(f%chars)))
+  end function mapi_record_field_type
+
+  ! ---- responses ------------------------------------------------------------------------------
+
+  !> Waits for completion; `timeout_ms` absent waits forever, 0 polls (MAPI_ERR_TIMED_OUT).
+  subroutine mapi_response_wait(response, timeout_ms, stat)
+    type(mapi_response_t), intent(in) :: response
+    integer(int64), intent(in), optional :: timeout_ms
+    integer, intent(out), optional :: stat
+    integer(c_int64_t) :: t
+    t = -1
+    if (present(timeout_ms)) t = int(timeout_ms, c_int64_t)
+    call report(c_response_wait(response%ptr, t), 'mapi_response_wait', stat)
+  end subroutine mapi_response_wait
+
+  logical function mapi_response_is_complete(response)
+    type(mapi_response_t), intent(in) :: response
+    mapi_response_is_complete = c_response_is_complete(response%ptr) == 1
+  end function mapi_response_is_complete
+
+  !> Number of records that came back (0 until complete).
+  integer function mapi_response_record_count(response)
+    type(mapi_response_t), intent(in) :: response
+    mapi_response_record_count = int(c_response_record_count(response%ptr))
+  end function mapi_response_record_count
+
+  subroutine response_record_i32(response, i, record, stat)
+    type(mapi_response_t), intent(in) :: response
+    integer(int32), intent(in) :: i
+    type(mapi_record_t), intent(out) :: record
+    integer, intent(out), optional :: stat
+    call response_record_i64(response, int(i, int64), record, stat)
+  end subroutine response_record_i32
+
+  !> Record i (1-based) of the response.
+  subroutine response_record_i64(response, i, record, stat)
+    type(mapi_response_t), intent(in) :: response
+    integer(int64), intent(in) :: i
+    type(mapi_record_t), intent(out) :: record
+    integer, intent(out), optional :: stat
+    record%ptr = c_null_ptr
+    if (i >= 1) record%ptr = c_response_record(response%ptr, int(i - 1, c_size_t))
+    if (c_associated(record%ptr)) then
+       call report(MAPI_OK, 'mapi_response_record', stat)
+    else
+       if (present(stat)) then
+          stat = int(MAPI_ERR_OUT_OF_RANGE)
+       else
+          write(error_unit, '(a,i0,a)') 'messageapi: mapi_response_record: no record ', i, &
+               ' (out of range, or the response is not complete)'
+       end if
+    end if
+  end subroutine response_record_i64
+
+  integer function mapi_response_rejection_count(response)
+    type(mapi_response_t), intent(in) :: response
+    mapi_response_rejection_count = int(c_rejection_count(response%ptr))
+  end function mapi_response_rejection_count
+
+  integer function reason_count_i32(response, i)
+    type(mapi_response_t), intent(in) :: response
+    integer(int32), intent(in) :: i
+    reason_count_i32 = reason_count_i64(response, int(i, int64))
+  end function reason_count_i32
+
+  !> Number of reasons of rejection i (1-based).
+  integer function reason_count_i64(response, i)
+    type(mapi_response_t), intent(in) :: response
+    integer(int64), intent(in) :: i
+    reason_count_i64 = 0
+    if (i >= 1) reason_count_i64 = int(c_reason_count(response%ptr, int(i - 1, c_size_t)))
+  end function reason_count_i64
+
+  function reason_i32(response, i, j) result(msg)
+    type(mapi_response_t), intent(in) :: response
+    integer(int32), intent(in) :: i, j
+    character(:), allocatable :: msg
+    msg = reason_i64(response, int(i, int64), int(j, int64))
+  end function reason_i32
+
+  !> Reason j of rejection i (1-based; empty if out of range).
+  function reason_i64(response, i, j) result(msg)
+    type(mapi_response_t), intent(in) :: response
+    integer(int64), intent(in) :: i, j
+    character(:), allocatable :: msg
+    msg = ''
+    if (i >= 1 .and. j >= 1) msg = from_c(c_reason(response%ptr, int(i - 1, c_size_t), int(j - 1, c_size_t)))
+  end function reason_i64
+
+  subroutine rejection_record_i32(response, i, record, stat)
+    type(mapi_response_t), intent(in) :: response
+    integer(int32), intent(in) :: i
+    type(mapi_record_t), intent(out) :: record
+    integer, intent(out), optional :: stat
+    call rejection_record_i64(response, int(i, int64), record, stat)
+  end subroutine rejection_record_i32
+
+  !> The record of rejection i (1-based).
+  subroutine rejection_record_i64(response, i, record, stat)
+    type(mapi_response_t), intent(in) :: response
+    integer(int64), intent(in) :: i
+    type(mapi_record_t), intent(out) :: record
+    integer, intent(out), optional :: stat
+    record%ptr = c_null_ptr
+    if (i >= 1) record%ptr = c_rejection_record(response%ptr, int(i - 1, c_size_t))
+    if (c_associated(record%ptr)) then
+       call report(MAPI_OK, 'mapi_response_rejection_record', stat)
+    else if (present(stat)) then
+       stat = int(MAPI_ERR_OUT_OF_RANGE)
+    else
+       write(error_unit, '(a,i0)') 'messageapi: mapi_response_rejection_record: no rejection ', i
+    end if
+  end subroutine rejection_record_i64
+
+  ! ---- record lists ---------------------------------------------------------------------------
+
+  integer function mapi_record_list_count(list)
+    type(mapi_record_list_t), intent(in) :: list
+    mapi_record_list_count = int(c_list_count(list%ptr))
+  end function mapi_record_list_count
+
+  function list_get_i32(list, i) result(record)
+    type(mapi_record_list_t), intent(in) :: list
+    integer(int32), intent(in) :: i
+    type(mapi_record_t) :: record
+    record = list_get_i64(list, int(i, int64))
+  end function list_get_i32
+
+  !> Record i (1-based) of a list; a null handle if out of range.
+  function list_get_i64(list, i) result(record)
+    type(mapi_record_list_t), intent(in) :: list
+    integer(int64), intent(in) :: i
+    type(mapi_record_t) :: record
+    record%ptr = c_null_ptr
+    if (i >= 1) record%ptr = c_list_get(list%ptr, int(i - 1, c_size_t))
+  end function list_get_i64
+
+  ! ---- frees ----------------------------------------------------------------------------------
+
+  subroutine free_session(handle)
+    type(mapi_session_t), intent(inout) :: handle
+    call c_session_free(handle%ptr)
+    handle%ptr = c_null_ptr
+  end subroutine free_session
+
+  subroutine free_request(handle)
+    type(mapi_request_t), intent(inout) :: handle
+    call c_request_free(handle%ptr)
+    handle%ptr = c_null_ptr
+  end subroutine free_request
+
+  subroutine free_response(handle)
+    type(mapi_response_t), intent(inout) :: handle
+    call c_response_free(handle%ptr)
+    handle%ptr = c_null_ptr
+  end subroutine free_response
+
+  ! ---- plug-ins -------------------------------------------------------------------------------
+  ! An endpoint is a bind(c) function
+  !   integer(c_int32_t) function my_endpoint(call, user_data) bind(c)
+  !     type(c_ptr), value :: call, user_data
+  ! and a transformation the same with a transformation call; register them with c_funloc.
+
+  !> Registers endpoint plugin `name` (callback_fn = c_funloc(your bind(c) function)).
+  subroutine mapi_register_endpoint(name, callback_fn, user_data, stat)
+    character(*), intent(in) :: name
+    type(c_funptr), value :: callback_fn
+    type(c_ptr), intent(in), optional :: user_data
+    integer, intent(out), optional :: stat
+    type(cstring), target :: n
+    type(c_ptr) :: ud
+    call to_c(name, n)
+    ud = c_null_ptr
+    if (present(user_data)) ud = user_data
+    call report(c_register_endpoint(c_loc(n%chars), callback_fn, ud), 'mapi_register_endpoint', stat)
+  end subroutine mapi_register_endpoint
+
+  !> Registers transformation operator `name`.
+  subroutine mapi_register_transformation(name, callback_fn, user_data, stat)
+    character(*), intent(in) :: name
+    type(c_funptr), value :: callback_fn
+    type(c_ptr), intent(in), optional :: user_data
+    integer, intent(out), optional :: stat
+    type(cstring), target :: n
+    type(c_ptr) :: ud
+    call to_c(name, n)
+    ud = c_null_ptr
+    if (present(user_data)) ud = user_data
+    call report(c_register_transformation(c_loc(n%chars), callback_fn, ud), 'mapi_register_transformation', stat)
+  end subroutine mapi_register_transformation
+
+  !> The connection id (inside an endpoint callback).
+  function mapi_call_connection_id(call) result(id)
+    type(c_ptr), intent(in) :: call
+    character(:), allocatable :: id
+    id = from_c(c_call_connection_id(call))
+  end function mapi_call_connection_id
+
+  !> A constructor value: strings raw, anything else as JSON (empty + stat when absent).
+  function mapi_call_parameter(call, key, stat) result(value)
+    type(c_ptr), intent(in) :: call
+    character(*), intent(in) :: key
+    integer, intent(out), optional :: stat
+    character(:), allocatable :: value
+    value = parameter_of(call, key, .false., stat)
+  end function mapi_call_parameter
+
+  !> A transformation constructor value (inside a transformation callback).
+  function mapi_transform_parameter(call, key, stat) result(value)
+    type(c_ptr), intent(in) :: call
+    character(*), intent(in) :: key
+    integer, intent(out), optional :: stat
+    character(:), allocatable :: value
+    value = parameter_of(call, key, .true., stat)
+  end function mapi_transform_parameter
+
+  function parameter_of(call, key, transform, stat) result(value)
+    type(c_ptr), intent(in) :: call
+    character(*), intent(in) :: key
+    logical, intent(in) :: transform
+    integer, intent(out), optional :: stat
+    character(:), allocatable :: value
+    type(cstring), target :: k
+    character(kind=c_char), allocatable, target :: buf(:)
+    integer(c_size_t) :: n
+    integer(c_int32_t) :: s
+    call to_c(key, k)
+    allocate(buf(256))
+    n = 0
+    if (transform) then
+       s = c_transform_parameter(call, c_loc(k%chars), c_loc(buf), 256_c_size_t, n)
+    else
+       s = c_call_parameter(call, c_loc(k%chars), c_loc(buf), 256_c_size_t, n)
+    end if
+    if (s == MAPI_ERR_BUFFER_TOO_SMALL) then
+       deallocate(buf)
+       allocate(buf(n + 1))
+       if (transform) then
+          s = c_transform_parameter(call, c_loc(k%chars), c_loc(buf), n + 1, n)
+       else
+          s = c_call_parameter(call, c_loc(k%chars), c_loc(buf), n + 1, n)
+       end if
+    end if
+    value = ''
+    if (s == MAPI_OK) value = from_c_n(c_loc(buf), n)
+    call report(s, 'parameter ' // trim(key), stat)
+  end function parameter_of
+
+  !> Every record routed to the connection.
+  function mapi_call_records(call) result(list)
+    type(c_ptr), intent(in) :: call
+    type(mapi_record_list_t) :: list
+    list%ptr = c_call_records(call)
+  end function mapi_call_records
+
+  !> The routed records of a collection.
+  subroutine mapi_call_records_by_collection(call, collection_id, list, stat)
+    type(c_ptr), intent(in) :: call
+    character(*), intent(in) :: collection_id
+    type(mapi_record_list_t), intent(out) :: list
+    integer, intent(out), optional :: stat
+    type(cstring), target :: c
+    call to_c(collection_id, c)
+    call report(c_call_by_collection(call, c_loc(c%chars), list%ptr), 'mapi_call_records_by_collection', stat)
+  end subroutine mapi_call_records_by_collection
+
+  !> The output of a transformation (evaluated at most once per connection per submit).
+  subroutine mapi_call_records_by_transformation(call, transformation_id, list, stat)
+    type(c_ptr), intent(in) :: call
+    character(*), intent(in) :: transformation_id
+    type(mapi_record_list_t), intent(out) :: list
+    integer, intent(out), optional :: stat
+    type(cstring), target :: c
+    call to_c(transformation_id, c)
+    call report(c_call_by_transformation(call, c_loc(c%chars), list%ptr), 'mapi_call_records_by_transformation', stat)
+  end subroutine mapi_call_records_by_transformation
+
+  !> The state record (persists while the same request is resubmitted).
+  function mapi_call_state(call) result(record)
+    type(c_ptr), intent(in) :: call
+    type(mapi_record_t) :: record
+    record%ptr = c_call_state(call)
+  end function mapi_call_state
+
+  !> Adds an output record (the connection's default-fields, or open).
+  subroutine mapi_call_add_record(call, record, stat)
+    type(c_ptr), intent(in) :: call
+    type(mapi_record_t), intent(out) :: record
+    integer, intent(out), optional :: stat
+    call report(c_call_add_record(call, record%ptr), 'mapi_call_add_record', stat)
+  end subroutine mapi_call_add_record
+
+  !> Rejects (a copy of) a record with a reason.
+  subroutine mapi_call_reject(call, record, reason, stat)
+    type(c_ptr), intent(in) :: call
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: reason
+    integer, intent(out), optional :: stat
+    type(cstring), target :: r
+    call to_c(reason, r)
+    call report(c_call_reject(call, record%ptr, c_loc(r%chars)), 'mapi_call_reject', stat)
+  end subroutine mapi_call_reject
+
+  !> The message a failing endpoint callback reports (return MAPI_ERR_ENDPOINT after it).
+  subroutine mapi_call_set_error(call, message)
+    type(c_ptr), intent(in) :: call
+    character(*), intent(in) :: message
+    type(cstring), target :: m
+    integer(c_int32_t) :: s
+    call to_c(message, m)
+    s = c_call_set_error(call, c_loc(m%chars))
+  end subroutine mapi_call_set_error
+
+  !> The records bound to a transformation parameter.
+  subroutine mapi_transform_input(call, param, list, stat)
+    type(c_ptr), intent(in) :: call
+    character(*), intent(in) :: param
+    type(mapi_record_list_t), intent(out) :: list
+    integer, intent(out), optional :: stat
+    type(cstring), target :: p
+    call to_c(param, p)
+    call report(c_transform_input(call, c_loc(p%chars), list%ptr), 'mapi_transform_input', stat)
+  end subroutine mapi_transform_input
+
+  !> Adds an output record: open, or a copy of `copy_from`.
+  subroutine mapi_transform_add_record(call, record, copy_from, stat)
+    type(c_ptr), intent(in) :: call
+    type(mapi_record_t), intent(out) :: record
+    type(mapi_record_t), intent(in), optional :: copy_from
+    integer, intent(out), optional :: stat
+    type(c_ptr) :: from
+    from = c_null_ptr
+    if (present(copy_from)) from = copy_from%ptr
+    call report(c_transform_add_record(call, from, record%ptr), 'mapi_transform_add_record', stat)
+  end subroutine mapi_transform_add_record
+
+  !> The message a failing transformation callback reports.
+  subroutine mapi_transform_set_error(call, message)
+    type(c_ptr), intent(in) :: call
+    character(*), intent(in) :: message
+    type(cstring), target :: m
+    integer(c_int32_t) :: s
+    call to_c(message, m)
+    s = c_transform_set_error(call, c_loc(m%chars))
+  end subroutine mapi_transform_set_error
+
+end module messageapi

@@ -1,0 +1,173 @@
+! Fortran module tests: values of every kind round-tripped exactly, rejection reasons as Fortran
+! strings, error paths with stat, and one error without stat that prints and goes on.
+program test_roundtrip
+  use messageapi
+  use, intrinsic :: iso_fortran_env, only: int32, int64, real32, real64
+  implicit none
+  type(mapi_session_t) :: session, missing
+  type(mapi_request_t) :: request
+  type(mapi_record_t) :: record, out, rejected
+  type(mapi_response_t) :: response
+  character(:), allocatable :: s, reason, json
+  integer(int64) :: i64
+  real(real64) :: r64
+  logical :: flag
+  integer(int64), allocatable :: ints(:)
+  real(real64), allocatable :: reals(:)
+  integer :: stat, failures
+  character(len=1024) :: root
+
+  failures = 0
+  call get_command_argument(1, root)
+
+  call check(len(mapi_version()) >= 5, 'version')
+  call check(mapi_status_name(MAPI_ERR_MANIFEST) == 'MAPI_ERR_MANIFEST', 'status name')
+
+  ! Missing manifest: stat, and the message names the path.
+  call mapi_session_open(missing, '/no/such/manifest.json', stat=stat)
+  call check(stat == MAPI_ERR_IO, 'missing manifest gives MAPI_ERR_IO')
+  call check(index(mapi_last_error(), '/no/such/manifest.json') > 0, 'the message names the path')
+
+  call mapi_session_open_json(session, '{"fields": [' // &
+       '{"id": "name", "type": "string", "required": true},' // &
+       '{"id": "count", "type": "integer", "required": false},' // &
+       '{"id": "small", "type": "integer", "required": false},' // &
+       '{"id": "ratio", "type": "double", "required": false},' // &
+       '{"id": "single", "type": "float", "required": false},' // &
+       '{"id": "ok", "type": "boolean", "required": false},' // &
+       '{"id": "when", "type": "datetime", "required": false},' // &
+       '{"id": "ids", "type": "list(int)", "required": false},' // &
+       '{"id": "temps", "type": "list(double)", "required": false}],' // &
+       '"conditions": [{"id": "count-below", "type": "comparison", "operator": "<", "field": "count"},' // &
+       '               {"id": "name-is", "type": "comparison", "operator": "=", "field": "name"}],' // &
+       '"collections": [{"id": "all", "fields": ["name", "count", "small", "ratio", "single", "ok", "when", "ids", "temps"]}],' // &
+       '"endpoints": [{"plugin": "evaluation", "connections": [{"id": "e", "collections": ["all"]}]}]}', stat=stat)
+  call check(stat == MAPI_OK, 'open')
+  call check(mapi_session_field_count(session) == 9, 'field count')
+  call check(mapi_session_field_name(session, 2) == 'count', 'field name (1-based)')
+
+  call mapi_request_new(request, session)
+  call mapi_request_add_record(request, record)
+  call mapi_record_set(record, 'name', 'station KILX   ', stat=stat)        ! trailing blanks trimmed
+  call check(stat == MAPI_OK, 'set string')
+  call mapi_record_set(record, 'count', 9007199254740993_int64)
+  call mapi_record_set(record, 'small', 42_int32)
+  call mapi_record_set(record, 'ratio', 0.1_real64)
+  call mapi_record_set(record, 'single', 0.1_real32)
+  call mapi_record_set(record, 'ok', .true.)
+  call mapi_record_set_datetime(record, 'when', '2019-05-06T12:30:00Z')
+  call mapi_record_set(record, 'ids', [1_int64, -2_int64, huge(1_int64)])
+  call mapi_record_set(record, 'temps', [20.5_real64, -1.0e300_real64])
+  call mapi_record_set_condition(record, 'count-below', huge(1_int64))
+  call mapi_record_set_condition(record, 'name-is', 'station KILX')
+
+  ! Errors with stat.
+  call mapi_record_set(record, 'no-such-field', 'x', stat=stat)
+  call check(stat == MAPI_ERR_UNKNOWN_FIELD, 'unknown field gives MAPI_ERR_UNKNOWN_FIELD')
+  call mapi_record_set(record, 'name', 5_int64, stat=stat)
+  call check(stat == MAPI_ERR_TYPE_MISMATCH, 'type mismatch gives MAPI_ERR_TYPE_MISMATCH')
+  call check(index(mapi_last_error(), 'field "name" is string') > 0, 'the mismatch message names the field')
+  call mapi_record_set_condition(record, 'no-such-condition', 1, stat=stat)
+  call check(stat == MAPI_ERR_UNKNOWN_CONDITION, 'unknown condition')
+  call mapi_record_set_datetime(record, 'when', 'not a date', stat=stat)
+  call check(stat == MAPI_ERR_INVALID_ARGUMENT, 'bad datetime text')
+  ! Without stat: the message goes to error_unit and the program carries on.
+  call mapi_record_set(record, 'no-such-field', 1)
+
+  ! A second record missing its required name; a third failing its condition.
+  call mapi_request_add_record(request, rejected)
+  call mapi_record_set(rejected, 'count', 1)
+  call mapi_request_add_record(request, rejected)
+  call mapi_record_set(rejected, 'name', 'other')
+  call mapi_record_set(rejected, 'count', 100)
+  call mapi_record_set_condition(rejected, 'count-below', 50_int64)
+
+  call mapi_request_submit(request, response)
+  call mapi_response_wait(response, 0_int64, stat=stat)
+  call check(stat == MAPI_OK .or. stat == MAPI_ERR_TIMED_OUT, 'poll')
+  call mapi_response_wait(response, 10000_int64, stat=stat)
+  call check(stat == MAPI_OK, 'wait')
+  call check(mapi_response_is_complete(response), 'complete')
+  call check(mapi_response_record_count(response) == 1, 'one record back')
+  call check(mapi_response_rejection_count(response) == 2, 'two rejections')
+  call check(mapi_response_rejection_reason_count(response, 1) == 1, 'one reason')
+  reason = mapi_response_rejection_reason(response, 1, 1)
+  call check(reason == 'Required field name was missing a value.', 'required reason: ' // reason)
+  reason = mapi_response_rejection_reason(response, 2_int64, 1_int64)
+  call check(reason == 'The record fields were invalidated against specified conditions.', 'condition reason')
+  call mapi_response_rejection_record(response, 2, out)
+  call mapi_record_get(out, 'name', s)
+  call check(s == 'other', 'rejected record readable')
+
+  call mapi_response_record(response, 1, out)
+  call mapi_record_get(out, 'name', s)
+  call check(s == 'station KILX', 'string round trip')
+  call mapi_record_get(out, 'count', i64)
+  call check(i64 == 9007199254740993_int64, 'int64 round trip (beyond double precision)')
+  call mapi_record_get(out, 'small', i64)
+  call check(i64 == 42, 'int32 widened to int64')
+  call mapi_record_get(out, 'ratio', r64)
+  call check(r64 == 0.1_real64, 'real64 round trip')
+  call mapi_record_get(out, 'single', r64)
+  call check(r64 == real(0.1_real32, real64), 'real32 keeps float precision')
+  call mapi_record_get(out, 'ok', flag)
+  call check(flag, 'logical round trip')
+  call mapi_record_get(out, 'when', s)
+  call check(s == '2019-05-06T12:30:00Z', 'datetime text')
+  call mapi_record_get(out, 'ids', ints)
+  call check(size(ints) == 3, 'int array size')
+  if (size(ints) == 3) call check(all(ints == [1_int64, -2_int64, huge(1_int64)]), 'int array values')
+  call mapi_record_get(out, 'temps', reals)
+  call check(size(reals) == 2, 'real array size')
+  if (size(reals) == 2) call check(all(reals == [20.5_real64, -1.0e300_real64]), 'real array values')
+  call mapi_record_get(out, 'count', reals, stat=stat)
+  call check(stat == MAPI_ERR_TYPE_MISMATCH .and. size(reals) == 0, 'array from a scalar field')
+  call mapi_record_get(out, 'name', i64, stat=stat)
+  call check(stat == MAPI_ERR_TYPE_MISMATCH, 'integer from a string field')
+  call check(mapi_record_field_count(out) == 9, 'record field count')
+  call check(mapi_record_field_name(out, 9) == 'temps', 'record field name')
+  call check(mapi_record_field_type(out, 'when') == MAPI_TYPE_DATETIME, 'field type')
+  call check(.not. mapi_record_is_null(out, 'ok'), 'not null')
+  json = mapi_record_get_json(out, 'ids')
+  call check(json == '[1,-2,9223372036854775807]', 'json of a field: ' // json)
+  json = mapi_record_get_json(out)
+  call check(index(json, '{"name":"station KILX","count":9007199254740993,') == 1, 'json of the record')
+
+  call mapi_response_rejection_record(response, 1, rejected)
+  call mapi_record_get(rejected, 'name', i64, stat=stat)
+  call check(stat == MAPI_ERR_NULL_VALUE, 'null value')
+  call mapi_response_record(response, 5, out, stat=stat)
+  call check(stat == MAPI_ERR_OUT_OF_RANGE, 'record index out of range')
+
+  ! JSON input; the request is reused (stream mode).
+  call mapi_request_clear(request)
+  call mapi_request_add_json(request, '{"name": "a", "ids": [1, 2]}' // new_line('a') // '{"name": "b"}', stat=stat)
+  call check(stat == MAPI_OK, 'JSON lines')
+  call check(mapi_request_record_count(request) == 2, 'JSON lines count')
+  call mapi_request_add_json(request, '{"name": 5}', stat=stat)
+  call check(stat == MAPI_ERR_TYPE_MISMATCH, 'bad JSON value')
+
+  call mapi_free(response)
+  call mapi_free(response)                  ! twice is harmless
+  call mapi_free(request)
+  call mapi_free(session)
+  call check(trim(root) /= '', 'root argument')
+  deallocate(s, reason, json, ints, reals)
+  if (failures == 0) then
+     print '(a)', 'roundtrip OK'
+  else
+     print '(a,i0,a)', 'FAILED: ', failures, ' checks'
+  end if
+
+contains
+
+  subroutine check(cond, what)
+    logical, intent(in) :: cond
+    character(*), intent(in) :: what
+    if (.not. cond) then
+       failures = failures + 1
+       print '(2a)', 'FAILED: ', what
+    end if
+  end subroutine check
+
+end program test_roundtrip
