@@ -56,7 +56,7 @@ module messageapi
 
   public :: mapi_session_open, mapi_session_open_json, mapi_session_field_count, mapi_session_field_name
   public :: mapi_request_new, mapi_request_add_record, mapi_request_add_json, mapi_request_clear
-  public :: mapi_request_record_count, mapi_request_conditions, mapi_request_submit
+  public :: mapi_request_record_count, mapi_request_conditions, mapi_request_submit, mapi_request_set_parameter
   public :: mapi_record_set, mapi_record_set_condition, mapi_record_set_datetime, mapi_record_set_null
   public :: mapi_record_set_json, mapi_record_set_condition_json
   public :: mapi_record_get, mapi_record_get_json, mapi_record_is_null, mapi_record_has_field
@@ -199,7 +199,11 @@ module messageapi
        type(c_ptr), value :: req
        type(c_ptr) :: out
        integer(c_int32_t) :: s
-     end function c_request_conditions
+     end function c_request_conditions     function c_request_set_parameter(req, conn, key, json) bind(c, name='mapi_request_set_parameter') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: req, conn, key, json
+       integer(c_int32_t) :: s
+     end function c_request_set_parameter
      function c_request_submit(req, out) bind(c, name='mapi_request_submit') result(s)
        import :: c_ptr, c_int32_t
        type(c_ptr), value :: req
@@ -700,7 +704,18 @@ contains
     type(mapi_response_t), intent(out) :: response
     integer, intent(out), optional :: stat
     call report(c_request_submit(request%ptr, response%ptr), 'mapi_request_submit', stat)
-  end subroutine mapi_request_submit
+  end subroutine mapi_request_submit  !> Overrides a connection's constructor value (JSON text) for later submits of this request.
+  subroutine mapi_request_set_parameter(request, connection_id, key, json_value, stat)
+    type(mapi_request_t), intent(in) :: request
+    character(*), intent(in) :: connection_id, key, json_value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: c, k, v
+    call to_c(connection_id, c)
+    call to_c(key, k)
+    call to_c(json_value, v)
+    call report(c_request_set_parameter(request%ptr, c_loc(c%chars), c_loc(k%chars), c_loc(v%chars)), &
+         'mapi_request_set_parameter', stat)
+  end subroutine mapi_request_set_parameter
 
   ! ---- record setters -------------------------------------------------------------------------
 

@@ -735,6 +735,21 @@ mapi_status mapi_request_conditions(mapi_request *request, mapi_record **out);
 // Thread-safety: one thread at a time per request.
 mapi_status mapi_request_submit(mapi_request *request, mapi_response **out);
 
+// Overrides constructor value `key` of connection `connection_id` with `json_value` (JSON
+// text, e.g. "[\"obs\"]" or "\"text\"") for later submits of this request: runtime
+// parameters. A Kafka consumer whose `topics` change re-subscribes (`[]`: unsubscribed, submits
+// return nothing). Keys with dots (librdkafka settings) of a connection whose client already
+// exists take effect for new requests only.
+//
+// Ownership: inputs are copied.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (unknown connection, or
+// `json_value` is not JSON).
+// Thread-safety: one thread at a time per request.
+mapi_status mapi_request_set_parameter(mapi_request *request,
+                                       const char *connection_id,
+                                       const char *key,
+                                       const char *json_value);
+
 // 1 when the response has completed, else 0 (0 for NULL).
 //
 // Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.

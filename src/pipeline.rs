@@ -16,6 +16,9 @@ use crate::response::{Outcome, Rejection};
 use crate::session::SessionCore;
 use crate::value::Value;
 
+/// Runtime parameters of a request: connection id → constructor key → value.
+pub type Parameters = HashMap<String, serde_json::Map<String, serde_json::Value>>;
+
 /// The reason a record with a null required field gets, one per field.
 pub fn required_reason(field: &str) -> String {
     format!("Required field {field} was missing a value.")
@@ -86,6 +89,7 @@ pub(crate) fn run(
     core: &SessionCore,
     records: Vec<Record>,
     request: &[Option<Value>],
+    parameters: &Parameters,
     stream: &mut StreamState,
 ) -> Outcome {
     let instances = stream.instances.get_or_insert_with(|| instantiate(core));
@@ -137,7 +141,9 @@ pub(crate) fn run(
                 .iter()
                 .zip(routed)
                 .zip(instances.iter_mut())
-                .map(|((conn, r), inst)| s.spawn(move || run_connection(core, conn, r, inst)))
+                .map(|((conn, r), inst)| {
+                    s.spawn(move || run_connection(core, conn, r, inst, request, parameters))
+                })
                 .collect();
             handles
                 .into_iter()
@@ -161,7 +167,7 @@ pub(crate) fn run(
             .iter()
             .zip(routed)
             .zip(instances.iter_mut())
-            .map(|((conn, r), inst)| run_connection(core, conn, r, inst))
+            .map(|((conn, r), inst)| run_connection(core, conn, r, inst, request, parameters))
             .collect()
     };
 
@@ -268,7 +274,20 @@ fn run_connection(
     conn: &ConnectionDef,
     routed: ContainerRecords,
     inst: &mut ConnectionInstance,
+    request: &[Option<Value>],
+    parameters: &Parameters,
 ) -> (Vec<Record>, Vec<Rejection>) {
+    // Runtime parameters of the request override the manifest's constructor values.
+    let merged;
+    let constructor = match parameters.get(&*conn.id) {
+        Some(overrides) if !overrides.is_empty() => {
+            let mut m = conn.constructor.clone();
+            m.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+            merged = m;
+            &merged
+        }
+        _ => &conn.constructor,
+    };
     let endpoint = match &mut inst.endpoint {
         Ok(e) => e,
         Err(err) => {
@@ -283,7 +302,9 @@ fn run_connection(
         state: &mut inst.state,
         cache: TransformCache::default(),
         root: &core.root,
-        constructor: &conn.constructor,
+        constructor,
+        request_conditions: request,
+        schema: &core.schema,
         outputs: Vec::new(),
         rejections: Vec::new(),
         transform_error: None,
@@ -306,6 +327,9 @@ fn run_connection(
         crate::log::warn(&format!("connection {}: {}", conn.id, err.message()));
         rejections.extend(reject_all(conn, routed, &err));
         return (Vec::new(), rejections);
+    }
+    if conn.prepared.narrows_itself() {
+        return (outputs, rejections);
     }
     (narrow(conn, outputs), rejections)
 }

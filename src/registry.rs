@@ -23,6 +23,9 @@ pub struct PluginContext<'a> {
     pub root: &'a Path,
     /// The directory relative paths resolve against.
     pub base_dir: &'a Path,
+    /// The session's schema (for connections: fields, conditions, metadata); `None` while the
+    /// schema itself is being read (condition plugins).
+    pub schema: Option<&'a crate::schema::Schema>,
 }
 
 impl PluginContext<'_> {
@@ -46,6 +49,11 @@ pub trait PreparedEndpoint: Send + Sync {
     /// The fields of the state record (`None`: an open record).
     fn state_fields(&self) -> Option<Vec<FieldDef>> {
         None
+    }
+    /// Whether the endpoint applies the connection's `fields` itself (the engine then leaves its
+    /// output records as they are).
+    fn narrows_itself(&self) -> bool {
+        false
     }
     /// A fresh instance: one per request (batch mode), reused on resubmit (stream mode).
     fn instantiate(&self) -> Result<Box<dyn Endpoint>>;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use crate::container::eval::panic_message;
 use crate::error::Result;
 use crate::json;
-use crate::pipeline::{self, StreamState};
+use crate::pipeline::{self, Parameters, StreamState};
 use crate::record::Record;
 use crate::response::{Outcome, Rejection, Response};
 use crate::schema::condition::ConditionValues;
@@ -22,6 +22,7 @@ pub struct Request {
     conditions: Box<Record>,
     stream: Arc<Mutex<StreamState>>,
     last: Option<Response>,
+    parameters: Parameters,
 }
 
 impl Request {
@@ -36,6 +37,7 @@ impl Request {
             conditions: Box::new(conditions),
             stream: Arc::new(Mutex::new(StreamState::default())),
             last: None,
+            parameters: Parameters::new(),
         }
     }
 
@@ -81,6 +83,31 @@ impl Request {
     pub fn conditions(&mut self) -> &mut Record {
         &mut self.conditions
     }
+    /// Overrides constructor value `key` of connection `connection_id` for later submits of
+    /// this request (runtime parameters: a consumer whose `topics` change re-subscribes).
+    pub fn set_parameter(
+        &mut self,
+        connection_id: &str,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Result<()> {
+        if !self
+            .core
+            .protocol
+            .connections
+            .iter()
+            .any(|c| &*c.id == connection_id)
+        {
+            return Err(crate::error::Error::InvalidArgument(format!(
+                "no connection \"{connection_id}\" in this session"
+            )));
+        }
+        self.parameters
+            .entry(connection_id.to_string())
+            .or_default()
+            .insert(key.to_string(), value);
+        Ok(())
+    }
 
     /// Submits a copy of the records and returns at once. Resubmitting the same request runs
     /// after the previous submit of it, with the same endpoint instances and state.
@@ -95,6 +122,7 @@ impl Request {
         let previous = self.last.replace(response.clone());
         let core = self.core.clone();
         let stream = self.stream.clone();
+        let parameters = self.parameters.clone();
         let done = response.clone();
         crate::runtime::spawn(move || {
             if let Some(p) = previous {
@@ -103,7 +131,7 @@ impl Request {
             let submitted = records.len();
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 let mut state = stream.lock().unwrap_or_else(|p| p.into_inner());
-                pipeline::run(&core, records, &request_values, &mut state)
+                pipeline::run(&core, records, &request_values, &parameters, &mut state)
             }));
             let outcome = outcome.unwrap_or_else(|p| {
                 let msg = format!(

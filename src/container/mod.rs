@@ -218,6 +218,7 @@ pub fn parse_transformations(
             constructor: &constructor,
             root,
             base_dir: &base,
+            schema: None,
         };
         let plugin = factory.prepare(&ctx).map_err(|e| onode.locate(e))?;
         out.push(TransformationDef {

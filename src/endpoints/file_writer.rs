@@ -12,7 +12,6 @@ use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
 use crate::protocol::call::EndpointCall;
-use crate::record::Record;
 use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
 
 pub struct FileWriterFactory;
@@ -93,24 +92,7 @@ impl FileWriterInstance {
 
 impl Endpoint for FileWriterInstance {
     fn process(&mut self, call: &mut EndpointCall<'_>) -> Result<()> {
-        let mut records: Vec<Record> = Vec::new();
-        let routed = call.routed();
-        for i in 0..routed.len() {
-            let c = routed.coll[i] as usize;
-            let coll = &call.container.collections[c];
-            let listed = call.conn.collections.contains(&c)
-                || call
-                    .conn
-                    .classifiers
-                    .iter()
-                    .any(|s| coll.has_label(&s.key, s.value.as_deref()));
-            if listed {
-                records.push(routed.records[i].clone());
-            }
-        }
-        for t in call.conn.transformations.clone() {
-            records.extend(call.transformation_index_records(t)?.iter().cloned());
-        }
+        let records = call.listed_records()?;
         if records.is_empty() {
             return Ok(());
         }

@@ -3,6 +3,8 @@
 pub mod evaluation;
 pub mod file_reader;
 pub mod file_writer;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 
 use std::sync::Arc;
 
@@ -12,4 +14,15 @@ pub(crate) fn register_builtins(add: &mut dyn FnMut(&str, Arc<dyn EndpointFactor
     add("evaluation", Arc::new(evaluation::EvaluationFactory));
     add("file-reader", Arc::new(file_reader::FileReaderFactory));
     add("file-writer", Arc::new(file_writer::FileWriterFactory));
+    #[cfg(feature = "kafka")]
+    {
+        add(
+            "kafka-producer",
+            Arc::new(kafka::producer::KafkaProducerFactory),
+        );
+        add(
+            "kafka-consumer",
+            Arc::new(kafka::consumer::KafkaConsumerFactory),
+        );
+    }
 }

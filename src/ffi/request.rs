@@ -160,3 +160,31 @@ pub unsafe extern "C" fn mapi_request_submit(
         Ok(())
     })
 }
+
+/// Overrides constructor value `key` of connection `connection_id` with `json_value` (JSON
+/// text, e.g. "[\"obs\"]" or "\"text\"") for later submits of this request: runtime
+/// parameters. A Kafka consumer whose `topics` change re-subscribes (`[]`: unsubscribed, submits
+/// return nothing). Keys with dots (librdkafka settings) of a connection whose client already
+/// exists take effect for new requests only.
+///
+/// Ownership: inputs are copied.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (unknown connection, or
+/// `json_value` is not JSON).
+/// Thread-safety: one thread at a time per request.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_request_set_parameter(
+    request: *mut mapi_request,
+    connection_id: *const c_char,
+    key: *const c_char,
+    json_value: *const c_char,
+) -> mapi_status {
+    guard(|| {
+        let request = handle_mut(request, "request")?;
+        let connection = str_arg(connection_id, "connection_id")?;
+        let key = str_arg(key, "key")?;
+        let text = str_arg(json_value, "json_value")?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Error::InvalidArgument(format!("json_value is not JSON: {e}")))?;
+        request.inner.set_parameter(connection, key, value)
+    })
+}

@@ -147,6 +147,23 @@ fn read_one(text: &str, make: &impl Fn() -> Record) -> Result<Record, (Error, bo
     }
 }
 
+/// Reads one JSON object into `record` (fields set by id; unknown ids fail on a closed record).
+pub fn read_object(text: &str, record: &mut Record) -> Result<()> {
+    let error = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = RecordSeed {
+        record,
+        error: &error,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    result.map_err(|e| {
+        error
+            .into_inner()
+            .unwrap_or_else(|| Error::Json(e.to_string()))
+    })
+}
+
 fn read_array(text: &str, make: &impl Fn() -> Record) -> Result<Vec<Record>> {
     struct Elements<'a, F: Fn() -> Record> {
         make: &'a F,

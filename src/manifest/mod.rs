@@ -144,6 +144,11 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         transformations,
         metadata: container_meta,
     };
+    let schema = Schema {
+        layout,
+        conditions,
+        metadata: schema_meta,
+    };
 
     // Protocol
     let ep_n = loader.required(&protocol_n, "endpoints")?;
@@ -155,7 +160,7 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         let conns = loader.required(&ep, "connections")?;
         for c in conns.elements()? {
             connections.push(protocol::parse_connection(
-                &c, &plugin, &container, &root, &mut seen,
+                &c, &plugin, &container, &schema, &root, &mut seen,
             )?);
         }
     }
@@ -163,11 +168,7 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
 
     Ok(SessionCore {
         kind,
-        schema: Schema {
-            layout,
-            conditions,
-            metadata: schema_meta,
-        },
+        schema,
         container,
         protocol: Protocol {
             connections,

@@ -24,6 +24,8 @@ pub struct EndpointCall<'a> {
     pub(crate) cache: TransformCache,
     pub(crate) root: &'a Path,
     pub(crate) constructor: &'a Map<String, Json>,
+    pub(crate) request_conditions: &'a [Option<crate::value::Value>],
+    pub(crate) schema: &'a crate::schema::Schema,
     pub(crate) outputs: Vec<Record>,
     pub(crate) rejections: Vec<Rejection>,
     pub(crate) transform_error: Option<Error>,
@@ -43,10 +45,19 @@ impl<'a> EndpointCall<'a> {
     pub fn constructor(&self) -> &Map<String, Json> {
         self.constructor
     }
-
     /// The session root (`{}`).
     pub fn root(&self) -> &Path {
         self.root
+    }
+
+    /// The session's schema.
+    pub fn schema(&self) -> &crate::schema::Schema {
+        self.schema
+    }
+
+    /// The request record's condition values (manifest values, or set by the caller).
+    pub fn request_conditions(&self) -> &[Option<crate::value::Value>] {
+        self.request_conditions
     }
 
     /// Every routed record, once each.
@@ -154,6 +165,33 @@ impl<'a> EndpointCall<'a> {
             }
         }
         r
+    }
+    /// The records a writing endpoint sends: those of the listed collections and classifiers
+    /// (once each, in routed order), then the outputs of the listed transformations.
+    pub fn listed_records(&mut self) -> Result<Vec<Record>> {
+        let mut records = Vec::new();
+        for i in 0..self.routed.len() {
+            let c = self.routed.coll[i] as usize;
+            let coll = &self.container.collections[c];
+            let listed = self.conn.collections.contains(&c)
+                || self
+                    .conn
+                    .classifiers
+                    .iter()
+                    .any(|s| coll.has_label(&s.key, s.value.as_deref()));
+            if listed {
+                records.push(self.routed.records[i].clone());
+            }
+        }
+        for t in self.conn.transformations.clone() {
+            records.extend(self.transformation_index_records(t)?.iter().cloned());
+        }
+        Ok(records)
+    }
+
+    /// The connection's `fields` narrowing (empty: none).
+    pub fn fields(&self) -> &[String] {
+        &self.conn.fields
     }
 
     /// The state record: persists while the same request is resubmitted.

@@ -75,6 +75,7 @@ pub fn parse_connection(
     c: &Node,
     plugin: &Node,
     container: &Container,
+    schema: &crate::schema::Schema,
     root: &Path,
     seen: &mut HashSet<String>,
 ) -> Result<ConnectionDef> {
@@ -161,6 +162,7 @@ pub fn parse_connection(
         constructor: &constructor,
         root,
         base_dir: &base,
+        schema: Some(schema),
     };
     let prepared = factory.prepare(&ctx).map_err(|e| c.locate(e))?;
     let output_layout = prepared.default_fields().map(|f| {

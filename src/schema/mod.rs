@@ -186,6 +186,7 @@ fn comparison(
             constructor: &constructor,
             root: env.root,
             base_dir: &base,
+            schema: None,
         };
         let plugin = factory.prepare(&ctx).map_err(|e| onode.locate(e))?;
         Operator::Plugin(name.to_string(), plugin)

@@ -1,0 +1,325 @@
+//! `kafka-consumer`: each submit returns the next batch (up to `max-records`, waiting up to
+//! `timeout-ms`) from `topics`, as records of the schema (`format: json`, the default) or as
+//! `value`/`key` (`format: raw`), each with `kafka-topic`, `kafka-partition`, `kafka-offset`,
+//! `kafka-timestamp` (milliseconds). `filter` lists schema conditions a record must pass (the
+//! request record's values); skipped records still count as processed. A payload that is not
+//! valid JSON for the schema becomes a rejection holding the raw payload.
+//!
+//! At-least-once: offsets are committed only when the same request is submitted again or
+//! freed, never before the caller had the records. One consumer per request (it joins the
+//! group); stream mode keeps it across resubmits.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+use serde_json::{Map, Value as Json};
+
+use super::{client_config, int_or, kafka_fields, KafkaContext};
+use crate::error::{Error, Result};
+use crate::protocol::call::EndpointCall;
+use crate::record::{FieldDef, Layout, Record};
+use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
+use crate::value::{FieldType, Value};
+
+pub struct KafkaConsumerFactory;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Raw,
+}
+
+struct Prepared {
+    connection: String,
+    format: Format,
+    /// Schema (json) or value/key (raw) fields, then the Kafka fields.
+    layout: Arc<Layout>,
+    filter: Vec<usize>,
+}
+
+fn topics_of(c: &Map<String, Json>) -> Result<Vec<String>> {
+    match c.get("topics") {
+        None | Some(Json::Null) => Ok(Vec::new()),
+        Some(Json::String(s)) if s.is_empty() => Ok(Vec::new()),
+        Some(Json::String(s)) => Ok(vec![s.clone()]),
+        Some(Json::Array(a)) => a
+            .iter()
+            .map(|t| {
+                t.as_str().map(str::to_string).ok_or_else(|| {
+                    Error::Manifest(format!("constructor.topics: {t} is not a topic name"))
+                })
+            })
+            .collect(),
+        Some(other) => Err(Error::Manifest(format!(
+            "constructor.topics: expected a topic or a list of topics, found {other}"
+        ))),
+    }
+}
+
+impl EndpointFactory for KafkaConsumerFactory {
+    fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>> {
+        let c = ctx.constructor;
+        topics_of(c)?;
+        int_or(c, "max-records", 500)?;
+        int_or(c, "timeout-ms", 1000)?;
+        let format = match c.get("format").and_then(Json::as_str) {
+            None | Some("json") => Format::Json,
+            Some("raw") => Format::Raw,
+            Some(other) => {
+                return Err(Error::Manifest(format!(
+                    "constructor.format: \"{other}\" (use \"json\" or \"raw\")"
+                )))
+            }
+        };
+        let schema = ctx
+            .schema
+            .ok_or_else(|| Error::Manifest("kafka-consumer needs a schema".into()))?;
+        let mut fields: Vec<FieldDef> = match format {
+            Format::Json => schema.layout.fields().to_vec(),
+            Format::Raw => vec![
+                FieldDef::new("value", FieldType::String),
+                FieldDef::new("key", FieldType::String),
+            ],
+        };
+        fields.extend(kafka_fields(true));
+        let mut filter = Vec::new();
+        if let Some(f) = c.get("filter") {
+            let ids: Vec<&str> = match f {
+                Json::String(s) => vec![s.as_str()],
+                Json::Array(a) => a.iter().filter_map(Json::as_str).collect(),
+                _ => {
+                    return Err(Error::Manifest(
+                        "constructor.filter: expected a list of condition ids".into(),
+                    ))
+                }
+            };
+            for id in ids {
+                filter.push(schema.conditions.position(id).ok_or_else(|| {
+                    Error::UnknownCondition(format!(
+                        "constructor.filter: unknown condition \"{id}\""
+                    ))
+                })?);
+            }
+        }
+        Ok(Arc::new(Prepared {
+            connection: ctx.id.to_string(),
+            format,
+            layout: Layout::new(fields),
+            filter,
+        }))
+    }
+}
+
+impl PreparedEndpoint for Prepared {
+    fn default_fields(&self) -> Option<Vec<FieldDef>> {
+        Some(self.layout.fields().to_vec())
+    }
+    fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
+        Ok(Box::new(Instance {
+            connection: self.connection.clone(),
+            format: self.format,
+            layout: self.layout.clone(),
+            filter: self.filter.clone(),
+            consumer: None,
+            subscribed: None,
+            pending: Vec::new(),
+        }))
+    }
+}
+
+struct Instance {
+    connection: String,
+    format: Format,
+    layout: Arc<Layout>,
+    filter: Vec<usize>,
+    consumer: Option<BaseConsumer<KafkaContext>>,
+    subscribed: Option<Vec<String>>,
+    /// Offsets of the last response's messages (next offset per partition), committed on the
+    /// next submit or when the request is freed.
+    pending: Vec<(String, i32, i64)>,
+}
+
+impl Instance {
+    fn commit_pending(&mut self) {
+        let (Some(consumer), false) = (&self.consumer, self.pending.is_empty()) else {
+            return;
+        };
+        let mut list = TopicPartitionList::new();
+        for (t, p, o) in &self.pending {
+            if list
+                .add_partition_offset(t, *p, Offset::Offset(*o))
+                .is_err()
+            {
+                crate::log::warn(&format!(
+                    "connection {}: bad offset {t}/{p}/{o}",
+                    self.connection
+                ));
+            }
+        }
+        match consumer.commit(&list, CommitMode::Sync) {
+            Ok(()) => self.pending.clear(),
+            Err(e) => crate::log::warn(&format!(
+                "connection {}: cannot commit offsets yet ({e}); they will be committed later",
+                self.connection
+            )),
+        }
+    }
+
+    fn note_offset(&mut self, topic: &str, partition: i32, offset: i64) {
+        match self
+            .pending
+            .iter_mut()
+            .find(|(t, p, _)| t == topic && *p == partition)
+        {
+            Some(entry) => entry.2 = entry.2.max(offset + 1),
+            None => self
+                .pending
+                .push((topic.to_string(), partition, offset + 1)),
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // The request is freed: its last records were delivered to the caller.
+        self.commit_pending();
+    }
+}
+
+impl Endpoint for Instance {
+    fn process(&mut self, call: &mut EndpointCall<'_>) -> Result<()> {
+        let c = call.constructor().clone();
+        let topics = topics_of(&c)?;
+        let max = int_or(&c, "max-records", 500)?.max(0) as usize;
+        let timeout = Duration::from_millis(int_or(&c, "timeout-ms", 1000)?.max(0) as u64);
+        if self.consumer.is_none() {
+            let mut config = client_config(
+                &c,
+                &[
+                    ("group.id", "messageapi"),
+                    ("auto.offset.reset", "earliest"),
+                    ("enable.auto.commit", "false"),
+                    ("enable.auto.offset.store", "false"),
+                ],
+            );
+            config.set("enable.auto.commit", "false");
+            let consumer: BaseConsumer<KafkaContext> = config
+                .create_with_context(KafkaContext::new(&self.connection))
+                .map_err(|e| Error::Kafka(format!("cannot create the Kafka consumer: {e}")))?;
+            self.consumer = Some(consumer);
+        }
+        // The caller has had the previous batch: it is processed.
+        self.commit_pending();
+        let consumer = self.consumer.as_ref().expect("created above");
+        if self.subscribed.as_ref() != Some(&topics) {
+            if topics.is_empty() {
+                consumer.unsubscribe();
+            } else {
+                let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                consumer
+                    .subscribe(&names)
+                    .map_err(|e| Error::Kafka(format!("cannot subscribe to {topics:?}: {e}")))?;
+            }
+            self.subscribed = Some(topics.clone());
+        }
+        if topics.is_empty() || max == 0 {
+            return Ok(());
+        }
+        let conn = call.connection_id().to_string();
+        let deadline = Instant::now() + timeout;
+        let mut got = 0usize;
+        let mut seen = Vec::new();
+        while got < max {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            // Wait the whole timeout for a first message; then only while more keep coming.
+            let wait = if got == 0 {
+                deadline - now
+            } else {
+                (deadline - now).min(Duration::from_millis(100))
+            };
+            let message = match consumer.poll(wait) {
+                None => {
+                    if got > 0 {
+                        break;
+                    }
+                    continue;
+                }
+                Some(Err(e)) => {
+                    crate::log::debug(&format!("connection {conn}: poll: {e}"));
+                    continue;
+                }
+                Some(Ok(m)) => m,
+            };
+            consumer.context().mark_up();
+            got += 1;
+            let topic = message.topic().to_string();
+            let (partition, offset) = (message.partition(), message.offset());
+            let timestamp = message
+                .timestamp()
+                .to_millis()
+                .map_or(Value::Null, Value::Integer);
+            seen.push((topic.clone(), partition, offset));
+            let kafka = [
+                Value::string(&topic),
+                Value::Integer(partition as i64),
+                Value::Integer(offset),
+                timestamp,
+            ];
+            let payload = message.payload().unwrap_or(&[]);
+            let text = String::from_utf8_lossy(payload);
+            let mut record = Record::new(self.layout.clone());
+            let n = self.layout.len();
+            let parsed = match self.format {
+                Format::Raw => {
+                    record.set_at_unchecked(0, Value::string(&text));
+                    record.set_at_unchecked(
+                        1,
+                        message
+                            .key()
+                            .map_or(Value::Null, |k| Value::string(&String::from_utf8_lossy(k))),
+                    );
+                    Ok(())
+                }
+                Format::Json => crate::json::read_object(&text, &mut record),
+            };
+            if let Err(e) = parsed {
+                let mut rejected = Record::open();
+                rejected.set("payload", Value::string(&text))?;
+                for (f, v) in kafka_fields(true).iter().zip(kafka) {
+                    rejected.set(&f.id, v)?;
+                }
+                call.reject(
+                    rejected,
+                    format!(
+                        "connection {conn}: message {topic}/{partition}/{offset} is not valid JSON for the schema: {}",
+                        e.message()
+                    ),
+                );
+                continue;
+            }
+            for (k, v) in kafka.into_iter().enumerate() {
+                record.set_at_unchecked(n - 4 + k, v);
+            }
+            if !self.filter.is_empty()
+                && !call.schema().conditions.subset_passes(
+                    &self.filter,
+                    &record,
+                    call.request_conditions(),
+                )
+            {
+                continue;
+            }
+            call.add_record(record);
+        }
+        for (t, p, o) in seen {
+            self.note_offset(&t, p, o);
+        }
+        Ok(())
+    }
+}
