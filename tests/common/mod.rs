@@ -2,6 +2,8 @@
 //! original's Java *test* classes, registered through the plugin registry as a host would.
 #![allow(dead_code)]
 
+pub mod broker;
+
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 

@@ -1,0 +1,273 @@
+//! A real Kafka-protocol broker for tests: tansu on a free 127.0.0.1 port, stopped by PID.
+//! Without tansu the Kafka tests are skipped, unless MAPI_KAFKA_TESTS=required (the test
+//! command sets it), where a missing broker fails them.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Broker {
+    child: Option<Child>,
+    pub port: u16,
+    pub bootstrap: String,
+    storage: String,
+    bin: PathBuf,
+}
+
+fn tansu_bin() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MAPI_TANSU") {
+        return Some(PathBuf::from(p));
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let cargo_bin = home.join(".cargo/bin/tansu");
+    if cargo_bin.exists() {
+        return Some(cargo_bin);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("tansu"))
+            .find(|p| p.exists())
+    })
+}
+
+fn required() -> bool {
+    std::env::var("MAPI_KAFKA_TESTS").is_ok_and(|v| v == "required")
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Broker {
+    /// A broker with in-memory storage, or `None` (skip) when tansu is not installed.
+    pub fn memory() -> Option<Broker> {
+        Broker::start("memory://tansu/".to_string())
+    }
+
+    /// A broker storing in SQLite under `dir` (survives restarts).
+    pub fn sqlite(dir: &std::path::Path) -> Option<Broker> {
+        Broker::start(format!("sqlite://{}/tansu.db", dir.display()))
+    }
+
+    fn start(storage: String) -> Option<Broker> {
+        let Some(bin) = tansu_bin() else {
+            assert!(
+                !required(),
+                "tansu is not installed (scripts/install-deps.sh installs it)"
+            );
+            eprintln!("skipping: tansu is not installed");
+            return None;
+        };
+        let port = free_port();
+        let mut b = Broker {
+            child: None,
+            port,
+            bootstrap: format!("127.0.0.1:{port}"),
+            storage,
+            bin,
+        };
+        b.launch();
+        Some(b)
+    }
+
+    fn launch(&mut self) {
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        let child = Command::new(&self.bin)
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                &self.storage,
+            ])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tansu");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the broker (SIGKILL by PID) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port and storage.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+
+    /// Creates a topic with the tansu CLI.
+    pub fn create_topic(&self, name: &str, partitions: u32) {
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        let out = Command::new(&self.bin)
+            .args([
+                "topic",
+                "create",
+                "--broker",
+                &url,
+                "--partitions",
+                &partitions.to_string(),
+                name,
+            ])
+            .output()
+            .expect("tansu topic create");
+        assert!(
+            out.status.success(),
+            "tansu topic create {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The Python with kafka-python (MAPI_TEST_PYTHON, else build/venv).
+pub fn python() -> PathBuf {
+    std::env::var_os("MAPI_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("build/venv/bin/python"))
+}
+
+fn tool() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/kafka/kafka_tool.py")
+}
+
+/// One message as kafka-python read it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub topic: String,
+    pub partition: i64,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Vec<u8>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+fn unb64(v: &serde_json::Value) -> Option<Vec<u8>> {
+    let s = v.as_str()?;
+    // A tiny base64 decoder, so the tests need no extra crate.
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let mut buf = 0u32;
+    let mut bits = 0;
+    for c in s.bytes().take_while(|&c| c != b'=') {
+        let v = A.iter().position(|&a| a == c)? as u32;
+        buf = (buf << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Reads `count` messages of `topic` from the beginning with kafka-python.
+pub fn python_consume(bootstrap: &str, topic: &str, count: usize, timeout_s: u32) -> Vec<Seen> {
+    let out = Command::new(python())
+        .arg(tool())
+        .args([
+            "consume",
+            bootstrap,
+            topic,
+            &count.to_string(),
+            &timeout_s.to_string(),
+        ])
+        .output()
+        .expect("run kafka_tool.py consume");
+    assert!(
+        out.status.success(),
+        "kafka_tool consume: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let j: serde_json::Value = serde_json::from_str(l).expect("kafka_tool output");
+            Seen {
+                topic: j["topic"].as_str().unwrap().to_string(),
+                partition: j["partition"].as_i64().unwrap(),
+                offset: j["offset"].as_i64().unwrap(),
+                key: unb64(&j["key"]),
+                value: unb64(&j["value"]).unwrap_or_default(),
+                headers: j["headers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| {
+                        (
+                            h[0].as_str().unwrap().to_string(),
+                            unb64(&h[1]).unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Produces messages with kafka-python: (key, value, partition).
+pub fn python_produce(
+    bootstrap: &str,
+    topic: &str,
+    messages: &[(Option<&str>, &str, Option<i32>)],
+) {
+    use std::io::Write;
+    let mut child = Command::new(python())
+        .arg(tool())
+        .args(["produce", bootstrap, topic])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kafka_tool.py produce");
+    {
+        let stdin = child.stdin.as_mut().unwrap();
+        for (k, v, p) in messages {
+            writeln!(
+                stdin,
+                "{}",
+                serde_json::json!({"key": k, "value": v, "partition": p})
+            )
+            .unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "kafka_tool produce: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        messages.len().to_string()
+    );
+}
