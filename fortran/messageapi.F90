@@ -199,7 +199,8 @@ module messageapi
        type(c_ptr), value :: req
        type(c_ptr) :: out
        integer(c_int32_t) :: s
-     end function c_request_conditions     function c_request_set_parameter(req, conn, key, json) bind(c, name='mapi_request_set_parameter') result(s)
+     end function c_request_conditions
+     function c_request_set_parameter(req, conn, key, json) bind(c, name='mapi_request_set_parameter') result(s)
        import :: c_ptr, c_int32_t
        type(c_ptr), value :: req, conn, key, json
        integer(c_int32_t) :: s
@@ -704,7 +705,9 @@ contains
     type(mapi_response_t), intent(out) :: response
     integer, intent(out), optional :: stat
     call report(c_request_submit(request%ptr, response%ptr), 'mapi_request_submit', stat)
-  end subroutine mapi_request_submit  !> Overrides a connection's constructor value (JSON text) for later submits of this request.
+  end subroutine mapi_request_submit
+
+  !> Overrides a connection's constructor value (JSON text) for later submits of this request.
   subroutine mapi_request_set_parameter(request, connection_id, key, json_value, stat)
     type(mapi_request_t), intent(in) :: request
     character(*), intent(in) :: connection_id, key, json_value

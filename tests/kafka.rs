@@ -474,7 +474,8 @@ fn two_consumers_in_one_group_split_a_three_partition_topic() {
         "split-group",
         500,
         2000,
-    ); // (partition, seq) received by each consumer
+    );
+    // (partition, seq) received by each consumer
     type Received = [Vec<(i64, i64)>; 2];
     let got: Arc<Mutex<Received>> = Arc::new(Mutex::new([Vec::new(), Vec::new()]));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
