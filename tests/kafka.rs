@@ -408,42 +408,49 @@ fn offsets_are_committed_only_after_the_caller_had_the_records() {
     };
     broker.create_topic("alo", 1);
     produce_seqs(&broker, "alo", 0..5);
-    // A consumer process receives the batch and is killed before it submits again.
-    let helper = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/kafka_consume_once");
-    let mut child = std::process::Command::new(&helper)
-        .args([&broker.bootstrap, "alo", "alo-group"])
+    // A consumer process receives the batch and is killed before it submits again. The
+    // process is this test binary again, running `helper_consume_once` in helper mode.
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "helper_consume_once",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            "MAPI_KAFKA_HELPER",
+            format!("{} alo alo-group", broker.bootstrap),
+        )
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", helper.display()));
+        .unwrap();
     let mut lines = Vec::new();
     {
         use std::io::BufRead;
         let reader = std::io::BufReader::new(child.stdout.take().unwrap());
         for line in reader.lines() {
             let line = line.unwrap();
-            if line == "BATCH DONE" {
+            // libtest may print "test helper_consume_once ... " before the helper's first line.
+            if line.ends_with("BATCH DONE") {
                 break;
             }
-            lines.push(line);
+            if let Some(at) = line.find("RECORD ") {
+                lines.push(line[at + 7..].to_string());
+            }
         }
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert_eq!(lines.len(), 5, "{lines:?}");
-    // A new consumer in the group gets that batch again.
+    // A new consumer in the group gets that batch again, once the killed member's session
+    // (6 s) has expired.
     let session = consumer_session(
         &broker,
         "alo-in-process",
         json!("alo"),
         "alo-group",
         100,
-        10000,
+        30000,
     );
     let mut req = session.request();
     let out = req.submit().wait(None).map(seqs).unwrap();
@@ -563,4 +570,34 @@ fn runtime_parameters_change_the_subscription() {
     );
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(req.set_parameter("nope", "topics", json!([])).is_err());
+}
+
+/// Helper mode of this binary (MAPI_KAFKA_HELPER="BOOTSTRAP TOPIC GROUP"): joins the group,
+/// submits once, prints the records, and waits to be killed without submitting again (so its
+/// offsets are never committed). Without the variable it does nothing.
+#[test]
+fn helper_consume_once() {
+    let Ok(spec) = std::env::var("MAPI_KAFKA_HELPER") else {
+        return;
+    };
+    let parts: Vec<&str> = spec.split(' ').collect();
+    let (bootstrap, topic, group) = (parts[0], parts[1], parts[2]);
+    let manifest = json!({
+        "fields": [{"id": "n", "type": "integer", "required": false}],
+        "collections": [{"id": "c", "fields": ["n"]}],
+        "endpoints": [{"plugin": "kafka-consumer", "connections": [{"id": "once", "constructor": {
+            "topics": [topic], "group.id": group, "bootstrap.servers": bootstrap,
+            "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000,
+            "format": "raw", "timeout-ms": 20000, "max-records": 1000}}]}]
+    });
+    let session = session(manifest);
+    let mut request = session.request();
+    let response = request.submit();
+    let outcome = response.wait(None).unwrap();
+    for r in &outcome.records {
+        println!("RECORD {} {}", get_i(r, "kafka-offset"), get_s(r, "value"));
+    }
+    println!("BATCH DONE");
+    std::thread::sleep(Duration::from_secs(120));
+    drop(request);
 }

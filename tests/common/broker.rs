@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 pub struct Broker {
     child: Option<Child>,
+    /// The working directory (SQLite storage lives there).
+    dir: Option<PathBuf>,
     pub port: u16,
     pub bootstrap: String,
     storage: String,
@@ -48,15 +50,16 @@ pub fn free_port() -> u16 {
 impl Broker {
     /// A broker with in-memory storage, or `None` (skip) when tansu is not installed.
     pub fn memory() -> Option<Broker> {
-        Broker::start("memory://tansu/".to_string())
+        Broker::start("memory://tansu/".to_string(), None)
     }
 
     /// A broker storing in SQLite under `dir` (survives restarts).
     pub fn sqlite(dir: &std::path::Path) -> Option<Broker> {
-        Broker::start(format!("sqlite://{}/tansu.db", dir.display()))
+        // tansu resolves the SQLite path against its working directory.
+        Broker::start("sqlite://tansu.db".to_string(), Some(dir.to_path_buf()))
     }
 
-    fn start(storage: String) -> Option<Broker> {
+    fn start(storage: String, dir: Option<PathBuf>) -> Option<Broker> {
         let Some(bin) = tansu_bin() else {
             assert!(
                 !required(),
@@ -68,6 +71,7 @@ impl Broker {
         let port = free_port();
         let mut b = Broker {
             child: None,
+            dir,
             port,
             bootstrap: format!("127.0.0.1:{port}"),
             storage,
@@ -79,7 +83,11 @@ impl Broker {
 
     fn launch(&mut self) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
-        let child = Command::new(&self.bin)
+        let mut command = Command::new(&self.bin);
+        if let Some(d) = &self.dir {
+            command.current_dir(d);
+        }
+        let child = command
             .args([
                 "broker",
                 "--listener-url",

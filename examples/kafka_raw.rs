@@ -1,0 +1,76 @@
+//! The baseline of the Kafka benchmark (scripts/bench-kafka.sh): a plain librdkafka producer
+//! and consumer on the rdkafka crate, with the settings the kafka-producer endpoint uses.
+//!
+//!   cargo run --release --example kafka_raw -- produce TOPIC COUNT BYTES
+//!   cargo run --release --example kafka_raw -- consume TOPIC COUNT
+
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let bootstrap =
+        std::env::var("MAPI_KAFKA_BOOTSTRAP").unwrap_or_else(|_| "localhost:9092".into());
+    let topic = &args[2];
+    let count: usize = args[3].parse().unwrap();
+    match args[1].as_str() {
+        "produce" => {
+            let bytes: usize = args[4].parse().unwrap();
+            let producer: BaseProducer = ClientConfig::new()
+                .set("bootstrap.servers", &bootstrap)
+                .set("enable.idempotence", "true")
+                .set("acks", "all")
+                .set("message.timeout.ms", "30000")
+                .set("queue.buffering.max.messages", "100000")
+                .set("linger.ms", "5")
+                .create()
+                .unwrap();
+            let payload = vec![b'x'; bytes];
+            let t = Instant::now();
+            for _ in 0..count {
+                loop {
+                    match producer.send::<(), _>(BaseRecord::to(topic).payload(&payload)) {
+                        Ok(()) => break,
+                        Err(_) => {
+                            producer.poll(Duration::from_millis(1));
+                        }
+                    }
+                }
+                producer.poll(Duration::ZERO);
+            }
+            producer.flush(Duration::from_secs(120)).unwrap();
+            let s = t.elapsed().as_secs_f64();
+            println!(
+                "raw produce: {count} messages of {bytes} bytes in {s:.2} s: {:.0} msgs/s",
+                count as f64 / s
+            );
+        }
+        "consume" => {
+            let consumer: BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", &bootstrap)
+                .set("group.id", format!("raw-{}", std::process::id()))
+                .set("auto.offset.reset", "earliest")
+                .set("enable.auto.commit", "false")
+                .create()
+                .unwrap();
+            consumer.subscribe(&[topic]).unwrap();
+            let mut got = 0;
+            let mut t = None;
+            while got < count {
+                if let Some(Ok(_)) = consumer.poll(Duration::from_secs(10)) {
+                    t.get_or_insert_with(Instant::now);
+                    got += 1;
+                }
+            }
+            let s = t.map_or(0.0, |t| t.elapsed().as_secs_f64());
+            println!(
+                "raw consume: {count} messages in {s:.2} s: {:.0} msgs/s",
+                count as f64 / s
+            );
+        }
+        _ => panic!("produce or consume"),
+    }
+}
