@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, when missing: Debian packages (cmake, gfortran,
-# valgrind, pkg-config, g++) and the pinned cbindgen. Safe to run again (does nothing then).
+# valgrind, pkg-config, g++), the pinned cbindgen, the tansu Kafka broker (about 15 minutes to
+# build the first time), and a Python venv in build/venv with kafka-python and fpm.
+# Safe to run again (does nothing then).
 set -euo pipefail
 need=()
 command -v cmake >/dev/null || need+=(cmake)
@@ -25,4 +27,14 @@ fi
 CBINDGEN_VERSION=0.29.2
 if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$CBINDGEN_VERSION" ]; then
   cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
+fi
+TANSU_VERSION=0.6.0
+if ! { command -v tansu >/dev/null || [ -x "$HOME/.cargo/bin/tansu" ]; }; then
+  echo "installing the tansu broker $TANSU_VERSION (cargo install; takes a while the first time)"
+  cargo install tansu --locked --version "$TANSU_VERSION" --features dynostore,libsql
+fi
+cd "$(dirname "$0")/.."
+if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka" 2>/dev/null || [ ! -x build/venv/bin/fpm ]; then
+  python3 -m venv build/venv
+  build/venv/bin/pip install --quiet fpm==0.12.0 kafka-python==2.2.15
 fi

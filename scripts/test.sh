@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite (README "Quick start", and .ci/run). Installs what it needs first.
-#   Rust: fmt, clippy, unit + integration tests (reference manifests, engine, files, errors)
+#   Rust: fmt, clippy, unit + integration tests (reference manifests, engine, files, errors,
+#         Kafka against tansu with a kafka-python cross-check)
 #   C ABI: header drift, ctest (examples + C tests) normally and under valgrind, packaging
 #   Fortran: the module's examples and tests in the same ctest runs (valgrind too), fpm
 # Ends with one line "suite: N passed, M failed" counting every test run.
@@ -39,7 +40,9 @@ section "rust: fmt, clippy"
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 
-section "rust: tests"
+section "rust: tests (Kafka ones against tansu brokers on 127.0.0.1)"
+export MAPI_KAFKA_TESTS=required
+export MAPI_TEST_PYTHON="$PWD/build/venv/bin/python"
 set +o pipefail
 cargo test 2>&1 | tee "$logs/cargo.log" | grep -E "^(test result|running|test .*FAILED|failures:)"
 status=${PIPESTATUS[0]}
@@ -65,10 +68,6 @@ cmake --build build/valgrind -j "$jobs" >/dev/null
 run_ctest build/valgrind
 
 section "Fortran: fpm builds the module and runs an example against the library"
-if [ ! -x build/venv/bin/fpm ]; then
-  python3 -m venv build/venv
-  build/venv/bin/pip install --quiet fpm==0.12.0
-fi
 build/venv/bin/fpm run --example fortran_plugins \
   --link-flag "-L$PWD/build/release/lib -Wl,-rpath,$PWD/build/release/lib" 2>/dev/null | tee "$logs/fpm.log"
 grep -q "fortran plugins OK" "$logs/fpm.log"
