@@ -1,7 +1,9 @@
 //! The baseline of the Kafka benchmark (scripts/bench-kafka.sh): a plain librdkafka producer
 //! and consumer on the rdkafka crate, with the settings the kafka-producer endpoint uses.
 //!
-//!   cargo run --release --example kafka_raw -- produce TOPIC COUNT BYTES
+//!   cargo run --release --example kafka_raw -- produce TOPIC COUNT BYTES   (constant payload)
+//!   cargo run --release --example kafka_raw -- produce-json TOPIC COUNT      (the C ABI's payloads,
+//!                                                                           formatted per message)
 //!   cargo run --release --example kafka_raw -- consume TOPIC COUNT
 
 use std::time::{Duration, Instant};
@@ -17,8 +19,9 @@ fn main() {
     let topic = &args[2];
     let count: usize = args[3].parse().unwrap();
     match args[1].as_str() {
-        "produce" => {
-            let bytes: usize = args[4].parse().unwrap();
+        "produce" | "produce-json" => {
+            let json = args[1] == "produce-json";
+            let bytes: usize = if json { 0 } else { args[4].parse().unwrap() };
             let producer: BaseProducer = ClientConfig::new()
                 .set("bootstrap.servers", &bootstrap)
                 .set("enable.idempotence", "true")
@@ -28,9 +31,18 @@ fn main() {
                 .set("linger.ms", "5")
                 .create()
                 .unwrap();
-            let payload = vec![b'x'; bytes];
+            let mut payload = vec![b'x'; bytes];
             let t = Instant::now();
-            for _ in 0..count {
+            for i in 0..count {
+                if json {
+                    use std::io::Write;
+                    payload.clear();
+                    let _ = write!(
+                        payload,
+                        "{{\"station\":\"KILX\",\"seq\":{},\"note\":\"0123456789012345678901234567890123456789012345678901234567\"}}",
+                        1_000_000 + i
+                    );
+                }
                 loop {
                     match producer.send::<(), _>(BaseRecord::to(topic).payload(&payload)) {
                         Ok(()) => break,
@@ -43,8 +55,13 @@ fn main() {
             }
             producer.flush(Duration::from_secs(120)).unwrap();
             let s = t.elapsed().as_secs_f64();
+            let what = if json {
+                format!("{}-byte JSON", payload.len())
+            } else {
+                format!("{bytes}-byte")
+            };
             println!(
-                "raw produce: {count} messages of {bytes} bytes in {s:.2} s: {:.0} msgs/s",
+                "raw produce: {count} {what} messages in {s:.2} s: {:.0} msgs/s",
                 count as f64 / s
             );
         }

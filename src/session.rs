@@ -90,6 +90,10 @@ impl Session {
 
 pub(crate) fn new_record(core: &SessionCore) -> Record {
     let mut r = Record::new(core.schema.layout.clone());
-    r.attach_conditions(ConditionValues::cleared(core.schema.conditions.clone()));
+    // Records carry condition values only when the schema has conditions (setting one on a
+    // schema without conditions is an unknown condition either way).
+    if !core.schema.conditions.is_empty() {
+        r.attach_conditions(ConditionValues::cleared(core.schema.conditions.clone()));
+    }
     r
 }

@@ -97,8 +97,9 @@ impl Endpoint for FileWriterInstance {
             return Ok(());
         }
         let mut buf = Vec::with_capacity(records.len() * 64);
+        let mut writer = crate::json::RecordWriter::default();
         for r in &records {
-            r.write_json(&mut buf);
+            writer.write(r, &mut buf);
             buf.push(b'\n');
         }
         let fsync = self.config.fsync;

@@ -31,9 +31,54 @@ pub fn write_record(record: &Record, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
+/// Writes many records of few layouts: each layout's escaped keys are prepared once.
+#[derive(Default)]
+pub struct RecordWriter {
+    keys: std::collections::HashMap<*const crate::record::Layout, Vec<Vec<u8>>>,
+}
+
+impl RecordWriter {
+    /// Appends `record` as one JSON object, as [`write_record`] does.
+    pub fn write(&mut self, record: &Record, out: &mut Vec<u8>) {
+        let keys = self
+            .keys
+            .entry(std::sync::Arc::as_ptr(record.layout()))
+            .or_insert_with(|| {
+                record
+                    .layout()
+                    .fields()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let mut k = Vec::new();
+                        k.push(if i == 0 { b'{' } else { b',' });
+                        write_str(&f.id, &mut k);
+                        k.push(b':');
+                        k
+                    })
+                    .collect()
+            });
+        if keys.is_empty() {
+            out.extend_from_slice(b"{");
+        }
+        for (k, v) in keys.iter().zip(record.values()) {
+            out.extend_from_slice(k);
+            write_value(v, out);
+        }
+        out.push(b'}');
+    }
+}
+
 fn write_str(s: &str, out: &mut Vec<u8>) {
-    // serde_json's escaping into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    // Most text needs no escaping: copy it; otherwise let serde_json escape it.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 fn write_f64(d: f64, out: &mut Vec<u8>) {

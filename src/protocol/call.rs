@@ -167,24 +167,33 @@ impl<'a> EndpointCall<'a> {
         r
     }
     /// The records a writing endpoint sends: those of the listed collections and classifiers
-    /// (once each, in routed order), then the outputs of the listed transformations.
+    /// (once each, in routed order), then the outputs of the listed transformations. Takes the
+    /// routed records (transformations are evaluated first): call it once, at the end.
     pub fn listed_records(&mut self) -> Result<Vec<Record>> {
-        let mut records = Vec::new();
-        for i in 0..self.routed.len() {
-            let c = self.routed.coll[i] as usize;
-            let coll = &self.container.collections[c];
-            let listed = self.conn.collections.contains(&c)
-                || self
-                    .conn
-                    .classifiers
-                    .iter()
-                    .any(|s| coll.has_label(&s.key, s.value.as_deref()));
-            if listed {
-                records.push(self.routed.records[i].clone());
-            }
-        }
+        let mut transformed = Vec::new();
         for t in self.conn.transformations.clone() {
-            records.extend(self.transformation_index_records(t)?.iter().cloned());
+            transformed.push(self.transformation_index_records(t)?);
+        }
+        let routed = std::mem::take(&mut self.routed);
+        let container = self.container;
+        let conn = self.conn;
+        let mut records: Vec<Record> = routed
+            .records
+            .into_iter()
+            .zip(routed.coll)
+            .filter(|(_, c)| {
+                let c = *c as usize;
+                let coll = &container.collections[c];
+                conn.collections.contains(&c)
+                    || conn
+                        .classifiers
+                        .iter()
+                        .any(|s| coll.has_label(&s.key, s.value.as_deref()))
+            })
+            .map(|(r, _)| r)
+            .collect();
+        for t in transformed {
+            records.extend(t.iter().cloned());
         }
         Ok(records)
     }
