@@ -875,6 +875,33 @@ size_t mapi_session_field_count(const mapi_session *session);
 // Thread-safety: any thread, concurrently.
 const char *mapi_session_field_name(const mapi_session *session, size_t index);
 
+// The MAPI_TYPE_* of schema field `index`, or -1 if out of range.
+//
+// Ownership: nothing changes hands.
+// Status: none: the type code; -1 for bad arguments.
+// Thread-safety: any thread, concurrently.
+int32_t mapi_session_field_type(const mapi_session *session, size_t index);
+
+// 1 if schema field `index` is required, 0 if not, -1 if out of range.
+//
+// Ownership: nothing changes hands.
+// Status: none: the flag; -1 for bad arguments.
+// Thread-safety: any thread, concurrently.
+int32_t mapi_session_field_required(const mapi_session *session, size_t index);
+
+// Validates `record` (a record of this session's schema, e.g. from mapi_request_add_record) as
+// a submit would, without running endpoints: its rejection reasons, one per line, are copied
+// into `buf` (empty when it passes); `*len` (nullable) receives their length.
+//
+// Ownership: `buf` stays the caller's; nothing else changes hands.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_BUFFER_TOO_SMALL (with `*len` set).
+// Thread-safety: any thread for the session; the record's owner's thread for the record.
+mapi_status mapi_session_validate(const mapi_session *session,
+                                  const mapi_record *record,
+                                  char *buf,
+                                  size_t cap,
+                                  size_t *len);
+
 // The name of a status, e.g. "MAPI_ERR_MANIFEST"; "MAPI_ERR_UNKNOWN" for unknown codes.
 //
 // Ownership: static string, never freed. Thread-safety: any thread.

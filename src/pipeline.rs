@@ -47,6 +47,28 @@ struct Validated {
     conditions: Vec<Rejection>,
 }
 
+/// The reasons `record` would be rejected for at submit (none if it passes).
+pub(crate) fn validation_reasons(core: &SessionCore, record: &Record) -> Vec<String> {
+    let missing: Vec<String> = core
+        .schema
+        .layout
+        .fields()
+        .iter()
+        .zip(record.values())
+        .filter(|(f, v)| f.required && v.is_null())
+        .map(|(f, _)| required_reason(&f.id))
+        .collect();
+    if !missing.is_empty() {
+        return missing;
+    }
+    match record.conditions() {
+        Some(cv) if !core.schema.conditions.record_passes(record, cv.values()) => {
+            vec![CONDITIONS_REASON.to_string()]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn validate(core: &SessionCore, records: Vec<Record>) -> Validated {
     let mut v = Validated {
         accepted: Vec::with_capacity(records.len()),

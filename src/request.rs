@@ -57,6 +57,17 @@ impl Request {
         Ok(n)
     }
 
+    /// Adds a record made by this request's session (`Session::new_record`, `Session::read_json`).
+    pub fn push(&mut self, record: Record) -> Result<()> {
+        if !Arc::ptr_eq(record.layout(), &self.core.schema.layout) {
+            return Err(crate::error::Error::InvalidArgument(
+                "the record is not of this session's schema".into(),
+            ));
+        }
+        self.records.push(Box::new(record));
+        Ok(())
+    }
+
     pub fn len(&self) -> usize {
         self.records.len()
     }

@@ -86,6 +86,18 @@ impl Session {
     pub fn core(&self) -> &SessionCore {
         &self.core
     }
+
+    /// Reads records of this schema from JSON text (one object, an array, or JSON Lines); all
+    /// or nothing, errors name the line.
+    pub fn read_json(&self, text: &str) -> Result<Vec<Record>> {
+        crate::json::read_records(text, || new_record(&self.core))
+    }
+
+    /// Validates a record as a submit would (required fields, then its conditions) without
+    /// running any endpoint: the reasons it would be rejected with, or none.
+    pub fn validate(&self, record: &Record) -> Vec<String> {
+        crate::pipeline::validation_reasons(&self.core, record)
+    }
 }
 
 pub(crate) fn new_record(core: &SessionCore) -> Record {

@@ -1,5 +1,7 @@
 //! Every manifest error path: the kind of error and a message naming the file and JSON location.
 
+use std::path::Path;
+
 use messageapi::{Error, Session};
 use serde_json::{json, Value};
 
@@ -395,4 +397,31 @@ fn constructor_values_from_files_relative_paths_and_the_root() {
             .contains("collections.json: missing key \"collections\" (named by "),
         "{err}"
     );
+}
+
+#[test]
+fn a_relative_root_is_taken_from_the_current_directory_once() {
+    // The manifest's directory, given relatively, is the default root: `{}/x.json` must not be
+    // resolved against that directory a second time.
+    let dir = tempfile::Builder::new()
+        .prefix("rel-root")
+        .tempdir_in(".")
+        .unwrap();
+    let name = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    std::fs::write(
+        dir.path().join("fields.json"),
+        json!({"fields": [{"id": "a", "type": "string"}]}).to_string(),
+    )
+    .unwrap();
+    let manifest = json!({"fields": "{}/fields.json", "collections": [], "endpoints": []});
+    std::fs::write(dir.path().join("m.json"), manifest.to_string()).unwrap();
+    let session = Session::open(format!("{name}/m.json"), None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(session.fields().len(), 1);
+    let session = Session::open(format!("{name}/m.json"), Some(Path::new(&name))).unwrap();
+    assert_eq!(session.fields().len(), 1);
 }

@@ -108,3 +108,62 @@ pub unsafe extern "C" fn mapi_session_field_name(
             .map_or(std::ptr::null(), |f| f.id.as_ptr().cast()))
     })
 }
+
+/// The MAPI_TYPE_* of schema field `index`, or -1 if out of range.
+///
+/// Ownership: nothing changes hands.
+/// Status: none: the type code; -1 for bad arguments.
+/// Thread-safety: any thread, concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_field_type(
+    session: *const mapi_session,
+    index: usize,
+) -> i32 {
+    guard_value(-1, || {
+        Ok(session
+            .as_ref()
+            .and_then(|s| s.inner.fields().get(index))
+            .map_or(-1, |f| f.ty as i32))
+    })
+}
+
+/// 1 if schema field `index` is required, 0 if not, -1 if out of range.
+///
+/// Ownership: nothing changes hands.
+/// Status: none: the flag; -1 for bad arguments.
+/// Thread-safety: any thread, concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_field_required(
+    session: *const mapi_session,
+    index: usize,
+) -> i32 {
+    guard_value(-1, || {
+        Ok(session
+            .as_ref()
+            .and_then(|s| s.inner.fields().get(index))
+            .map_or(-1, |f| i32::from(f.required)))
+    })
+}
+
+/// Validates `record` (a record of this session's schema, e.g. from mapi_request_add_record) as
+/// a submit would, without running endpoints: its rejection reasons, one per line, are copied
+/// into `buf` (empty when it passes); `*len` (nullable) receives their length.
+///
+/// Ownership: `buf` stays the caller's; nothing else changes hands.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_BUFFER_TOO_SMALL (with `*len` set).
+/// Thread-safety: any thread for the session; the record's owner's thread for the record.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_validate(
+    session: *const mapi_session,
+    record: *const mapi_record,
+    buf: *mut c_char,
+    cap: usize,
+    len: *mut usize,
+) -> mapi_status {
+    guard(|| {
+        let session = handle(session, "session")?;
+        let record = record_arg(record, "record")?;
+        let reasons = session.inner.validate(record).join("\n");
+        copy_out(reasons.as_bytes(), buf, cap, len)
+    })
+}

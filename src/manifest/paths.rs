@@ -18,13 +18,20 @@ pub fn resolve(path: &str, root: &Path, base_dir: &Path) -> PathBuf {
     }
 }
 
-/// The root for `{}`: the open call's argument, else `MESSAGEAPI_ROOT`, else the manifest's directory.
+/// The root for `{}`: the open call's argument, else `MESSAGEAPI_ROOT`, else the manifest's
+/// directory; made absolute (against the current directory), so that an expanded path is never
+/// resolved a second time against the directory of the file that names it.
 pub fn choose_root(explicit: Option<&Path>, manifest_dir: &Path) -> PathBuf {
-    if let Some(r) = explicit {
-        return r.to_path_buf();
-    }
-    match std::env::var_os("MESSAGEAPI_ROOT") {
-        Some(r) if !r.is_empty() => PathBuf::from(r),
+    let root = match (explicit, std::env::var_os("MESSAGEAPI_ROOT")) {
+        (Some(r), _) => r.to_path_buf(),
+        (None, Some(r)) if !r.is_empty() => PathBuf::from(r),
         _ => manifest_dir.to_path_buf(),
+    };
+    if root.is_absolute() {
+        root
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(&root))
+            .unwrap_or(root)
     }
 }

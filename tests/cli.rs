@@ -1,0 +1,214 @@
+//! The `mapi` command line, on files and on a real broker.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::json;
+
+fn mapi(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mapi"))
+        .args(args)
+        .env("MAPI_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+fn writer_manifest(dir: &std::path::Path) -> std::path::PathBuf {
+    let m = json!({
+        "fields": [{"id": "station", "type": "string", "required": true},
+                   {"id": "temp", "type": "double", "required": false}],
+        "conditions": [{"id": "plausible", "type": "comparison", "operator": "<", "field": "temp", "value": 60.0}],
+        "collections": [{"id": "obs", "fields": ["station", "temp"], "classifiers": {"kind": "surface"}}],
+        "endpoints": [{"plugin": "file-writer", "connections": [{"id": "archive", "collections": ["obs"],
+            "constructor": {"path": "{}/out.jsonl", "mode": "truncate"}}]}]
+    });
+    let p = dir.join("manifest.json");
+    std::fs::write(&p, m.to_string()).unwrap();
+    p
+}
+
+#[test]
+fn version_and_check() {
+    let out = mapi(&["version"], None);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!(
+            "mapi {v} (messageapi {v}, C ABI 1)",
+            v = env!("CARGO_PKG_VERSION")
+        )
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let m = writer_manifest(dir.path());
+    let out = mapi(&["check", m.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    for line in [
+        "fields:",
+        "  station: string, required",
+        "  temp: double",
+        "conditions:",
+        "  plausible: temp < 60.0",
+        "  obs: fields station, temp; classifiers kind=surface",
+        "  archive (file-writer): lists collections obs",
+        "    routed records of: obs",
+    ] {
+        assert!(s.lines().any(|l| l == line), "missing {line:?} in\n{s}");
+    }
+
+    std::fs::write(
+        dir.path().join("bad.json"),
+        json!({"fields": [{"id": "a", "type": "decimal"}], "collections": [], "endpoints": []})
+            .to_string(),
+    )
+    .unwrap();
+    let out = mapi(
+        &["check", dir.path().join("bad.json").to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("bad.json: fields[0].type: unknown type \"decimal\""),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn send_json_lines_in_batches_with_rejections() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = writer_manifest(dir.path());
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"station\": \"KILX\", \"temp\": 21.5}\n{\"temp\": 3}\n{\"station\": \"KORD\", \"temp\": 99}\n{\"station\": \"KMDW\"}\n{\"station\": \"KSFO\", \"temp\": 18}\n",
+    )
+    .unwrap();
+    // Condition values are per record and JSON input carries none: only required fields reject.
+    let rej = dir.path().join("rejections.jsonl");
+    let out = mapi(
+        &[
+            "send",
+            m.to_str().unwrap(),
+            "--records",
+            input.to_str().unwrap(),
+            "--rejections",
+            rej.to_str().unwrap(),
+            "--batch",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .starts_with("sent 5 records in 3 batches: 4 records returned, 1 rejected ("),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&rej).unwrap(),
+        "{\"record\":{\"station\":null,\"temp\":3.0},\"reasons\":[\"Required field station was missing a value.\"]}\n"
+    );
+    // Three submits on one request: the file was truncated once, then appended to.
+    let written = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    assert_eq!(written.lines().count(), 4);
+    assert!(written.starts_with("{\"station\":\"KILX\",\"temp\":21.5}\n"));
+
+    // From stdin, an array, no rejections: exit 0.
+    let out = mapi(
+        &["send", m.to_str().unwrap(), "--records", "-"],
+        Some("[{\"station\": \"A\"}, {\"station\": \"B\"}]"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout)
+        .starts_with("sent 2 records in 1 batches: 2 records returned, 0 rejected"));
+
+    // Bad input: exit 1, the message names the line.
+    std::fs::write(&input, "{\"station\": \"A\"}\n{\"station\": 5}\n").unwrap();
+    let out = mapi(
+        &[
+            "send",
+            m.to_str().unwrap(),
+            "--records",
+            input.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("in.jsonl: line 2: field \"station\" is string, cannot take JSON number"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn send_to_and_consume_from_a_broker() {
+    let Some(broker) = common::broker::Broker::memory() else {
+        return;
+    };
+    broker.create_topic("cli-topic", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let producer = dir.path().join("producer.json");
+    let consumer = dir.path().join("consumer.json");
+    let fields = json!([{"id": "station", "type": "string", "required": true}, {"id": "seq", "type": "integer", "required": true}]);
+    std::fs::write(
+        &producer,
+        json!({"fields": fields, "collections": [{"id": "c", "fields": ["station", "seq"]}],
+        "endpoints": [{"plugin": "kafka-producer", "connections": [{"id": "p", "collections": ["c"],
+            "constructor": {"topic": "cli-topic", "bootstrap.servers": broker.bootstrap}}]}]})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(&consumer, json!({"fields": fields, "collections": [{"id": "c", "fields": ["station", "seq"]}],
+        "endpoints": [{"plugin": "kafka-consumer", "connections": [{"id": "k",
+            "constructor": {"topics": "cli-topic", "bootstrap.servers": broker.bootstrap, "timeout-ms": 5000},
+            "fields": ["seq", "station"]}]}]}).to_string()).unwrap();
+    let records: String = (0..30)
+        .map(|i| format!("{{\"station\": \"S{i}\", \"seq\": {i}}}\n"))
+        .collect();
+    let out = mapi(
+        &[
+            "send",
+            producer.to_str().unwrap(),
+            "--records",
+            "-",
+            "--batch",
+            "7",
+        ],
+        Some(&records),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout)
+        .starts_with("sent 30 records in 5 batches: 30 records returned, 0 rejected"));
+    let out = mapi(
+        &["consume", consumer.to_str().unwrap(), "--count", "25"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 25);
+    assert_eq!(lines[3], "{\"station\":\"S3\",\"seq\":3}");
+}
