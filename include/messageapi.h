@@ -750,6 +750,21 @@ mapi_status mapi_request_set_parameter(mapi_request *request,
                                        const char *key,
                                        const char *json_value);
 
+// Record `index` of the request (0-based), or NULL if out of range.
+//
+// Ownership: borrowed from the request: valid until mapi_request_clear, mapi_request_pop_record
+// or mapi_request_free.
+// Status: none: the record, or NULL.
+// Thread-safety: one thread at a time per request.
+mapi_record *mapi_request_record(mapi_request *request, size_t index);
+
+// Removes the request's last record (for example to undo a record that could not be filled).
+//
+// Ownership: that record's pointer becomes invalid.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_OUT_OF_RANGE (no records).
+// Thread-safety: one thread at a time per request.
+mapi_status mapi_request_pop_record(mapi_request *request);
+
 // 1 when the response has completed, else 0 (0 for NULL).
 //
 // Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, when missing: Debian packages (cmake, gfortran,
 # valgrind, pkg-config, g++), the pinned cbindgen, the tansu Kafka broker (about 15 minutes to
-# build the first time), and a Python venv in build/venv with kafka-python and fpm.
+# build the first time), and a Python venv in build/venv (kafka-python, fpm, cffi, pytest, mypy).
 # Safe to run again (does nothing then).
 set -euo pipefail
 need=()
@@ -34,7 +34,8 @@ if ! { command -v tansu >/dev/null || [ -x "$HOME/.cargo/bin/tansu" ]; }; then
   cargo install tansu --locked --version "$TANSU_VERSION" --features dynostore,libsql
 fi
 cd "$(dirname "$0")/.."
-if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka" 2>/dev/null || [ ! -x build/venv/bin/fpm ]; then
+if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka, cffi, pytest, mypy" 2>/dev/null \
+   || [ ! -x build/venv/bin/fpm ]; then
   python3 -m venv build/venv
-  build/venv/bin/pip install --quiet fpm==0.12.0 kafka-python==2.2.15
+  build/venv/bin/pip install --quiet fpm==0.12.0 kafka-python==2.2.15 cffi pytest mypy setuptools wheel
 fi

@@ -4,6 +4,8 @@
 #         Kafka against tansu with a kafka-python cross-check)
 #   C ABI: header drift, ctest (examples + C tests) normally and under valgrind, packaging
 #   Fortran: the module's examples and tests in the same ctest runs (valgrind too), fpm
+#   Python: the package installed with pip, pytest (a broker too), mypy --strict
+#   CLI: `mapi` integration tests (in the Rust tests), on files and on a broker
 # Ends with one line "suite: N passed, M failed" counting every test run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,6 +73,14 @@ section "Fortran: fpm builds the module and runs an example against the library"
 build/venv/bin/fpm run --example fortran_plugins \
   --link-flag "-L$PWD/build/release/lib -Wl,-rpath,$PWD/build/release/lib" 2>/dev/null | tee "$logs/fpm.log"
 grep -q "fortran plugins OK" "$logs/fpm.log"
+passed=$((passed + 1))
+
+section "Python: pip install ./bindings/python (builds the library), pytest, mypy --strict"
+build/venv/bin/pip install --quiet ./bindings/python
+(cd bindings/python && ../../build/venv/bin/python -m pytest -q tests) 2>&1 | tee "$logs/pytest.log"
+p=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' "$logs/pytest.log" | tail -1)
+passed=$((passed + ${p:-0}))
+(cd bindings/python && ../../build/venv/bin/mypy --strict src/messageapi)
 passed=$((passed + 1))
 
 section "C and Fortran: install, find_package and pkg-config consumers"

@@ -85,6 +85,11 @@ impl Request {
         self.records.get_mut(i).map(|b| &mut **b)
     }
 
+    /// Removes and returns the last record added.
+    pub fn pop(&mut self) -> Option<Record> {
+        self.records.pop().map(|b| *b)
+    }
+
     /// Drops the records; endpoint state is kept (stream mode).
     pub fn clear(&mut self) {
         self.records.clear();

@@ -188,3 +188,35 @@ pub unsafe extern "C" fn mapi_request_set_parameter(
         request.inner.set_parameter(connection, key, value)
     })
 }
+
+/// Record `index` of the request (0-based), or NULL if out of range.
+///
+/// Ownership: borrowed from the request: valid until mapi_request_clear, mapi_request_pop_record
+/// or mapi_request_free.
+/// Status: none: the record, or NULL.
+/// Thread-safety: one thread at a time per request.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_request_record(
+    request: *mut mapi_request,
+    index: usize,
+) -> *mut mapi_record {
+    guard_value(std::ptr::null_mut(), || {
+        Ok(request
+            .as_mut()
+            .and_then(|r| r.inner.record_mut(index))
+            .map_or(std::ptr::null_mut(), mapi_record::from_mut))
+    })
+}
+
+/// Removes the request's last record (for example to undo a record that could not be filled).
+///
+/// Ownership: that record's pointer becomes invalid.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_OUT_OF_RANGE (no records).
+/// Thread-safety: one thread at a time per request.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_request_pop_record(request: *mut mapi_request) -> mapi_status {
+    guard(|| match handle_mut(request, "request")?.inner.pop() {
+        Some(_) => Ok(()),
+        None => Err(Error::OutOfRange("the request has no records".into())),
+    })
+}

@@ -1,0 +1,63 @@
+"""The transports under the messaging helpers: Kafka when a broker address is given or found,
+else an in-process session. Messages are dicts, carried in one `json` field."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Any, Iterable, Optional
+
+logger = logging.getLogger("messageapi")
+
+FIELDS = [{"id": "message", "type": "json", "required": True}, {"id": "topic", "type": "string", "required": False}]
+COLLECTIONS = [{"id": "messages", "fields": ["message", "topic"]}]
+
+
+def reachable(address: str, timeout: float = 0.5) -> bool:
+    """Whether a TCP connection to host:port can be made."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "localhost", int(port)), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def find_broker(candidates: Iterable[Optional[str]]) -> Optional[str]:
+    """The first reachable address among the candidates (first comma-separated entry checked)."""
+    for c in candidates:
+        if c and reachable(c.split(",")[0].strip()):
+            return c
+    return None
+
+
+def producer_manifest(topic: str, config: dict[str, Any]) -> dict[str, Any]:
+    constructor = {"topic": topic, "topic-field": "topic", **config}
+    return {
+        "fields": FIELDS,
+        "collections": COLLECTIONS,
+        "endpoints": [{"plugin": "kafka-producer", "connections": [
+            {"id": "producer", "collections": ["messages"], "fields": ["message"], "constructor": constructor}]}],
+    }
+
+
+def consumer_manifest(topics: list[str], config: dict[str, Any]) -> dict[str, Any]:
+    constructor = {"topics": topics, "format": "json", **config}
+    return {
+        "fields": FIELDS,
+        "collections": COLLECTIONS,
+        "endpoints": [{"plugin": "kafka-consumer", "connections": [{"id": "consumer", "constructor": constructor}]}],
+    }
+
+
+def local_manifest() -> dict[str, Any]:
+    return {
+        "fields": FIELDS,
+        "collections": COLLECTIONS,
+        "endpoints": [{"plugin": "evaluation", "connections": [{"id": "local", "collections": ["messages"]}]}],
+    }
+
+
+def env_bootstrap() -> Optional[str]:
+    return os.environ.get("MAPI_KAFKA_BOOTSTRAP") or None

@@ -1,0 +1,245 @@
+"""Sessions, requests and responses."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Union
+
+from ._ffi import ffi, lib
+from ._values import record_to_dict, set_conditions, set_fields, to_json
+from .errors import TimeoutError, ValidationError, check, error_for, last_error
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_TYPE_NAMES = ["string", "integer", "float", "double", "boolean", "datetime", "list(int)", "list(double)", "list(string)", "json"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A schema field."""
+
+    name: str
+    type: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that did not make it, with its reasons."""
+
+    record: dict[str, Any]
+    reasons: list[str]
+
+
+class Session:
+    """A session opened from a manifest (full form or parameter map). Usable as a context manager.
+
+    `root` is the expansion of `{}` in paths (default: MESSAGEAPI_ROOT, else the manifest's
+    directory). `Session.from_json(text_or_dict, base_dir)` opens a manifest given as JSON.
+    """
+
+    def __init__(self, manifest: PathLike, root: Optional[PathLike] = None) -> None:
+        out = ffi.new("mapi_session **")
+        root_arg = os.fsencode(root) if root is not None else ffi.NULL
+        check(lib.mapi_session_open(os.fsencode(manifest), root_arg, out))
+        self._ptr: Any = ffi.gc(out[0], lib.mapi_session_free)
+
+    @classmethod
+    def from_json(cls, manifest: Union[str, Mapping[str, Any]], base_dir: Optional[PathLike] = None) -> Session:
+        text = manifest if isinstance(manifest, str) else json.dumps(manifest)
+        out = ffi.new("mapi_session **")
+        base = os.fsencode(base_dir) if base_dir is not None else ffi.NULL
+        check(lib.mapi_session_open_json(text.encode(), base, out))
+        self = cls.__new__(cls)
+        self._ptr = ffi.gc(out[0], lib.mapi_session_free)
+        return self
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Frees the session (requests and responses made from it stay usable)."""
+        if self._ptr is not None:
+            ffi.release(self._ptr)
+            self._ptr = None
+
+    @property
+    def fields(self) -> list[Field]:
+        out = []
+        for i in range(lib.mapi_session_field_count(self._ptr)):
+            name = ffi.string(lib.mapi_session_field_name(self._ptr, i)).decode()
+            code = lib.mapi_session_field_type(self._ptr, i)
+            out.append(Field(name, _TYPE_NAMES[code] if 0 <= code < len(_TYPE_NAMES) else "?", lib.mapi_session_field_required(self._ptr, i) == 1))
+        return out
+
+    def request(self) -> Request:
+        """A new request (fresh endpoint instances: batch mode)."""
+        return Request(self)
+
+    def validate(self, message: Mapping[str, Any], conditions: Optional[Mapping[str, Any]] = None) -> list[str]:
+        """The problems `message` has against the schema, each naming its field (empty: valid).
+
+        Checks field names and types, required fields, and the given condition values, as a
+        submit would, without running any endpoint.
+        """
+        req = Request(self)
+        record = req._new_record()
+        errors = []
+        for key, value in message.items():
+            status = lib.mapi_record_set_json(record, key.encode(), to_json(value).encode())
+            if status != 0:
+                errors.append(f"{key}: {last_error()}")
+        for key, value in (conditions or {}).items():
+            status = lib.mapi_record_set_condition_json(record, key.encode(), to_json(value).encode())
+            if status != 0:
+                errors.append(f"condition {key}: {last_error()}")
+        if not errors:
+            n = ffi.new("size_t *")
+            buf = ffi.new("char[]", 4096)
+            status = lib.mapi_session_validate(self._ptr, record, buf, 4096, n)
+            if status == 8:
+                buf = ffi.new("char[]", n[0] + 1)
+                status = lib.mapi_session_validate(self._ptr, record, buf, n[0] + 1, n)
+            check(status)
+            reasons = ffi.string(buf, n[0]).decode()
+            errors.extend(r for r in reasons.split("\n") if r)
+        req.close()
+        return errors
+
+    def check(self, message: Mapping[str, Any], conditions: Optional[Mapping[str, Any]] = None) -> None:
+        """Raises ValidationError (with every problem) if `message` does not fit the schema."""
+        errors = self.validate(message, conditions)
+        if errors:
+            raise ValidationError(errors)
+
+
+class Request:
+    """Records to submit. Resubmitting the same request streams (endpoint state is kept)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        out = ffi.new("mapi_request **")
+        check(lib.mapi_request_new(session._ptr, out))
+        self._ptr: Any = ffi.gc(out[0], lib.mapi_request_free)
+
+    def __enter__(self) -> Request:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Frees the request (a Kafka consumer commits its last batch then)."""
+        if self._ptr is not None:
+            ffi.release(self._ptr)
+            self._ptr = None
+
+    def _new_record(self) -> Any:
+        out = ffi.new("mapi_record **")
+        check(lib.mapi_request_add_record(self._ptr, out))
+        return out[0]
+
+    def add(self, record: Optional[Mapping[str, Any]] = None, /, *, conditions: Optional[Mapping[str, Any]] = None, **fields: Any) -> None:
+        """Adds one record from a dict and/or keyword fields, with optional condition values.
+        All or nothing: on an error (unknown field, wrong type) the record is not added."""
+        values = dict(record or {})
+        values.update(fields)
+        ptr = self._new_record()
+        try:
+            set_fields(ptr, values)
+            set_conditions(ptr, dict(conditions or {}))
+        except BaseException:
+            lib.mapi_request_pop_record(self._ptr)
+            raise
+
+    def add_json_lines(self, text: str) -> int:
+        """Adds records from JSON text (one object, an array, or JSON Lines); all or nothing,
+        errors name the line. Returns how many were added."""
+        data = text.encode()
+        added = ffi.new("size_t *")
+        check(lib.mapi_request_add_json(self._ptr, data, len(data), added))
+        return int(added[0])
+
+    def set_condition(self, condition_id: str, value: Any) -> None:
+        """Sets a request-level condition value (collections check it)."""
+        out = ffi.new("mapi_record **")
+        check(lib.mapi_request_conditions(self._ptr, out))
+        set_conditions(out[0], {condition_id: value})
+
+    def set_parameter(self, connection_id: str, key: str, value: Any) -> None:
+        """Overrides a connection's constructor value for later submits (runtime parameters)."""
+        check(lib.mapi_request_set_parameter(self._ptr, connection_id.encode(), key.encode(), to_json(value).encode()))
+
+    def clear(self) -> None:
+        """Drops the records; endpoint state is kept."""
+        check(lib.mapi_request_clear(self._ptr))
+
+    def __len__(self) -> int:
+        return int(lib.mapi_request_record_count(self._ptr))
+
+    def submit(self) -> Response:
+        """Submits a copy of the records and returns at once."""
+        out = ffi.new("mapi_response **")
+        check(lib.mapi_request_submit(self._ptr, out))
+        return Response(ffi.gc(out[0], lib.mapi_response_free))
+
+
+class Response:
+    """Completes asynchronously; `records` and `rejections` wait for it."""
+
+    def __init__(self, ptr: Any) -> None:
+        self._ptr = ptr
+        self._records: Optional[list[dict[str, Any]]] = None
+        self._rejections: Optional[list[Rejection]] = None
+
+    def wait(self, timeout: Optional[float] = None) -> Response:
+        """Waits for completion (None: forever); raises messageapi.TimeoutError."""
+        if timeout is None:
+            check(lib.mapi_response_wait(self._ptr, -1))
+            return self
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            status = lib.mapi_response_wait(self._ptr, min(remaining_ms, 200))
+            if status == 0:
+                return self
+            if status != 13:
+                check(status)
+            if remaining_ms == 0:
+                raise error_for(13, f"the response did not complete within {timeout} s")
+
+    @property
+    def done(self) -> bool:
+        return bool(lib.mapi_response_is_complete(self._ptr))
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The records that came back (connection order, then endpoint order)."""
+        if self._records is None:
+            self.wait()
+            self._records = [record_to_dict(lib.mapi_response_record(self._ptr, i)) for i in range(lib.mapi_response_record_count(self._ptr))]
+        return self._records
+
+    @property
+    def rejections(self) -> list[Rejection]:
+        """Required-field rejections, then condition ones, then endpoint ones."""
+        if self._rejections is None:
+            self.wait()
+            out = []
+            for i in range(lib.mapi_response_rejection_count(self._ptr)):
+                reasons = [
+                    ffi.string(lib.mapi_response_rejection_reason(self._ptr, i, j)).decode()
+                    for j in range(lib.mapi_response_rejection_reason_count(self._ptr, i))
+                ]
+                out.append(Rejection(record_to_dict(lib.mapi_response_rejection_record(self._ptr, i)), reasons))
+            self._rejections = out
+        return self._rejections
+
+
+__all__ = ["Field", "Rejection", "Request", "Response", "Session", "TimeoutError"]
