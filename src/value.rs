@@ -213,17 +213,26 @@ impl Text {
 
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
-        let mut owned = String::with_capacity(s.len() + 1);
-        owned.push_str(s);
-        Text::from(owned)
+        let len = s.len();
+        // One allocation: the text and its NUL, written straight into the shared buffer.
+        // SAFETY: the initializer writes every byte: valid UTF-8 followed by a NUL.
+        let buf = unsafe {
+            ArcStr::init_with_unchecked(len + 1, |dst| {
+                for (d, b) in dst
+                    .iter_mut()
+                    .zip(s.as_bytes().iter().chain(std::iter::once(&0u8)))
+                {
+                    d.write(*b);
+                }
+            })
+        };
+        Text(buf.substr(..len))
     }
 }
 
 impl From<String> for Text {
-    fn from(mut s: String) -> Text {
-        let len = s.len();
-        s.push('\0');
-        Text(ArcStr::from(s).substr(..len))
+    fn from(s: String) -> Text {
+        Text::from(s.as_str())
     }
 }
 

@@ -377,6 +377,7 @@ impl Endpoint for Instance {
             errors.insert(i, reason);
         }
         let extra = kafka_fields(false);
+        let mut topic_texts: HashMap<String, Value> = HashMap::new();
         let mut extended: HashMap<*const Layout, Arc<Layout>> = HashMap::new();
         for (i, record) in records.into_iter().enumerate() {
             if let Some(reason) = errors.remove(&i) {
@@ -414,7 +415,10 @@ impl Endpoint for Instance {
             let out = record.with_layout(
                 layout,
                 vec![
-                    Value::string(&topic),
+                    topic_texts
+                        .entry(topic)
+                        .or_insert_with_key(|t| Value::string(t))
+                        .clone(),
                     Value::Integer(partition as i64),
                     Value::Integer(offset),
                 ],
