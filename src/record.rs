@@ -305,6 +305,17 @@ impl Record {
         }
     }
 
+    /// Sets the value of condition `id` from JSON (a list for `in`, an element for `contains`
+    /// on lists, otherwise a value of the condition field's type).
+    pub fn set_condition_json(&mut self, id: &str, json: &Json) -> Result<()> {
+        let values = self.conditions.as_deref_mut().ok_or_else(|| {
+            Error::UnknownCondition(format!(
+                "unknown condition \"{id}\": this record carries no conditions"
+            ))
+        })?;
+        values.set_json(id, json)
+    }
+
     /// The record as a JSON object: field id to value, in layout order.
     pub fn to_json(&self) -> Json {
         let mut map = Map::with_capacity(self.values.len());

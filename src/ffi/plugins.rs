@@ -25,8 +25,7 @@ pub struct mapi_endpoint_call {
     connection_id: CString,
     lists: RefCell<Vec<Box<mapi_record_list>>>,
     kept: RefCell<Vec<Arc<Vec<crate::record::Record>>>>,
-    added: Vec<Box<crate::record::Record>>,
-    error: Option<String>,
+    produced: Produced,
 }
 
 /// What a transformation callback sees (opaque): its constructor and inputs (copies, by
@@ -36,8 +35,29 @@ pub struct mapi_endpoint_call {
 pub struct mapi_transform_call {
     call: *mut TransformCall<'static>,
     lists: RefCell<Vec<Box<mapi_record_list>>>,
+    produced: Produced,
+}
+
+/// What a callback leaves behind: the records it added and the message it set.
+#[derive(Default)]
+struct Produced {
     added: Vec<Box<crate::record::Record>>,
     error: Option<String>,
+}
+
+impl Produced {
+    /// The added records when the callback succeeded, else the failure with its message.
+    fn finish(
+        self,
+        status: mapi_status,
+        before: &str,
+    ) -> Result<Vec<crate::record::Record>, Error> {
+        if status == MAPI_OK {
+            Ok(self.added.into_iter().map(|b| *b).collect())
+        } else {
+            Err(Error::Endpoint(failure_message(status, self.error, before)))
+        }
+    }
 }
 
 /// An endpoint callback: read routed records from `call`, add output records and rejections.
@@ -106,21 +126,15 @@ pub(crate) fn run_endpoint(
         connection_id: id,
         lists: RefCell::new(Vec::new()),
         kept: RefCell::new(Vec::new()),
-        added: Vec::new(),
-        error: None,
+        produced: Produced::default(),
     };
     let before = last_error();
     // SAFETY: the host registered `f` with this signature.
     let status = unsafe { f(&mut wrapper, user_data.0) };
-    let added = std::mem::take(&mut wrapper.added);
-    let error = wrapper.error.take();
+    let produced = std::mem::take(&mut wrapper.produced);
     drop(wrapper);
-    if status == MAPI_OK {
-        call.extend(added.into_iter().map(|b| *b));
-        Ok(())
-    } else {
-        Err(Error::Endpoint(failure_message(status, error, &before)))
-    }
+    call.extend(produced.finish(status, &before)?);
+    Ok(())
 }
 
 /// Runs a transformation callback on `call`.
@@ -133,21 +147,15 @@ pub(crate) fn run_transformation(
     let mut wrapper = mapi_transform_call {
         call: erased,
         lists: RefCell::new(Vec::new()),
-        added: Vec::new(),
-        error: None,
+        produced: Produced::default(),
     };
     let before = last_error();
     // SAFETY: the host registered `f` with this signature.
     let status = unsafe { f(&mut wrapper, user_data.0) };
-    let added = std::mem::take(&mut wrapper.added);
-    let error = wrapper.error.take();
+    let produced = std::mem::take(&mut wrapper.produced);
     drop(wrapper);
-    if status == MAPI_OK {
-        call.extend(added.into_iter().map(|b| *b));
-        Ok(())
-    } else {
-        Err(Error::Endpoint(failure_message(status, error, &before)))
-    }
+    call.extend(produced.finish(status, &before)?);
+    Ok(())
 }
 
 /// Runs a condition callback.
@@ -465,8 +473,8 @@ pub unsafe extern "C" fn mapi_call_add_record(
     guard(|| {
         let out = out_arg(out, "out")?;
         let c = handle_mut(call, "call")?;
-        c.added.push(Box::new(c.inner().new_record()));
-        let last = c.added.last_mut().expect("just pushed");
+        c.produced.added.push(Box::new(c.inner().new_record()));
+        let last = c.produced.added.last_mut().expect("just pushed");
         *out = mapi_record::from_mut(last);
         Ok(())
     })
@@ -504,7 +512,7 @@ pub unsafe extern "C" fn mapi_call_set_error(
 ) -> mapi_status {
     guard(|| {
         let c = handle_mut(call, "call")?;
-        c.error = Some(str_arg(message, "message")?.to_string());
+        c.produced.error = Some(str_arg(message, "message")?.to_string());
         Ok(())
     })
 }
@@ -586,8 +594,8 @@ pub unsafe extern "C" fn mapi_transform_add_record(
         } else {
             record_arg(copy_from, "copy_from")?.clone()
         };
-        c.added.push(Box::new(record));
-        *out = mapi_record::from_mut(c.added.last_mut().expect("just pushed"));
+        c.produced.added.push(Box::new(record));
+        *out = mapi_record::from_mut(c.produced.added.last_mut().expect("just pushed"));
         Ok(())
     })
 }
@@ -604,7 +612,7 @@ pub unsafe extern "C" fn mapi_transform_set_error(
 ) -> mapi_status {
     guard(|| {
         let c = handle_mut(call, "call")?;
-        c.error = Some(str_arg(message, "message")?.to_string());
+        c.produced.error = Some(str_arg(message, "message")?.to_string());
         Ok(())
     })
 }

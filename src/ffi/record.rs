@@ -9,7 +9,7 @@
 use std::ffi::c_char;
 
 use super::*;
-use crate::value::{FieldType, Value};
+use crate::value::{FieldType, Text, Value};
 
 unsafe fn set(
     r: *mut mapi_record,
@@ -303,19 +303,7 @@ pub unsafe extern "C" fn mapi_record_set_condition_json(
         let record = record_mut_arg(r, "record")?;
         let id = str_arg(condition_id, "condition_id")?;
         let v = json_value_arg(json_value)?;
-        let set = record
-            .conditions()
-            .map(|c| c.set_ref().clone())
-            .ok_or_else(|| {
-                Error::UnknownCondition(format!(
-                    "unknown condition \"{id}\": this record carries no conditions"
-                ))
-            })?;
-        let i = set
-            .position(id)
-            .ok_or_else(|| Error::UnknownCondition(format!("unknown condition \"{id}\"")))?;
-        let value = set.value_from_json(i, &v)?;
-        record.set_condition(id, value)
+        record.set_condition_json(id, &v)
     })
 }
 
@@ -328,6 +316,15 @@ unsafe fn value_of<'a>(
     match record.get(field)? {
         Value::Null => Err(Error::NullValue(format!("field \"{field}\" is null"))),
         v => Ok((v, field)),
+    }
+}
+
+/// The text of a string or datetime (RFC-3339) field.
+unsafe fn text_of<'a>(r: *const mapi_record, field: *const c_char) -> Result<&'a Text, Error> {
+    match value_of(r, field)? {
+        (Value::String(t), _) => Ok(t),
+        (Value::DateTime(d), _) => Ok(&d.text),
+        (other, field) => Err(mismatch(field, "a string", other)),
     }
 }
 
@@ -355,12 +352,7 @@ pub unsafe extern "C" fn mapi_record_get_string(
 ) -> mapi_status {
     guard(|| {
         let out = out_arg(value, "value")?;
-        let (v, field) = value_of(r, field)?;
-        let text = match v {
-            Value::String(t) => t,
-            Value::DateTime(d) => &d.text,
-            other => return Err(mismatch(field, "a string", other)),
-        };
+        let text = text_of(r, field)?;
         *out = text.as_ptr().cast();
         if !len.is_null() {
             *len = text.len();
@@ -385,12 +377,7 @@ pub unsafe extern "C" fn mapi_record_copy_string(
     len: *mut usize,
 ) -> mapi_status {
     guard(|| {
-        let (v, field) = value_of(r, field)?;
-        let text = match v {
-            Value::String(t) => t,
-            Value::DateTime(d) => &d.text,
-            other => return Err(mismatch(field, "a string", other)),
-        };
+        let text = text_of(r, field)?;
         copy_out(text.as_bytes(), buf, cap, len)
     })
 }

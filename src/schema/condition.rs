@@ -373,6 +373,17 @@ impl ConditionValues {
         Ok(())
     }
 
+    /// Sets condition `id` from JSON, as [`ConditionSet::value_from_json`] reads it.
+    pub fn set_json(&mut self, id: &str, json: &serde_json::Value) -> Result<()> {
+        let i = self
+            .set
+            .position(id)
+            .ok_or_else(|| Error::UnknownCondition(format!("unknown condition \"{id}\"")))?;
+        let v = self.set.value_from_json(i, json)?;
+        self.values[i] = if v.is_null() { None } else { Some(v) };
+        Ok(())
+    }
+
     pub fn get(&self, id: &str) -> Option<&Value> {
         self.set.position(id).and_then(|i| self.values[i].as_ref())
     }
