@@ -3,7 +3,7 @@
 # file-reader manifest, from C (c_examples/ingest_cf6.c). Builds what it needs; no broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --build
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j "$(nproc 2>/dev/null || echo 2)" --target ingest_cf6 >/dev/null
 exec build/release/c_examples/ingest_cf6 "$@"

@@ -3,7 +3,11 @@
 # valgrind, pkg-config, g++), the pinned cbindgen, the tansu Kafka broker (about 15 minutes to
 # build the first time), and a Python venv in build/venv (kafka-python, fpm, cffi, pytest, mypy).
 # Safe to run again (does nothing then).
+#
+#   install-deps.sh           everything the test suite needs
+#   install-deps.sh --build   only what building the library and the C examples needs
 set -euo pipefail
+mode=${1:-all}
 need=()
 command -v cmake >/dev/null || need+=(cmake)
 command -v gfortran >/dev/null || need+=(gfortran)
@@ -24,6 +28,7 @@ if ! command -v cargo >/dev/null; then
   echo "cargo is required (https://rustup.rs); it is not installed" >&2
   exit 1
 fi
+[ "$mode" = "--build" ] && exit 0
 CBINDGEN_VERSION=0.29.2
 if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$CBINDGEN_VERSION" ]; then
   cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
