@@ -3,7 +3,9 @@
  * (kafka-producer / kafka-consumer endpoints), for comparison with a raw librdkafka program
  * (examples/kafka_raw.rs). The broker is MAPI_KAFKA_BOOTSTRAP.
  *
- *   bench_kafka produce TOPIC COUNT
+ *   bench_kafka produce TOPIC COUNT           records built through the C ABI for every message
+ *   bench_kafka produce-again TOPIC COUNT     one batch built once and resubmitted (stream mode),
+ *                                             as the raw producer resends one payload
  *   bench_kafka consume TOPIC COUNT
  */
 #include <messageapi.h>
@@ -24,7 +26,8 @@ int main(int argc, char **argv) {
     const char *topic = argv[2];
     long count = atol(argv[3]);
     char manifest[2048];
-    int produce = strcmp(argv[1], "produce") == 0;
+    int again = strcmp(argv[1], "produce-again") == 0;
+    int produce = again || strcmp(argv[1], "produce") == 0;
     if (produce) {
         snprintf(manifest, sizeof manifest,
                  "{\"fields\": [{\"id\": \"station\", \"type\": \"string\", \"required\": true},"
@@ -56,7 +59,30 @@ int main(int argc, char **argv) {
         mapi_response *pending = NULL;
         long submitted = 0;
         t = now_s();
-        while (submitted < count) {
+        while (again && submitted < count) {
+            long n = count - submitted < batch ? count - submitted : batch;
+            if (submitted == 0 || n != batch) {
+                mapi_request_clear(req);
+                for (long i = 0; i < n; i++) {
+                    mapi_record *r;
+                    mapi_request_add_record(req, &r);
+                    mapi_record_set_string(r, "station", "KILX");
+                    mapi_record_set_int(r, "seq", 1000000 + i);
+                    mapi_record_set_string(r, "note", note);
+                }
+            }
+            mapi_response *resp;
+            mapi_request_submit(req, &resp);
+            submitted += n;
+            if (pending) {
+                mapi_response_wait(pending, -1);
+                rejected += (long)mapi_response_rejection_count(pending);
+                done += (long)mapi_response_record_count(pending) + (long)mapi_response_rejection_count(pending);
+                mapi_response_free(pending);
+            }
+            pending = resp;
+        }
+        while (!again && submitted < count) {
             mapi_request_clear(req);
             long n = count - submitted < batch ? count - submitted : batch;
             for (long i = 0; i < n; i++) {
