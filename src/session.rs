@@ -24,6 +24,8 @@ pub struct SessionCore {
     pub root: PathBuf,
     /// The manifest file (or `<json>` for manifests given as text).
     pub source: PathBuf,
+    /// Keys the manifest has that the format does not (ignored, as the original did).
+    pub warnings: Vec<String>,
 }
 
 /// An open session. Cheap to clone; immutable; `Send + Sync`.
@@ -71,6 +73,11 @@ impl Session {
     /// A new request with fresh endpoint instances (batch mode).
     pub fn request(&self) -> Request {
         Request::new(self.core.clone())
+    }
+
+    /// What opening noticed but let pass: keys the format does not have (ignored).
+    pub fn warnings(&self) -> &[String] {
+        &self.core.warnings
     }
 
     /// The schema fields, in order.

@@ -76,6 +76,26 @@ fn version_and_check() {
         assert!(s.lines().any(|l| l == line), "missing {line:?} in\n{s}");
     }
 
+    // Keys the format does not have are listed, not fatal.
+    let mut odd: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    odd["fields"][0]["colour"] = json!("red");
+    odd["extra"] = json!(1);
+    let odd_path = dir.path().join("odd.json");
+    std::fs::write(&odd_path, odd.to_string()).unwrap();
+    let out = mapi(&["check", odd_path.to_str().unwrap()], None);
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(s.contains("warnings:\n"), "{s}");
+    assert!(
+        s.contains("odd.json: unknown key \"extra\" (ignored)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("odd.json: fields[0]: unknown key \"colour\" (ignored)"),
+        "{s}"
+    );
+
     std::fs::write(
         dir.path().join("bad.json"),
         json!({"fields": [{"id": "a", "type": "decimal"}], "collections": [], "endpoints": []})

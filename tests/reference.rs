@@ -394,3 +394,16 @@ fn clisam_sessions_load_with_their_dangling_transformation_input() {
     assert_eq!(core.schema.conditions.conditions().len(), 6);
     assert!(Path::new(&core.root).exists());
 }
+
+#[test]
+fn unknown_keys_are_ignored_and_reported() {
+    // The original's file-reader manifest has a stray "conditionsblahblah" key.
+    let session = open("file-reader/manifest.json").unwrap();
+    let w = session.warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].ends_with("manifest.json: constructor.schema.constructor: unknown key \"conditionsblahblah\" (ignored)"), "{}", w[0]);
+    assert!(open("sessions/email-smtp-test.json")
+        .unwrap()
+        .warnings()
+        .is_empty());
+}

@@ -132,6 +132,12 @@ fn describe(core: &SessionCore, out: &mut String) {
         core.kind
     );
     let _ = writeln!(out, "root: {}", core.root.display());
+    if !core.warnings.is_empty() {
+        let _ = writeln!(out, "warnings:");
+        for w in &core.warnings {
+            let _ = writeln!(out, "  {w}");
+        }
+    }
     let _ = writeln!(out, "fields:");
     for f in core.schema.layout.fields() {
         let mut line = format!("  {}: {}", f.id, f.ty.name());

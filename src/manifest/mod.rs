@@ -118,12 +118,70 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         ));
     };
 
+    // Keys the format does not have are ignored (compatibility) but reported.
+    let mut warnings = Vec::new();
+    if top.get("plugin").is_some() && top.get("constructor").is_some() {
+        note_unknown(&top, &["plugin", "constructor"], &mut warnings);
+        if let Some(c) = top.get("constructor") {
+            note_unknown(&c, &["schema", "container", "protocol"], &mut warnings);
+            for role in ["schema", "container", "protocol"] {
+                if let Some(n) = c.get(role) {
+                    note_unknown(&n, &["plugin", "constructor"], &mut warnings);
+                }
+            }
+        }
+        note_unknown(
+            &schema_n,
+            &["fields", "conditions", "metadata"],
+            &mut warnings,
+        );
+        note_unknown(
+            &container_n,
+            &["collections", "transformations", "metadata"],
+            &mut warnings,
+        );
+        note_unknown(&protocol_n, &["endpoints", "metadata"], &mut warnings);
+    } else {
+        note_unknown(
+            &top,
+            &[
+                "fields",
+                "conditions",
+                "collections",
+                "transformations",
+                "endpoints",
+                "metadata",
+            ],
+            &mut warnings,
+        );
+    }
+
     // Schema
     let fields_n = loader.required(&schema_n, "fields")?;
+    note_unknown_each(
+        &fields_n,
+        &["id", "name", "type", "required", "value", "description"],
+        &mut warnings,
+    );
     let fields = schema::parse_fields(&fields_n)?;
     let layout = Layout::new(fields);
     let conditions = match loader.optional(&schema_n, "conditions")? {
         Some(n) if !n.value.is_null() => {
+            note_unknown_each(
+                &n,
+                &[
+                    "id",
+                    "name",
+                    "type",
+                    "operator",
+                    "field",
+                    "value",
+                    "constructor",
+                    "conditions",
+                    "description",
+                ],
+                &mut warnings,
+            );
             schema::parse_conditions(&n, &layout, &ConditionEnv { root: &root })?
         }
         _ => schema::condition::ConditionSet::default(),
@@ -133,9 +191,35 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
 
     // Container
     let coll_n = loader.required(&container_n, "collections")?;
+    note_unknown_each(
+        &coll_n,
+        &[
+            "id",
+            "name",
+            "fields",
+            "classifiers",
+            "conditions",
+            "description",
+        ],
+        &mut warnings,
+    );
     let collections = container::parse_collections(&coll_n, &layout, &conditions)?;
     let transformations = match loader.optional(&container_n, "transformations")? {
-        Some(n) if !n.value.is_null() => container::parse_transformations(&n, &collections, &root)?,
+        Some(n) if !n.value.is_null() => {
+            note_unknown_each(
+                &n,
+                &[
+                    "id",
+                    "name",
+                    "operator",
+                    "constructor",
+                    "records",
+                    "description",
+                ],
+                &mut warnings,
+            );
+            container::parse_transformations(&n, &collections, &root)?
+        }
         _ => Vec::new(),
     };
     let container_meta = loader.optional(&container_n, "metadata")?.map(|n| n.value);
@@ -157,7 +241,22 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
     for ep in ep_n.elements()? {
         let plugin = ep.require("plugin")?;
         plugin.as_str()?;
+        note_unknown(&ep, &["plugin", "connections"], &mut warnings);
         let conns = loader.required(&ep, "connections")?;
+        note_unknown_each(
+            &conns,
+            &[
+                "id",
+                "name",
+                "constructor",
+                "collections",
+                "classifiers",
+                "transformations",
+                "fields",
+                "description",
+            ],
+            &mut warnings,
+        );
         for c in conns.elements()? {
             connections.push(protocol::parse_connection(
                 &c, &plugin, &container, &schema, &root, &mut seen,
@@ -166,7 +265,11 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
     }
     let protocol_meta = loader.optional(&protocol_n, "metadata")?.map(|n| n.value);
 
+    for w in &warnings {
+        crate::log::debug(w);
+    }
     Ok(SessionCore {
+        warnings,
         kind,
         schema,
         container,
@@ -177,6 +280,29 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         root,
         source: file,
     })
+}
+
+/// Reports the members of an object node that are not in `allowed`.
+fn note_unknown(node: &Node, allowed: &[&str], out: &mut Vec<String>) {
+    if let Json::Object(m) = &node.value {
+        for k in m.keys() {
+            if !allowed.contains(&k.as_str()) {
+                out.push(format!(
+                    "{}: unknown key \"{k}\" (ignored)",
+                    node.location()
+                ));
+            }
+        }
+    }
+}
+
+/// [`note_unknown`] for every element of a list node.
+fn note_unknown_each(list: &Node, allowed: &[&str], out: &mut Vec<String>) {
+    if let Ok(elements) = list.elements() {
+        for e in &elements {
+            note_unknown(e, allowed, out);
+        }
+    }
 }
 
 impl Loader {
