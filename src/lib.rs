@@ -23,6 +23,23 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Tunes the library's allocator once: freed pages are kept for a second before they go back
+/// to the OS (mimalloc's default is 10 ms), so that batch after batch does not fault in fresh,
+/// zeroed pages (BENCHMARKS.md). `MIMALLOC_PURGE_DELAY` in the environment still decides.
+pub(crate) fn tune_allocator() {
+    #[cfg(feature = "mimalloc")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+                const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+                // SAFETY: sets a documented option of the allocator this library links.
+                unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+            }
+        });
+    }
+}
+
 pub mod container;
 pub mod endpoints;
 pub mod error;

@@ -15,6 +15,7 @@ struct Pool {
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| {
+        crate::tune_allocator();
         let threads = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .max(2);

@@ -63,6 +63,7 @@ pub fn load_text(
 }
 
 fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<SessionCore> {
+    crate::tune_allocator();
     let root = paths::choose_root(options.root.as_deref(), dir);
     let value: Json = serde_json::from_str(text)
         .map_err(|e| Error::Manifest(format!("{}: not valid JSON: {e}", file.display())))?;
