@@ -6,6 +6,9 @@
  *   bench_kafka produce TOPIC COUNT           records built through the C ABI for every message
  *   bench_kafka produce-again TOPIC COUNT     one batch built once and resubmitted (stream mode),
  *                                             as the raw producer resends one payload
+ *   bench_kafka produce-two TOPIC COUNT       records built for every message, two requests in
+ *                                             turn (the session's producer is shared), so one
+ *                                             batch is sent while the other is being delivered
  *   bench_kafka consume TOPIC COUNT
  */
 #include <messageapi.h>
@@ -27,7 +30,8 @@ int main(int argc, char **argv) {
     long count = atol(argv[3]);
     char manifest[2048];
     int again = strcmp(argv[1], "produce-again") == 0;
-    int produce = again || strcmp(argv[1], "produce") == 0;
+    int two = strcmp(argv[1], "produce-two") == 0;
+    int produce = again || two || strcmp(argv[1], "produce") == 0;
     if (produce) {
         snprintf(manifest, sizeof manifest,
                  "{\"fields\": [{\"id\": \"station\", \"type\": \"string\", \"required\": true},"
@@ -82,7 +86,38 @@ int main(int argc, char **argv) {
             }
             pending = resp;
         }
-        while (!again && submitted < count) {
+        mapi_request *reqs[2] = {req, NULL};
+        mapi_response *inflight[2] = {NULL, NULL};
+        if (two) mapi_request_new(session, &reqs[1]);
+        for (int k = 0; two && submitted < count; k ^= 1) {
+            if (inflight[k]) {
+                mapi_response_wait(inflight[k], -1);
+                rejected += (long)mapi_response_rejection_count(inflight[k]);
+                done += (long)mapi_response_record_count(inflight[k]) + (long)mapi_response_rejection_count(inflight[k]);
+                mapi_response_free(inflight[k]);
+                inflight[k] = NULL;
+            }
+            long n = count - submitted < batch ? count - submitted : batch;
+            mapi_request_clear(reqs[k]);
+            for (long i = 0; i < n; i++) {
+                mapi_record *r;
+                mapi_request_add_record(reqs[k], &r);
+                mapi_record_set_string(r, "station", "KILX");
+                mapi_record_set_int(r, "seq", 1000000 + submitted + i);
+                mapi_record_set_string(r, "note", note);
+            }
+            mapi_request_submit(reqs[k], &inflight[k]);
+            submitted += n;
+        }
+        for (int k = 0; two && k < 2; k++) {
+            if (!inflight[k]) continue;
+            mapi_response_wait(inflight[k], -1);
+            rejected += (long)mapi_response_rejection_count(inflight[k]);
+            done += (long)mapi_response_record_count(inflight[k]) + (long)mapi_response_rejection_count(inflight[k]);
+            mapi_response_free(inflight[k]);
+        }
+        if (two) mapi_request_free(reqs[1]);
+        while (!again && !two && submitted < count) {
             mapi_request_clear(req);
             long n = count - submitted < batch ? count - submitted : batch;
             for (long i = 0; i < n; i++) {
