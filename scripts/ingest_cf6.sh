@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --build
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+MAPI_REFERENCE_DIR=$(scripts/reference-dir.sh)
+export MAPI_REFERENCE_DIR
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DMAPI_REFERENCE_DIR="$MAPI_REFERENCE_DIR" >/dev/null
 cmake --build build/release -j "$(nproc 2>/dev/null || echo 2)" --target ingest_cf6 >/dev/null
 exec build/release/c_examples/ingest_cf6 "$@"

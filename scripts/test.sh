@@ -37,6 +37,9 @@ run_ctest() {
 
 section "dependencies"
 scripts/install-deps.sh
+MAPI_REFERENCE_DIR=$(scripts/reference-dir.sh)
+export MAPI_REFERENCE_DIR
+echo "reference files: $MAPI_REFERENCE_DIR"
 
 section "rust: fmt, clippy"
 cargo fmt --check
@@ -60,12 +63,12 @@ section "C header: regenerated and unchanged"
 scripts/gen-header.sh --check
 
 section "C: examples and tests (release build)"
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DMAPI_REFERENCE_DIR="$MAPI_REFERENCE_DIR" >/dev/null
 cmake --build build/release -j "$jobs" >/dev/null
 run_ctest build/release
 
 section "C: examples and tests under valgrind (system allocator)"
-cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DMAPI_VALGRIND=ON >/dev/null
+cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DMAPI_VALGRIND=ON -DMAPI_REFERENCE_DIR="$MAPI_REFERENCE_DIR" >/dev/null
 cmake --build build/valgrind -j "$jobs" >/dev/null
 run_ctest build/valgrind
 

@@ -10,12 +10,20 @@ use std::sync::Once;
 use messageapi::registry::{register_endpoint, register_transformation};
 use messageapi::{FnEndpoint, FnTransformation, Value};
 
-/// `../shared/reference/messageapi` (or `MAPI_REFERENCE_DIR`).
+/// `MAPI_REFERENCE_DIR`, else `../shared/reference/messageapi` next to the checkout
+/// (`scripts/reference-dir.sh` also finds it next to the checkout a clone was made from).
+/// Panics with what to set when the files are not there: every caller needs them.
 pub fn reference_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("MAPI_REFERENCE_DIR") {
-        return PathBuf::from(d);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/messageapi")
+    let dir = match std::env::var_os("MAPI_REFERENCE_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/messageapi"),
+    };
+    assert!(
+        dir.join("sessions").is_dir(),
+        "the reference files are not in {}: set MAPI_REFERENCE_DIR (scripts/reference-dir.sh finds them)",
+        dir.display()
+    );
+    dir
 }
 
 /// A root for `{}` under which `resources/test` is the reference directory, as the original's
