@@ -567,23 +567,25 @@ mapi_status mapi_record_copy_string(const mapi_record *r,
 // Reads an integer field. MAPI_ERR_TYPE_MISMATCH for other types; MAPI_ERR_NULL_VALUE for null.
 //
 // Ownership: nothing changes hands; out-parameters are written only on success.
-// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH.
 // Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 mapi_status mapi_record_get_int(const mapi_record *r,
                                 const char *field,
                                 int64_t *out);
 
-// Reads a float or double field (integers widen). Statuses as mapi_record_get_int.
+// Reads a float or double field (integers widen).
 //
 // Ownership: nothing changes hands; out-parameters are written only on success.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH.
 // Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 mapi_status mapi_record_get_double(const mapi_record *r,
                                    const char *field,
                                    double *out);
 
-// Reads a boolean field as 0 or 1. Statuses as mapi_record_get_int.
+// Reads a boolean field as 0 or 1.
 //
 // Ownership: nothing changes hands; out-parameters are written only on success.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH.
 // Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 mapi_status mapi_record_get_bool(const mapi_record *r,
                                  const char *field,
@@ -859,10 +861,11 @@ mapi_status mapi_session_open(const char *manifest_path, const char *root, mapi_
 // Opens a manifest given as JSON text. `base_dir` (nullable) plays the manifest's directory
 // for relative paths and `{}`; default: the current directory.
 //
-// Ownership, status and thread-safety as mapi_session_open (MAPI_ERR_MANIFEST for bad JSON).
-//
-// Status: none: the return value; 0 or NULL for bad arguments.
-// Thread-safety: any thread, concurrently.
+// Ownership: `*out` is a new session; free it with mapi_session_free. Inputs are copied.
+// Status: as mapi_session_open: MAPI_OK; MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT;
+// MAPI_ERR_IO; MAPI_ERR_MANIFEST (also for text that is not JSON); MAPI_ERR_UNKNOWN_PLUGIN;
+// MAPI_ERR_TYPE_MISMATCH. `*out` is written only on success.
+// Thread-safety: any thread.
 mapi_status mapi_session_open_json(const char *manifest_json,
                                    const char *base_dir,
                                    mapi_session **out);

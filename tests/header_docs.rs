@@ -35,6 +35,18 @@ fn every_export_documents_ownership_status_and_threads() {
                 missing.push(format!("{name}: no \"{word}\""));
             }
         }
+        // A function that returns a status lists them; "Status: none" is for the others.
+        let returns_status = line.starts_with("mapi_status ");
+        if returns_status && (doc.contains("Status: none") || !doc.contains("MAPI_OK")) {
+            missing.push(format!(
+                "{name}: returns mapi_status but does not list MAPI_OK"
+            ));
+        }
+        if !returns_status && doc.contains("MAPI_OK") && !doc.contains("Status: none") {
+            missing.push(format!(
+                "{name}: does not return mapi_status but lists statuses"
+            ));
+        }
     }
     assert!(count >= 76, "only {count} functions found in the header");
     assert!(

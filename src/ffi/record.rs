@@ -385,7 +385,7 @@ pub unsafe extern "C" fn mapi_record_copy_string(
 /// Reads an integer field. MAPI_ERR_TYPE_MISMATCH for other types; MAPI_ERR_NULL_VALUE for null.
 ///
 /// Ownership: nothing changes hands; out-parameters are written only on success.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH.
 /// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_int(
@@ -403,9 +403,10 @@ pub unsafe extern "C" fn mapi_record_get_int(
     })
 }
 
-/// Reads a float or double field (integers widen). Statuses as mapi_record_get_int.
+/// Reads a float or double field (integers widen).
 ///
 /// Ownership: nothing changes hands; out-parameters are written only on success.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH.
 /// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_double(
@@ -424,9 +425,10 @@ pub unsafe extern "C" fn mapi_record_get_double(
     })
 }
 
-/// Reads a boolean field as 0 or 1. Statuses as mapi_record_get_int.
+/// Reads a boolean field as 0 or 1.
 ///
 /// Ownership: nothing changes hands; out-parameters are written only on success.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH.
 /// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_bool(

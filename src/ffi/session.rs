@@ -42,10 +42,11 @@ pub unsafe extern "C" fn mapi_session_open(
 /// Opens a manifest given as JSON text. `base_dir` (nullable) plays the manifest's directory
 /// for relative paths and `{}`; default: the current directory.
 ///
-/// Ownership, status and thread-safety as mapi_session_open (MAPI_ERR_MANIFEST for bad JSON).
-///
-/// Status: none: the return value; 0 or NULL for bad arguments.
-/// Thread-safety: any thread, concurrently.
+/// Ownership: `*out` is a new session; free it with mapi_session_free. Inputs are copied.
+/// Status: as mapi_session_open: MAPI_OK; MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT;
+/// MAPI_ERR_IO; MAPI_ERR_MANIFEST (also for text that is not JSON); MAPI_ERR_UNKNOWN_PLUGIN;
+/// MAPI_ERR_TYPE_MISMATCH. `*out` is written only on success.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_open_json(
     manifest_json: *const c_char,
