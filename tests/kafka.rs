@@ -414,6 +414,7 @@ fn offsets_are_committed_only_after_the_caller_had_the_records() {
         .args([
             "--exact",
             "helper_consume_once",
+            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])
@@ -574,12 +575,12 @@ fn runtime_parameters_change_the_subscription() {
 
 /// Helper mode of this binary (MAPI_KAFKA_HELPER="BOOTSTRAP TOPIC GROUP"): joins the group,
 /// submits once, prints the records, and waits to be killed without submitting again (so its
-/// offsets are never committed). Without the variable it does nothing.
+/// offsets are never committed). Not a test of its own: ignored, so the suite does not count it.
 #[test]
+#[ignore = "helper process of offsets_are_committed_only_after_the_caller_had_the_records"]
 fn helper_consume_once() {
-    let Ok(spec) = std::env::var("MAPI_KAFKA_HELPER") else {
-        return;
-    };
+    let spec = std::env::var("MAPI_KAFKA_HELPER")
+        .expect("helper mode only: MAPI_KAFKA_HELPER=\"BOOTSTRAP TOPIC GROUP\"");
     let parts: Vec<&str> = spec.split(' ').collect();
     let (bootstrap, topic, group) = (parts[0], parts[1], parts[2]);
     let manifest = json!({
