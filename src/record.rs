@@ -213,6 +213,65 @@ impl Record {
         }
     }
 
+    /// The value of field `name`; [`Error::NullValue`] when it is null.
+    pub fn get_non_null(&self, name: &str) -> Result<&Value> {
+        match self.get(name)? {
+            Value::Null => Err(Error::NullValue(format!("field \"{name}\" is null"))),
+            v => Ok(v),
+        }
+    }
+
+    /// An integer field. Errors: unknown field, [`Error::NullValue`], [`Error::TypeMismatch`].
+    pub fn get_int(&self, name: &str) -> Result<i64> {
+        match self.get_non_null(name)? {
+            Value::Integer(i) => Ok(*i),
+            v => Err(holds_not(name, "an integer", v)),
+        }
+    }
+
+    /// A float or double field; an integer widens. Errors as [`Record::get_int`].
+    pub fn get_double(&self, name: &str) -> Result<f64> {
+        match self.get_non_null(name)? {
+            Value::Double(d) => Ok(*d),
+            Value::Integer(i) => Ok(*i as f64),
+            v => Err(holds_not(name, "a number", v)),
+        }
+    }
+
+    /// A boolean field. Errors as [`Record::get_int`].
+    pub fn get_bool(&self, name: &str) -> Result<bool> {
+        match self.get_non_null(name)? {
+            Value::Boolean(b) => Ok(*b),
+            v => Err(holds_not(name, "a boolean", v)),
+        }
+    }
+
+    /// The text of a string field, or of a datetime field (RFC 3339). Errors as [`Record::get_int`].
+    pub fn get_text(&self, name: &str) -> Result<&Text> {
+        match self.get_non_null(name)? {
+            Value::String(t) => Ok(t),
+            Value::DateTime(d) => Ok(&d.text),
+            v => Err(holds_not(name, "a string", v)),
+        }
+    }
+
+    /// A list(int) field. Errors as [`Record::get_int`].
+    pub fn get_int_list(&self, name: &str) -> Result<&[i64]> {
+        match self.get_non_null(name)? {
+            Value::IntList(l) => Ok(l),
+            v => Err(holds_not(name, "a list(int)", v)),
+        }
+    }
+
+    /// A list(double) field; a list(int) widens (a copy). Errors as [`Record::get_int`].
+    pub fn get_double_list(&self, name: &str) -> Result<std::borrow::Cow<'_, [f64]>> {
+        match self.get_non_null(name)? {
+            Value::DoubleList(l) => Ok(std::borrow::Cow::Borrowed(l)),
+            Value::IntList(l) => Ok(l.iter().map(|&i| i as f64).collect()),
+            v => Err(holds_not(name, "a list(double)", v)),
+        }
+    }
+
     /// The value at slot `i`.
     #[inline]
     pub fn get_at(&self, i: usize) -> Option<&Value> {
@@ -337,6 +396,13 @@ impl Record {
     pub fn write_json(&self, out: &mut Vec<u8>) {
         crate::json::write_record(self, out)
     }
+}
+
+fn holds_not(field: &str, want: &str, v: &Value) -> Error {
+    Error::TypeMismatch(format!(
+        "field \"{field}\" holds a {} value, not {want}",
+        v.type_name()
+    ))
 }
 
 pub(crate) fn unknown_field(name: &str) -> Error {

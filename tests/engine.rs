@@ -73,6 +73,33 @@ fn values_are_type_checked_and_integers_widen() {
 }
 
 #[test]
+fn typed_getters_widen_and_name_what_the_field_holds() {
+    let session = session(typed_manifest());
+    let mut r = session.new_record();
+    r.set("s", s("KBOS")).unwrap();
+    r.set("i", Value::Integer(42)).unwrap();
+    r.set("b", Value::Boolean(true)).unwrap();
+    r.set_json("t", &json!("2020-01-02T03:04:05Z")).unwrap();
+    assert_eq!(r.get_text("s").unwrap().as_str(), "KBOS");
+    assert_eq!(r.get_text("t").unwrap().as_str(), "2020-01-02T03:04:05Z");
+    assert_eq!(r.get_int("i").unwrap(), 42);
+    assert_eq!(r.get_double("i").unwrap(), 42.0, "an integer widens");
+    assert!(r.get_bool("b").unwrap());
+    assert_eq!(r.get_int_list("li").unwrap(), &[1, 2, 3]);
+    assert_eq!(&*r.get_double_list("li").unwrap(), &[1.0, 2.0, 3.0]);
+    let err = r.get_int("s").unwrap_err();
+    assert!(matches!(err, Error::TypeMismatch(_)));
+    assert_eq!(
+        err.message(),
+        "field \"s\" holds a string value, not an integer"
+    );
+    let err = r.get_double("d").unwrap_err();
+    assert!(matches!(err, Error::NullValue(_)));
+    assert_eq!(err.message(), "field \"d\" is null");
+    assert!(matches!(r.get_bool("nope"), Err(Error::UnknownField(_))));
+}
+
+#[test]
 fn unknown_types_fail_at_open() {
     let mut m = typed_manifest();
     m["fields"][3]["type"] = json!("decimal");

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::broker::{free_port, python_consume, python_produce, Broker};
-use messageapi::{Record, Session, Value};
+use messageapi::{Session, Value};
 use serde_json::json;
 
 fn session(m: serde_json::Value) -> Session {
@@ -32,17 +32,6 @@ fn obs_manifest(endpoints: serde_json::Value) -> serde_json::Value {
             "protocol": {"plugin": "default", "constructor": {"endpoints": endpoints}}
         }
     })
-}
-
-fn get_i(r: &Record, f: &str) -> i64 {
-    match r.get(f).unwrap() {
-        Value::Integer(i) => *i,
-        v => panic!("{f}: {v:?}"),
-    }
-}
-
-fn get_s(r: &Record, f: &str) -> String {
-    r.get(f).unwrap().as_str().unwrap().to_string()
 }
 
 /// Log lines that mention `needle`, collected while the test runs.
@@ -103,17 +92,23 @@ fn produce_10000_and_read_them_back_byte_identical_with_kafka_python() {
             "kafka-offset"
         ]
     );
-    assert_eq!(get_s(first, "kafka-topic"), "observations");
+    assert_eq!(common::get_str(first, "kafka-topic"), "observations");
 
     let seen = python_consume(&broker.bootstrap, "observations", 10_000, 90);
     assert_eq!(seen.len(), 10_000);
     let by_position: HashMap<(i64, i64), &common::broker::Seen> =
         seen.iter().map(|s| ((s.partition, s.offset), s)).collect();
     for r in &out.records {
-        let s = by_position[&(get_i(r, "kafka-partition"), get_i(r, "kafka-offset"))];
-        let expected = json!({"station": get_s(r, "station"), "seq": get_i(r, "seq"), "temp": r.get("temp").unwrap().to_json()}).to_string();
+        let s = by_position[&(
+            common::get_int(r, "kafka-partition"),
+            common::get_int(r, "kafka-offset"),
+        )];
+        let expected = json!({"station": common::get_str(r, "station"), "seq": common::get_int(r, "seq"), "temp": r.get("temp").unwrap().to_json()}).to_string();
         assert_eq!(String::from_utf8(s.value.clone()).unwrap(), expected);
-        assert_eq!(s.key.as_deref(), Some(get_s(r, "station").as_bytes()));
+        assert_eq!(
+            s.key.as_deref(),
+            Some(common::get_str(r, "station").as_bytes())
+        );
         assert_eq!(
             s.headers,
             vec![("messageapi-schema".to_string(), b"observations:2".to_vec())]
@@ -150,18 +145,25 @@ fn consume_python_messages_with_a_filter_in_both_formats() {
     let resp = req.submit();
     let out = resp.wait(Some(Duration::from_secs(30))).unwrap();
     // temp > 20: seq 11..=19
-    let seqs: Vec<i64> = out.records.iter().map(|r| get_i(r, "seq")).collect();
+    let seqs: Vec<i64> = out
+        .records
+        .iter()
+        .map(|r| common::get_int(r, "seq"))
+        .collect();
     assert_eq!(seqs, (11..20).collect::<Vec<_>>());
     let r = &out.records[0];
-    assert_eq!(get_s(r, "kafka-topic"), "readings");
-    assert_eq!(get_i(r, "kafka-offset"), 11);
-    assert!(get_i(r, "kafka-timestamp") > 1_600_000_000_000);
+    assert_eq!(common::get_str(r, "kafka-topic"), "readings");
+    assert_eq!(common::get_int(r, "kafka-offset"), 11);
+    assert!(common::get_int(r, "kafka-timestamp") > 1_600_000_000_000);
     assert_eq!(
         out.rejections.len(),
         2,
         "invalid payloads are rejections, not silent drops"
     );
-    assert_eq!(get_s(&out.rejections[0].record, "payload"), "{not json");
+    assert_eq!(
+        common::get_str(&out.rejections[0].record, "payload"),
+        "{not json"
+    );
     assert!(out.rejections[0].reasons[0].starts_with(
         "connection warm-readings: message readings/0/20 is not valid JSON for the schema: "
     ));
@@ -181,8 +183,8 @@ fn consume_python_messages_with_a_filter_in_both_formats() {
     let resp = req.submit();
     let out = resp.wait(Some(Duration::from_secs(30))).unwrap();
     assert_eq!(out.records.len(), 22);
-    assert_eq!(get_s(&out.records[20], "value"), "{not json");
-    assert_eq!(get_s(&out.records[0], "key"), "k");
+    assert_eq!(common::get_str(&out.records[20], "value"), "{not json");
+    assert_eq!(common::get_str(&out.records[0], "key"), "k");
     assert_eq!(out.rejections.len(), 0);
 }
 
@@ -343,7 +345,7 @@ fn a_broker_restart_mid_stream_loses_and_duplicates_nothing() {
         let out = resp.wait(Some(Duration::from_secs(60))).unwrap();
         for r in &out.records {
             assert!(
-                delivered.insert(get_i(r, "seq")),
+                delivered.insert(common::get_int(r, "seq")),
                 "reported delivered twice"
             );
         }
@@ -389,7 +391,10 @@ fn consumer_session(
 }
 
 fn seqs(out: &messageapi::Outcome) -> Vec<i64> {
-    out.records.iter().map(|r| get_i(r, "seq")).collect()
+    out.records
+        .iter()
+        .map(|r| common::get_int(r, "seq"))
+        .collect()
 }
 
 fn produce_seqs(broker: &Broker, topic: &str, range: std::ops::Range<i64>) {
@@ -495,11 +500,12 @@ fn two_consumers_in_one_group_split_a_three_partition_topic() {
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 let resp = req.submit();
                 let out = resp.wait(None).unwrap();
-                got.lock().unwrap()[who].extend(
-                    out.records
-                        .iter()
-                        .map(|r| (get_i(r, "kafka-partition"), get_i(r, "seq"))),
-                );
+                got.lock().unwrap()[who].extend(out.records.iter().map(|r| {
+                    (
+                        common::get_int(r, "kafka-partition"),
+                        common::get_int(r, "seq"),
+                    )
+                }));
             }
         }));
     }
@@ -596,7 +602,11 @@ fn helper_consume_once() {
     let response = request.submit();
     let outcome = response.wait(None).unwrap();
     for r in &outcome.records {
-        println!("RECORD {} {}", get_i(r, "kafka-offset"), get_s(r, "value"));
+        println!(
+            "RECORD {} {}",
+            common::get_int(r, "kafka-offset"),
+            common::get_str(r, "value")
+        );
     }
     println!("BATCH DONE");
     std::thread::sleep(Duration::from_secs(120));

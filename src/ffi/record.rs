@@ -9,7 +9,7 @@
 use std::ffi::c_char;
 
 use super::*;
-use crate::value::{FieldType, Text, Value};
+use crate::value::{FieldType, Value};
 
 unsafe fn set(
     r: *mut mapi_record,
@@ -307,34 +307,6 @@ pub unsafe extern "C" fn mapi_record_set_condition_json(
     })
 }
 
-unsafe fn value_of<'a>(
-    r: *const mapi_record,
-    field: *const c_char,
-) -> Result<(&'a Value, &'a str), Error> {
-    let record = record_arg(r, "record")?;
-    let field = str_arg(field, "field")?;
-    match record.get(field)? {
-        Value::Null => Err(Error::NullValue(format!("field \"{field}\" is null"))),
-        v => Ok((v, field)),
-    }
-}
-
-/// The text of a string or datetime (RFC-3339) field.
-unsafe fn text_of<'a>(r: *const mapi_record, field: *const c_char) -> Result<&'a Text, Error> {
-    match value_of(r, field)? {
-        (Value::String(t), _) => Ok(t),
-        (Value::DateTime(d), _) => Ok(&d.text),
-        (other, field) => Err(mismatch(field, "a string", other)),
-    }
-}
-
-fn mismatch(field: &str, want: &str, v: &Value) -> Error {
-    Error::TypeMismatch(format!(
-        "field \"{field}\" holds a {} value, not {want}",
-        v.type_name()
-    ))
-}
-
 /// Borrows a string or datetime (RFC-3339 text) value: `*value` points at `*len` bytes followed
 /// by a NUL (a value holding NULs is not usable as a C string; `*len` is always right).
 ///
@@ -352,7 +324,7 @@ pub unsafe extern "C" fn mapi_record_get_string(
 ) -> mapi_status {
     guard(|| {
         let out = out_arg(value, "value")?;
-        let text = text_of(r, field)?;
+        let text = record_arg(r, "record")?.get_text(str_arg(field, "field")?)?;
         *out = text.as_ptr().cast();
         if !len.is_null() {
             *len = text.len();
@@ -377,7 +349,7 @@ pub unsafe extern "C" fn mapi_record_copy_string(
     len: *mut usize,
 ) -> mapi_status {
     guard(|| {
-        let text = text_of(r, field)?;
+        let text = record_arg(r, "record")?.get_text(str_arg(field, "field")?)?;
         copy_out(text.as_bytes(), buf, cap, len)
     })
 }
@@ -395,10 +367,7 @@ pub unsafe extern "C" fn mapi_record_get_int(
 ) -> mapi_status {
     guard(|| {
         let out = out_arg(out, "out")?;
-        match value_of(r, field)? {
-            (Value::Integer(i), _) => *out = *i,
-            (other, field) => return Err(mismatch(field, "an integer", other)),
-        }
+        *out = record_arg(r, "record")?.get_int(str_arg(field, "field")?)?;
         Ok(())
     })
 }
@@ -416,11 +385,7 @@ pub unsafe extern "C" fn mapi_record_get_double(
 ) -> mapi_status {
     guard(|| {
         let out = out_arg(out, "out")?;
-        match value_of(r, field)? {
-            (Value::Double(d), _) => *out = *d,
-            (Value::Integer(i), _) => *out = *i as f64,
-            (other, field) => return Err(mismatch(field, "a number", other)),
-        }
+        *out = record_arg(r, "record")?.get_double(str_arg(field, "field")?)?;
         Ok(())
     })
 }
@@ -438,10 +403,7 @@ pub unsafe extern "C" fn mapi_record_get_bool(
 ) -> mapi_status {
     guard(|| {
         let out = out_arg(out, "out")?;
-        match value_of(r, field)? {
-            (Value::Boolean(b), _) => *out = i32::from(*b),
-            (other, field) => return Err(mismatch(field, "a boolean", other)),
-        }
+        *out = i32::from(record_arg(r, "record")?.get_bool(str_arg(field, "field")?)?);
         Ok(())
     })
 }
@@ -462,10 +424,8 @@ pub unsafe extern "C" fn mapi_record_get_int_array(
 ) -> mapi_status {
     guard(|| {
         let n = out_arg(n, "n")?;
-        match value_of(r, field)? {
-            (Value::IntList(l), _) => copy_array(l, buf, cap, n),
-            (other, field) => Err(mismatch(field, "a list(int)", other)),
-        }
+        let list = record_arg(r, "record")?.get_int_list(str_arg(field, "field")?)?;
+        copy_array(list, buf, cap, n)
     })
 }
 
@@ -484,14 +444,8 @@ pub unsafe extern "C" fn mapi_record_get_double_array(
 ) -> mapi_status {
     guard(|| {
         let n = out_arg(n, "n")?;
-        match value_of(r, field)? {
-            (Value::DoubleList(l), _) => copy_array(l, buf, cap, n),
-            (Value::IntList(l), _) => {
-                let widened: Vec<f64> = l.iter().map(|&i| i as f64).collect();
-                copy_array(&widened, buf, cap, n)
-            }
-            (other, field) => Err(mismatch(field, "a list(double)", other)),
-        }
+        let list = record_arg(r, "record")?.get_double_list(str_arg(field, "field")?)?;
+        copy_array(&list, buf, cap, n)
     })
 }
 

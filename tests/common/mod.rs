@@ -110,19 +110,15 @@ pub fn s(v: &str) -> Value {
     Value::String(v.into())
 }
 
-/// The string value of a field.
+/// The text of a string (or datetime) field.
 pub fn get_str(r: &messageapi::Record, field: &str) -> String {
-    match r.get(field).unwrap() {
-        Value::String(s) => s.to_string(),
-        other => panic!("field {field} is {other:?}, not a string"),
-    }
+    r.get_text(field)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_string()
 }
 
 pub fn get_int(r: &messageapi::Record, field: &str) -> i64 {
-    match r.get(field).unwrap() {
-        Value::Integer(i) => *i,
-        other => panic!("field {field} is {other:?}, not an integer"),
-    }
+    r.get_int(field).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn field_names(r: &messageapi::Record) -> Vec<String> {
