@@ -400,8 +400,8 @@ impl Record {
 
 fn holds_not(field: &str, want: &str, v: &Value) -> Error {
     Error::TypeMismatch(format!(
-        "field \"{field}\" holds a {} value, not {want}",
-        v.type_name()
+        "field \"{field}\" holds {}, not {want}",
+        v.described()
     ))
 }
 

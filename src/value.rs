@@ -98,9 +98,9 @@ impl FieldType {
             (FieldType::Json, v) => Value::Json(Arc::new(v.to_json())),
             (ty, v) => {
                 return Err(Error::TypeMismatch(format!(
-                    "field \"{field}\" is {}, cannot take a {} value",
+                    "field \"{field}\" is {}, cannot take {}",
                     ty.name(),
-                    v.type_name()
+                    v.described()
                 )))
             }
         };
@@ -350,6 +350,17 @@ impl Value {
             Value::StringList(_) => "list(string)",
             Value::Json(_) => "json",
         }
+    }
+
+    /// The type name with its article, for messages: "an integer value", "a string value".
+    pub fn described(&self) -> String {
+        let name = self.type_name();
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {name} value")
     }
 
     pub fn is_null(&self) -> bool {

@@ -68,7 +68,7 @@ fn values_are_type_checked_and_integers_widen() {
     let err = r.set("s", Value::Integer(1)).unwrap_err();
     assert_eq!(
         err.message(),
-        "field \"s\" is string, cannot take a integer value"
+        "field \"s\" is string, cannot take an integer value"
     );
 }
 

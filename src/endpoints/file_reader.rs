@@ -125,8 +125,8 @@ impl Endpoint for FileReaderInstance {
                     Ok(Value::String(p)) => Text::clone(p),
                     Ok(other) => {
                         let reason = format!(
-                            "connection {conn}: file field \"{ff}\" holds a {} value, not a path",
-                            other.type_name()
+                            "connection {conn}: file field \"{ff}\" holds {}, not a path",
+                            other.described()
                         );
                         call.reject(record.clone(), reason);
                         continue;

@@ -187,10 +187,10 @@ impl ConditionSet {
                 (FieldType::DateTime, Value::String(s)) => Ok(Value::datetime(parse_datetime(&s)?)),
                 (FieldType::Json, v) => Ok(v),
                 (ty, v) => {
-                    let vt = v.type_name();
+                    let vt = v.described();
                     ty.coerce(&what, v).map_err(|_| {
                         Error::TypeMismatch(format!(
-                            "condition \"{}\" compares {} field \"{}\" and cannot take a {vt} value",
+                            "condition \"{}\" compares {} field \"{}\" and cannot take {vt}",
                             c.id,
                             ty.name(),
                             field_name(c),
