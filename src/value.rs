@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use arcstr::{ArcStr, Substr};
+use arcstr::ArcStr;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat};
 use serde_json::Value as Json;
 
@@ -188,26 +188,43 @@ fn json_kind(json: &Json) -> &'static str {
 /// Invariant: the byte after the view is NUL, so C callers get NUL-terminated pointers without
 /// a copy (unless the text itself holds NULs).
 #[derive(Clone, Default)]
-pub struct Text(Substr);
+pub struct Text {
+    buf: ArcStr,
+    start: u32,
+    end: u32,
+}
 
 impl Text {
     /// A view of `parent[range]`; `parent` must hold a NUL right after the range, or the text
     /// is copied.
     pub(crate) fn view(parent: &ArcStr, range: std::ops::Range<usize>) -> Text {
-        if parent.as_bytes().get(range.end) == Some(&0) {
-            Text(parent.substr(range))
+        let fits = u32::try_from(range.end).is_ok();
+        // Indexing checks the range and its character boundaries.
+        let text = &parent[range.clone()];
+        if fits && parent.as_bytes().get(range.end) == Some(&0) {
+            Text {
+                buf: parent.clone(),
+                start: range.start as u32,
+                end: range.end as u32,
+            }
         } else {
-            Text::from(&parent[range])
+            Text::from(text)
         }
     }
 
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        // SAFETY: the range was checked against `buf` (bounds and character boundaries) when
+        // this text was made, and `buf` is immutable.
+        unsafe {
+            self.buf
+                .as_str()
+                .get_unchecked(self.start as usize..self.end as usize)
+        }
     }
 
     /// Pointer to the bytes; a NUL follows the last one.
     pub fn as_ptr(&self) -> *const u8 {
-        self.0.as_ptr()
+        self.as_str().as_ptr()
     }
 }
 
@@ -218,15 +235,16 @@ impl From<&str> for Text {
         // SAFETY: the initializer writes every byte: valid UTF-8 followed by a NUL.
         let buf = unsafe {
             ArcStr::init_with_unchecked(len + 1, |dst| {
-                for (d, b) in dst
-                    .iter_mut()
-                    .zip(s.as_bytes().iter().chain(std::iter::once(&0u8)))
-                {
-                    d.write(*b);
-                }
+                let dst = dst.as_mut_ptr().cast::<u8>();
+                std::ptr::copy_nonoverlapping(s.as_ptr(), dst, len);
+                dst.add(len).write(0);
             })
         };
-        Text(buf.substr(..len))
+        match u32::try_from(len) {
+            Ok(end) => Text { buf, start: 0, end },
+            // Longer than 4 GiB: the view cannot index it (never the case for a field value).
+            Err(_) => panic!("a text of {len} bytes is longer than 4 GiB"),
+        }
     }
 }
 
@@ -245,7 +263,7 @@ impl From<&String> for Text {
 impl std::ops::Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
-        self.0.as_str()
+        self.as_str()
     }
 }
 
@@ -519,6 +537,15 @@ mod tests {
         let w = Text::view(&parent, 4..6);
         assert_eq!(w.as_str(), "tw");
         assert!(nul_after(&w));
+        // A view shares its parent's buffer; clones share it too.
+        assert_eq!(v.as_ptr(), parent.as_ptr());
+        assert_eq!(v.clone().as_ptr(), v.as_ptr());
+        // Multi-byte text, and a view starting inside the parent.
+        let utf = ArcStr::from("é東京\0");
+        let t = Text::view(&utf, 2..8);
+        assert_eq!(t.as_str(), "東京");
+        assert!(nul_after(&t));
+        assert_eq!(Text::from("東京"), t);
     }
 
     #[test]

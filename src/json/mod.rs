@@ -34,30 +34,40 @@ pub fn write_record(record: &Record, out: &mut Vec<u8>) {
 /// Writes many records of few layouts: each layout's escaped keys are prepared once.
 #[derive(Default)]
 pub struct RecordWriter {
-    keys: std::collections::HashMap<*const crate::record::Layout, Vec<Vec<u8>>>,
+    /// Per layout seen: its address and its keys (`{"id":` then `,"id":` ...). The records
+    /// being written keep their layouts alive, and a writer lives for one batch.
+    keys: Vec<(*const crate::record::Layout, Vec<Vec<u8>>)>,
+    /// The entry used last (records of one batch mostly share a layout).
+    last: usize,
 }
 
 impl RecordWriter {
     /// Appends `record` as one JSON object, as [`write_record`] does.
     pub fn write(&mut self, record: &Record, out: &mut Vec<u8>) {
-        let keys = self
-            .keys
-            .entry(std::sync::Arc::as_ptr(record.layout()))
-            .or_insert_with(|| {
-                record
-                    .layout()
-                    .fields()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        let mut k = Vec::new();
-                        k.push(if i == 0 { b'{' } else { b',' });
-                        write_str(&f.id, &mut k);
-                        k.push(b':');
-                        k
-                    })
-                    .collect()
-            });
+        let layout = std::sync::Arc::as_ptr(record.layout());
+        if self.keys.get(self.last).map(|(l, _)| *l) != Some(layout) {
+            self.last = match self.keys.iter().position(|(l, _)| *l == layout) {
+                Some(i) => i,
+                None => {
+                    let keys = record
+                        .layout()
+                        .fields()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| {
+                            let mut k = Vec::new();
+                            k.push(if i == 0 { b'{' } else { b',' });
+                            write_str(&f.id, &mut k);
+                            k.push(b':');
+                            k
+                        })
+                        .collect();
+                    self.keys.push((layout, keys));
+                    self.keys.len() - 1
+                }
+            };
+        }
+        let keys = &self.keys[self.last].1;
         if keys.is_empty() {
             out.extend_from_slice(b"{");
         }
@@ -69,9 +79,33 @@ impl RecordWriter {
     }
 }
 
+/// Whether `s` holds a byte JSON must escape (a control character, `"` or `\\`), eight bytes
+/// at a time.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `v` is zero / below 0x20: the classic bit tricks (exact for "any byte").
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    let has_below_space = |v: u64| v.wrapping_sub(ONES * 0x20) & !v & HIGH != 0;
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_le_bytes(c.try_into().expect("eight bytes"));
+        if has_below_space(v)
+            || has_zero(v ^ (ONES * b'"' as u64))
+            || has_zero(v ^ (ONES * b'\\' as u64))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 fn write_str(s: &str, out: &mut Vec<u8>) {
     // Most text needs no escaping: copy it; otherwise let serde_json escape it.
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -93,7 +127,7 @@ fn write_value(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Null => out.extend_from_slice(b"null"),
         Value::String(s) => write_str(s, out),
-        Value::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Integer(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
         Value::Double(d) => write_f64(*d, out),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::DateTime(d) => write_str(&d.text, out),
@@ -257,5 +291,50 @@ fn read_array(text: &str, make: &impl Fn() -> Record) -> Result<Vec<Record>> {
                 .unwrap_or_else(|| Error::Json(e.to_string()))
                 .context(format_args!("element {element}")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needs_escape_agrees_with_the_byte_by_byte_rule_at_every_position() {
+        let naive = |s: &[u8]| s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        for len in 0..20 {
+            for pos in 0..len {
+                for b in 0..=255u8 {
+                    let mut s = vec![b'a'; len];
+                    s[pos] = b;
+                    assert_eq!(needs_escape(&s), naive(&s), "byte {b:#x} at {pos} of {len}");
+                }
+            }
+        }
+        // UTF-8 text of several bytes per character needs no escape.
+        assert!(!needs_escape("température ° 東京 — ok".as_bytes()));
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for s in [
+            "",
+            "plain text of some length",
+            "quote \" here",
+            "back\\slash",
+            "tab\there",
+            "nul \u{0} and \u{1f}",
+            "é 東京 \u{7f}",
+            "0123456789abcdef\"0123456789",
+        ] {
+            let mut out = Vec::new();
+            write_str(s, &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+        }
+        let mut out = Vec::new();
+        write_value(&Value::Integer(i64::MIN), &mut out);
+        assert_eq!(out, i64::MIN.to_string().as_bytes());
     }
 }
