@@ -56,7 +56,8 @@ module messageapi
 
   public :: mapi_session_open, mapi_session_open_json, mapi_session_field_count, mapi_session_field_name
   public :: mapi_request_new, mapi_request_add_record, mapi_request_add_json, mapi_request_clear
-  public :: mapi_request_record_count, mapi_request_conditions, mapi_request_submit, mapi_request_set_parameter
+  public :: mapi_request_record_count, mapi_request_conditions, mapi_request_submit, mapi_request_set_parameter, &
+       mapi_request_submit_and_clear
   public :: mapi_record_set, mapi_record_set_condition, mapi_record_set_datetime, mapi_record_set_null
   public :: mapi_record_set_json, mapi_record_set_condition_json
   public :: mapi_record_get, mapi_record_get_json, mapi_record_is_null, mapi_record_has_field
@@ -211,6 +212,12 @@ module messageapi
        type(c_ptr) :: out
        integer(c_int32_t) :: s
      end function c_request_submit
+     function c_request_submit_and_clear(req, out) bind(c, name='mapi_request_submit_and_clear') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: req
+       type(c_ptr) :: out
+       integer(c_int32_t) :: s
+     end function c_request_submit_and_clear
      function c_set_string_n(r, f, v, n) bind(c, name='mapi_record_set_string_n') result(s)
        import :: c_ptr, c_int32_t, c_size_t
        type(c_ptr), value :: r, f, v
@@ -706,6 +713,14 @@ contains
     integer, intent(out), optional :: stat
     call report(c_request_submit(request%ptr, response%ptr), 'mapi_request_submit', stat)
   end subroutine mapi_request_submit
+
+  !> Submits the records and empties the request (moves them: no copy); returns at once.
+  subroutine mapi_request_submit_and_clear(request, response, stat)
+    type(mapi_request_t), intent(in) :: request
+    type(mapi_response_t), intent(out) :: response
+    integer, intent(out), optional :: stat
+    call report(c_request_submit_and_clear(request%ptr, response%ptr), 'mapi_request_submit_and_clear', stat)
+  end subroutine mapi_request_submit_and_clear
 
   !> Overrides a connection's constructor value (JSON text) for later submits of this request.
   subroutine mapi_request_set_parameter(request, connection_id, key, json_value, stat)

@@ -76,7 +76,7 @@ typedef struct mapi_record_list mapi_record_list;
 
 // A request (opaque). Functions: mapi_request_new, mapi_request_free, mapi_request_add_record,
 // mapi_request_add_json, mapi_request_record_count, mapi_request_clear,
-// mapi_request_conditions, mapi_request_submit.
+// mapi_request_conditions, mapi_request_submit, mapi_request_submit_and_clear.
 // Thread-safety: one thread at a time; a pending response does not use it.
 typedef struct mapi_request mapi_request;
 
@@ -736,6 +736,18 @@ mapi_status mapi_request_conditions(mapi_request *request, mapi_record **out);
 //
 // Thread-safety: one thread at a time per request.
 mapi_status mapi_request_submit(mapi_request *request, mapi_response **out);
+
+// Submits the request's records and clears the request, as mapi_request_submit followed by
+// mapi_request_clear, but moves the records instead of copying them: the fast path for a
+// program that builds each batch once (a producer loop). Stream mode as for
+// mapi_request_submit.
+//
+// Ownership: `*out` is a new response; free it with mapi_response_free (allowed before it
+// completes). Record pointers from mapi_request_add_record become invalid.
+// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+//
+// Thread-safety: one thread at a time per request.
+mapi_status mapi_request_submit_and_clear(mapi_request *request, mapi_response **out);
 
 // Overrides constructor value `key` of connection `connection_id` with `json_value` (JSON
 // text, e.g. "[\"obs\"]" or "\"text\"") for later submits of this request: runtime

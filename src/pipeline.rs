@@ -8,7 +8,7 @@ use crate::container::eval::{panic_message, TransformCache};
 use crate::container::factor::{self, ContainerRecords};
 use crate::error::Error;
 use crate::manifest::plugins::SessionKind;
-use crate::protocol::call::EndpointCall;
+use crate::protocol::call::{EndpointCall, Finished, Finisher};
 use crate::protocol::{self, ConnectionDef};
 use crate::record::{Layout, Record};
 use crate::registry::Endpoint;
@@ -106,15 +106,86 @@ fn validate(core: &SessionCore, records: Vec<Record>) -> Validated {
     v
 }
 
-/// Runs one submit. Never panics outward: endpoint and transformation failures become rejections.
-pub(crate) fn run(
+/// What one connection returned for a submit, and the work it finishes later.
+struct ConnResult {
+    records: Vec<Record>,
+    rejections: Vec<Rejection>,
+    later: Option<Finisher>,
+}
+
+/// A submit whose stream work is done: [`Pending::finish`] runs the endpoints' finishers
+/// (see [`crate::protocol::call::EndpointCall::finish_later`]) and gives the outcome.
+pub(crate) struct Pending {
+    validation: Vec<Rejection>,
+    connections: Vec<ConnResult>,
+}
+
+impl Pending {
+    /// Runs the finishers in connection order and assembles the outcome: the records in
+    /// connection order; validation rejections, then the endpoints'.
+    pub(crate) fn finish(self, core: &SessionCore) -> Outcome {
+        let mut outcome = Outcome {
+            records: Vec::new(),
+            rejections: self.validation,
+        };
+        let mut endpoint_rejections = Vec::new();
+        for (result, conn) in self.connections.into_iter().zip(&core.protocol.connections) {
+            let ConnResult {
+                mut records,
+                mut rejections,
+                later,
+            } = result;
+            if let Some(f) = later {
+                let mut finished = Finished::default();
+                match catch_unwind(AssertUnwindSafe(|| f(&mut finished))) {
+                    Ok(()) => {
+                        let outputs = if conn.prepared.narrows_itself() {
+                            finished.outputs
+                        } else {
+                            narrow(conn, finished.outputs)
+                        };
+                        records.extend(outputs);
+                        rejections.extend(finished.rejections);
+                    }
+                    Err(p) => {
+                        let reason = format!(
+                            "connection {}: endpoint panicked while finishing: {}",
+                            conn.id,
+                            panic_message(&*p)
+                        );
+                        crate::log::error(&reason);
+                        rejections.push(Rejection {
+                            record: Record::open(),
+                            reasons: vec![reason],
+                        });
+                    }
+                }
+            }
+            if outcome.records.is_empty() {
+                outcome.records = records;
+            } else {
+                outcome.records.extend(records);
+            }
+            endpoint_rejections.extend(rejections);
+        }
+        outcome.rejections.extend(endpoint_rejections);
+        outcome
+    }
+}
+
+/// A submit validated, factored and routed: what each connection receives. Made without the
+/// request's stream, so it can overlap the previous submit's endpoint work.
+pub(crate) struct Routed {
+    validation: Vec<Rejection>,
+    routed: Vec<ContainerRecords>,
+}
+
+/// Validates, factors and routes the records of one submit.
+pub(crate) fn prepare(
     core: &SessionCore,
     records: Vec<Record>,
     request: &[Option<Value>],
-    parameters: &Parameters,
-    stream: &mut StreamState,
-) -> Outcome {
-    let instances = stream.instances.get_or_insert_with(|| instantiate(core));
+) -> Routed {
     let active =
         factor::active_collection_conditions(&core.container, &core.schema.conditions, request);
     let parallel = core.kind == SessionKind::Parallel;
@@ -154,8 +225,26 @@ pub(crate) fn run(
         routed.push(protocol::route(conn, &mut factored, &last));
     }
     drop(factored);
+    let mut validation = validated.required;
+    validation.extend(validated.conditions);
+    Routed { validation, routed }
+}
 
-    let results: Vec<(Vec<Record>, Vec<Rejection>)> = if parallel && n > 1 {
+/// Runs the endpoints of a prepared submit on the request's stream (everything but the
+/// endpoints' finishers). Never panics outward: endpoint and transformation failures become
+/// rejections.
+pub(crate) fn run(
+    core: &SessionCore,
+    prepared: Routed,
+    request: &[Option<Value>],
+    parameters: &Parameters,
+    stream: &mut StreamState,
+) -> Pending {
+    let instances = stream.instances.get_or_insert_with(|| instantiate(core));
+    let Routed { validation, routed } = prepared;
+    let parallel = core.kind == SessionKind::Parallel;
+    let n = core.protocol.connections.len();
+    let results: Vec<ConnResult> = if parallel && n > 1 {
         std::thread::scope(|s| {
             let handles: Vec<_> = core
                 .protocol
@@ -178,7 +267,11 @@ pub(crate) fn run(
                             panic_message(&*p)
                         );
                         crate::log::error(&reason);
-                        (Vec::new(), Vec::new())
+                        ConnResult {
+                            records: Vec::new(),
+                            rejections: Vec::new(),
+                            later: None,
+                        }
                     })
                 })
                 .collect()
@@ -193,20 +286,10 @@ pub(crate) fn run(
             .collect()
     };
 
-    let mut outcome = Outcome::default();
-    outcome.rejections.extend(validated.required);
-    outcome.rejections.extend(validated.conditions);
-    let mut endpoint_rejections = Vec::new();
-    for (records, rejections) in results {
-        if outcome.records.is_empty() {
-            outcome.records = records;
-        } else {
-            outcome.records.extend(records);
-        }
-        endpoint_rejections.extend(rejections);
+    Pending {
+        validation,
+        connections: results,
     }
-    outcome.rejections.extend(endpoint_rejections);
-    outcome
 }
 
 fn validate_and_factor_parallel(
@@ -298,7 +381,7 @@ fn run_connection(
     inst: &mut ConnectionInstance,
     request: &[Option<Value>],
     parameters: &Parameters,
-) -> (Vec<Record>, Vec<Rejection>) {
+) -> ConnResult {
     // Runtime parameters of the request override the manifest's constructor values.
     let merged;
     let constructor = match parameters.get(&*conn.id) {
@@ -314,7 +397,11 @@ fn run_connection(
         Ok(e) => e,
         Err(err) => {
             let err = err.clone();
-            return (Vec::new(), reject_all(conn, routed, &err));
+            return ConnResult {
+                records: Vec::new(),
+                rejections: reject_all(conn, routed, &err),
+                later: None,
+            };
         }
     };
     let mut call = EndpointCall {
@@ -330,6 +417,7 @@ fn run_connection(
         outputs: Vec::new(),
         rejections: Vec::new(),
         transform_error: None,
+        later: None,
     };
     let result = catch_unwind(AssertUnwindSafe(|| endpoint.process(&mut call)));
     let failure = match result {
@@ -344,16 +432,28 @@ fn run_connection(
     let outputs = std::mem::take(&mut call.outputs);
     let routed = std::mem::take(&mut call.routed);
     let mut rejections = std::mem::take(&mut call.rejections);
+    // A finisher registered before a failure still runs: it owns records already handed on.
+    let later = call.later.take();
     drop(call);
     if let Some(err) = failure {
         crate::log::warn(&format!("connection {}: {}", conn.id, err.message()));
         rejections.extend(reject_all(conn, routed, &err));
-        return (Vec::new(), rejections);
+        return ConnResult {
+            records: Vec::new(),
+            rejections,
+            later,
+        };
     }
-    if conn.prepared.narrows_itself() {
-        return (outputs, rejections);
+    let records = if conn.prepared.narrows_itself() {
+        outputs
+    } else {
+        narrow(conn, outputs)
+    };
+    ConnResult {
+        records,
+        rejections,
+        later,
     }
-    (narrow(conn, outputs), rejections)
 }
 
 /// Applies the connection's `fields` narrowing to output records that do not already have the

@@ -85,6 +85,12 @@ impl Layout {
         self.open
     }
 
+    /// Whether both layouts have the same fields (ids, types, required, defaults) and openness:
+    /// copies of one layout are interchangeable.
+    pub fn same_as(&self, other: &Layout) -> bool {
+        std::ptr::eq(self, other) || (self.open == other.open && self.fields == other.fields)
+    }
+
     /// The slot of field `name`.
     #[inline]
     pub fn position(&self, name: &str) -> Option<usize> {
@@ -126,6 +132,10 @@ impl Layout {
     }
 }
 
+/// How many fields' room request records keep for the fields endpoints add to the records
+/// they return (the Kafka endpoints add three or four), so adding them does not move values.
+pub(crate) const ENDPOINT_ROOM: usize = 4;
+
 /// A record: values in layout order, plus condition values on records that carry them
 /// (request records and the request record).
 #[derive(Debug, Clone)]
@@ -138,7 +148,14 @@ pub struct Record {
 impl Record {
     /// A record of `layout` holding each field's default value.
     pub fn new(layout: Arc<Layout>) -> Record {
-        let values = layout.fields.iter().map(|f| f.default.clone()).collect();
+        Record::with_room(layout, 0)
+    }
+
+    /// A record of `layout` holding each field's default value, with storage for `room` more
+    /// fields (see [`Record::clone_with_room`]).
+    pub(crate) fn with_room(layout: Arc<Layout>, room: usize) -> Record {
+        let mut values = Vec::with_capacity(layout.len() + room);
+        values.extend(layout.fields.iter().map(|f| f.default.clone()));
         Record {
             layout,
             values,
@@ -319,6 +336,30 @@ impl Record {
 
     /// Adds a field of a given type on an open record, or on any record when building
     /// derived records inside the engine (joins add their collection field this way).
+    /// A copy whose value storage has room for `room` more fields (endpoints that return the
+    /// records they were given add a few: the Kafka endpoints add three or four), so adding
+    /// them later does not move the values.
+    pub(crate) fn clone_with_room(&self, room: usize) -> Record {
+        let mut values = Vec::with_capacity(self.values.len() + room);
+        values.extend(self.values.iter().cloned());
+        Record {
+            layout: self.layout.clone(),
+            values,
+            conditions: self.conditions.clone(),
+        }
+    }
+
+    /// Switches to `layout`, this record's layout followed by fields holding `extra`.
+    pub(crate) fn extend_layout(
+        &mut self,
+        layout: Arc<Layout>,
+        extra: impl IntoIterator<Item = Value>,
+    ) {
+        self.values.extend(extra);
+        debug_assert_eq!(layout.len(), self.values.len());
+        self.layout = layout;
+    }
+
     pub(crate) fn with_layout(self, layout: Arc<Layout>, extra: Vec<Value>) -> Record {
         let mut values = self.values;
         values.extend(extra);

@@ -2,16 +2,17 @@
 //! instances that persist while the same request is resubmitted (stream mode).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::container::eval::panic_message;
 use crate::error::Result;
 use crate::json;
 use crate::pipeline::{self, Parameters, StreamState};
+use crate::record::Layout;
 use crate::record::Record;
 use crate::response::{Outcome, Rejection, Response};
 use crate::schema::condition::ConditionValues;
-use crate::session::{new_record, SessionCore};
+use crate::session::{new_record_of, SessionCore};
 
 /// A request. Used by one thread at a time; a pending response does not borrow it.
 pub struct Request {
@@ -20,8 +21,13 @@ pub struct Request {
     #[allow(clippy::vec_box)]
     records: Vec<Box<Record>>,
     conditions: Box<Record>,
+    /// The layout new records get: a copy of the schema's, replaced at each submit, so that
+    /// the records being built and those being processed update different reference counts.
+    layout: Arc<Layout>,
     stream: Arc<Mutex<StreamState>>,
     last: Option<Response>,
+    /// Set when the last submit has released the stream (its finishers may still run).
+    last_released: Option<Arc<Latch>>,
     parameters: Parameters,
 }
 
@@ -32,26 +38,29 @@ impl Request {
             core.schema.conditions.clone(),
         ));
         Request {
+            layout: Arc::new(Layout::clone(&core.schema.layout)),
             core,
             records: Vec::new(),
             conditions: Box::new(conditions),
             stream: Arc::new(Mutex::new(StreamState::default())),
             last: None,
+            last_released: None,
             parameters: Parameters::new(),
         }
     }
 
     /// Adds a new record (schema defaults, conditions cleared) and returns it for setting.
     pub fn add_record(&mut self) -> &mut Record {
-        self.records.push(Box::new(new_record(&self.core)));
+        self.records
+            .push(Box::new(new_record_of(&self.core, self.layout.clone())));
         self.records.last_mut().expect("just pushed")
     }
 
     /// Adds records from one JSON object, a JSON array of objects, or JSON Lines. All or
     /// nothing: on error nothing is added and the message names the line.
     pub fn add_json(&mut self, text: &str) -> Result<usize> {
-        let core = &self.core;
-        let new = json::read_records(text, || new_record(core))?;
+        let (core, layout) = (&self.core, &self.layout);
+        let new = json::read_records(text, || new_record_of(core, layout.clone()))?;
         let n = new.len();
         self.records.extend(new.into_iter().map(Box::new));
         Ok(n)
@@ -59,7 +68,7 @@ impl Request {
 
     /// Adds a record made by this request's session (`Session::new_record`, `Session::read_json`).
     pub fn push(&mut self, record: Record) -> Result<()> {
-        if !Arc::ptr_eq(record.layout(), &self.core.schema.layout) {
+        if !record.layout().same_as(&self.core.schema.layout) {
             return Err(crate::error::Error::InvalidArgument(
                 "the record is not of this session's schema".into(),
             ));
@@ -126,9 +135,26 @@ impl Request {
     }
 
     /// Submits a copy of the records and returns at once. Resubmitting the same request runs
-    /// after the previous submit of it, with the same endpoint instances and state.
+    /// after the previous submit of it has done its stream work, with the same endpoint
+    /// instances and state; responses of one request complete in submit order.
     pub fn submit(&mut self) -> Response {
-        let records: Vec<Record> = self.records.iter().map(|b| (**b).clone()).collect();
+        let records: Vec<Record> = self
+            .records
+            .iter()
+            .map(|b| b.clone_with_room(crate::record::ENDPOINT_ROOM))
+            .collect();
+        self.submit_records(records)
+    }
+
+    /// Submits the records and clears the request, as `submit` then `clear` do, but moves the
+    /// records instead of copying them: the fast path for programs that build each batch once.
+    pub fn submit_and_clear(&mut self) -> Response {
+        let records: Vec<Record> = self.records.drain(..).map(|b| *b).collect();
+        self.submit_records(records)
+    }
+
+    fn submit_records(&mut self, records: Vec<Record>) -> Response {
+        self.layout = Arc::new(Layout::clone(&self.core.schema.layout));
         let request_values = self
             .conditions
             .conditions()
@@ -136,20 +162,25 @@ impl Request {
             .unwrap_or_default();
         let response = Response::new();
         let previous = self.last.replace(response.clone());
+        let released = Arc::new(Latch::default());
+        let previous_released = self.last_released.replace(released.clone());
         let core = self.core.clone();
         let stream = self.stream.clone();
         let parameters = self.parameters.clone();
         let done = response.clone();
+        let submitted = records.len();
         crate::runtime::spawn(move || {
-            if let Some(p) = previous {
-                let _ = p.wait(None);
-            }
-            let submitted = records.len();
-            let outcome = catch_unwind(AssertUnwindSafe(|| {
-                let mut state = stream.lock().unwrap_or_else(|p| p.into_inner());
-                pipeline::run(&core, records, &request_values, &parameters, &mut state)
+            // Opens the latch on every path, panics included.
+            let released = OpenOnDrop(released);
+            // Validation, factoring and routing need no stream: they overlap the previous
+            // submit's endpoint work.
+            let prepared = catch_unwind(AssertUnwindSafe(|| {
+                pipeline::prepare(&core, records, &request_values)
             }));
-            let outcome = outcome.unwrap_or_else(|p| {
+            if let Some(p) = previous_released {
+                p.wait();
+            }
+            let internal_error = |p: Box<dyn std::any::Any + Send>| {
                 let msg = format!(
                     "internal error: a submit of {submitted} records failed: {}",
                     panic_message(&*p)
@@ -162,7 +193,20 @@ impl Request {
                         reasons: vec![msg],
                     }],
                 }
+            };
+            let pending = prepared.and_then(|prepared| {
+                catch_unwind(AssertUnwindSafe(|| {
+                    let mut state = stream.lock().unwrap_or_else(|p| p.into_inner());
+                    pipeline::run(&core, prepared, &request_values, &parameters, &mut state)
+                }))
             });
+            drop(released);
+            let outcome = pending
+                .and_then(|p| catch_unwind(AssertUnwindSafe(|| p.finish(&core))))
+                .unwrap_or_else(internal_error);
+            if let Some(p) = previous {
+                let _ = p.wait(None);
+            }
             done.complete(outcome);
         });
         response
@@ -177,5 +221,34 @@ impl Request {
 
     pub fn session_core(&self) -> &SessionCore {
         &self.core
+    }
+}
+
+/// A one-way gate: closed until opened, then open for good.
+#[derive(Default)]
+struct Latch {
+    open: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Latch {
+    fn open(&self) {
+        *self.open.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.cv.notify_all();
+    }
+
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        while !*open {
+            open = self.cv.wait(open).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+struct OpenOnDrop(Arc<Latch>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
     }
 }

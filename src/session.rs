@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::manifest::plugins::SessionKind;
 use crate::manifest::{self, OpenOptions};
 use crate::protocol::Protocol;
-use crate::record::{FieldDef, Record};
+use crate::record::{FieldDef, Layout, Record};
 use crate::request::Request;
 use crate::schema::condition::ConditionValues;
 use crate::schema::Schema;
@@ -108,7 +108,13 @@ impl Session {
 }
 
 pub(crate) fn new_record(core: &SessionCore) -> Record {
-    let mut r = Record::new(core.schema.layout.clone());
+    new_record_of(core, core.schema.layout.clone())
+}
+
+/// A new record of the schema with `layout`, the schema's layout or a copy of it.
+pub(crate) fn new_record_of(core: &SessionCore, layout: Arc<Layout>) -> Record {
+    // Room for the fields endpoints add to the records they return (Kafka's three or four).
+    let mut r = Record::with_room(layout, crate::record::ENDPOINT_ROOM);
     // Records carry condition values only when the schema has conditions (setting one on a
     // schema without conditions is an unknown condition either way).
     if !core.schema.conditions.is_empty() {

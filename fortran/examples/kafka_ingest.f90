@@ -38,7 +38,8 @@ program kafka_ingest
      call mapi_record_set(record, 'text', trim(line))
   end do
   close(unit)
-  call mapi_request_submit(request, response)
+  ! The records move into the submit (no copy); the request is left empty for more.
+  call mapi_request_submit_and_clear(request, response)
   call mapi_response_wait(response)
   print '(a,i0)', 'lines sent to kafka: ', mapi_response_record_count(response)
   do i = 1, mapi_response_rejection_count(response)

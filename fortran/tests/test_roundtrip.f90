@@ -147,6 +147,17 @@ program test_roundtrip
   call mapi_request_add_json(request, '{"name": 5}', stat=stat)
   call check(stat == MAPI_ERR_TYPE_MISMATCH, 'bad JSON value')
 
+  ! submit_and_clear moves the two records into the submit and empties the request.
+  call mapi_free(response)
+  call mapi_request_submit_and_clear(request, response, stat=stat)
+  call check(stat == MAPI_OK, 'submit_and_clear')
+  call check(mapi_request_record_count(request) == 0, 'request empty after submit_and_clear')
+  call mapi_response_wait(response, 10000_int64, stat=stat)
+  call check(mapi_response_record_count(response) == 2, 'moved records back')
+  call mapi_response_record(response, 2, out)
+  call mapi_record_get(out, 'name', s)
+  call check(s == 'b', 'moved record values')
+
   call mapi_free(response)
   call mapi_free(response)                  ! twice is harmless
   call mapi_free(request)

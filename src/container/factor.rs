@@ -77,6 +77,14 @@ pub fn factor(
         uuids: Arc::new(Vec::with_capacity(n)),
     };
     let uuids = Arc::make_mut(&mut out.uuids);
+    // This submit's own copies of the collection layouts: the reference counts its records
+    // update then live on cache lines no other thread is updating at the same time (the
+    // records of the previous submit, finishing on another thread, hold the previous copies).
+    let layouts: Vec<Arc<crate::record::Layout>> = container
+        .collections
+        .iter()
+        .map(|c| Arc::new(crate::record::Layout::clone(&c.layout)))
+        .collect();
     // When the last collection holds every schema field, in order, it takes the submitted
     // values instead of copying them (no later collection needs them).
     let width = accepted.first().map_or(0, Record::len);
@@ -94,7 +102,7 @@ pub fn factor(
                 let values = record.as_ref().map(Record::values).unwrap_or_default();
                 c.slots.iter().map(|&s| values[s].clone()).collect()
             };
-            let rec = Record::from_parts(c.layout.clone(), vals);
+            let rec = Record::from_parts(layouts[ci].clone(), vals);
             if active[ci] && !conditions.subset_passes(&c.conditions, &rec, request) {
                 continue;
             }

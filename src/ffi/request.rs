@@ -9,7 +9,7 @@ use crate::request::Request;
 
 /// A request (opaque). Functions: mapi_request_new, mapi_request_free, mapi_request_add_record,
 /// mapi_request_add_json, mapi_request_record_count, mapi_request_clear,
-/// mapi_request_conditions, mapi_request_submit.
+/// mapi_request_conditions, mapi_request_submit, mapi_request_submit_and_clear.
 /// Thread-safety: one thread at a time; a pending response does not use it.
 pub struct mapi_request {
     pub(crate) inner: Request,
@@ -157,6 +157,31 @@ pub unsafe extern "C" fn mapi_request_submit(
         let out = out_arg(out, "out")?;
         let request = handle_mut(request, "request")?;
         *out = Box::into_raw(Box::new(mapi_response::new(request.inner.submit())));
+        Ok(())
+    })
+}
+
+/// Submits the request's records and clears the request, as mapi_request_submit followed by
+/// mapi_request_clear, but moves the records instead of copying them: the fast path for a
+/// program that builds each batch once (a producer loop). Stream mode as for
+/// mapi_request_submit.
+///
+/// Ownership: `*out` is a new response; free it with mapi_response_free (allowed before it
+/// completes). Record pointers from mapi_request_add_record become invalid.
+/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+///
+/// Thread-safety: one thread at a time per request.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_request_submit_and_clear(
+    request: *mut mapi_request,
+    out: *mut *mut mapi_response,
+) -> mapi_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let request = handle_mut(request, "request")?;
+        *out = Box::into_raw(Box::new(mapi_response::new(
+            request.inner.submit_and_clear(),
+        )));
         Ok(())
     })
 }

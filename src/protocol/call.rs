@@ -29,6 +29,33 @@ pub struct EndpointCall<'a> {
     pub(crate) outputs: Vec<Record>,
     pub(crate) rejections: Vec<Rejection>,
     pub(crate) transform_error: Option<Error>,
+    pub(crate) later: Option<Finisher>,
+}
+
+/// The second half of an endpoint's work for one submit, registered with
+/// [`EndpointCall::finish_later`]: it runs after the request's stream is released.
+pub type Finisher = Box<dyn FnOnce(&mut Finished) + Send + 'static>;
+
+/// What a [`Finisher`] returns: output records and rejections, as on the call.
+#[derive(Debug, Default)]
+pub struct Finished {
+    pub(crate) outputs: Vec<Record>,
+    pub(crate) rejections: Vec<Rejection>,
+}
+
+impl Finished {
+    /// Adds an output record.
+    pub fn add_record(&mut self, record: Record) {
+        self.outputs.push(record);
+    }
+
+    /// Rejects a record with a reason.
+    pub fn reject(&mut self, record: Record, reason: impl Into<String>) {
+        self.rejections.push(Rejection {
+            record,
+            reasons: vec![reason.into()],
+        });
+    }
 }
 
 impl<'a> EndpointCall<'a> {
@@ -238,5 +265,13 @@ impl<'a> EndpointCall<'a> {
     /// The output records added so far.
     pub fn outputs(&self) -> &[Record] {
         &self.outputs
+    }
+
+    /// Finishes this call later: `f` runs once `process` has returned and the request's stream
+    /// is released, so the next submit of the same request can start while `f` waits (for
+    /// acknowledgements, say). This submit's response completes after `f`, with what it adds
+    /// after what `process` added. Submits of one request still complete in order.
+    pub fn finish_later(&mut self, f: impl FnOnce(&mut Finished) + Send + 'static) {
+        self.later = Some(Box::new(f));
     }
 }

@@ -253,9 +253,16 @@ pub fn route(
     from: &mut ContainerRecords,
     last_user: &[bool],
 ) -> ContainerRecords {
+    let n = from
+        .coll
+        .iter()
+        .filter(|&&c| conn.receives[c as usize])
+        .count();
     let mut out = ContainerRecords {
+        records: Vec::with_capacity(n),
+        coll: Vec::with_capacity(n),
+        uuid: Vec::with_capacity(n),
         uuids: from.uuids.clone(),
-        ..Default::default()
     };
     for i in 0..from.records.len() {
         let c = from.coll[i] as usize;

@@ -118,6 +118,30 @@ int main(void) {
     CHECK_STATUS(mapi_request_clear(req), MAPI_OK);
     CHECK(mapi_request_record_count(req) == 0);
 
+    /* submit_and_clear moves the records into the submit: the request is empty at once, the
+     * response has every record with its values, and the request takes new records. */
+    for (int k = 0; k < 3; k++) {
+        mapi_record *m;
+        CHECK_STATUS(mapi_request_add_record(req, &m), MAPI_OK);
+        CHECK_STATUS(mapi_record_set_int(m, "i", 100 + k), MAPI_OK);
+        CHECK_STATUS(mapi_record_set_string(m, "s", "moved"), MAPI_OK);
+    }
+    mapi_response *moved;
+    CHECK_STATUS(mapi_request_submit_and_clear(req, &moved), MAPI_OK);
+    CHECK(mapi_request_record_count(req) == 0);
+    CHECK_STATUS(mapi_request_submit_and_clear(req, NULL), MAPI_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(mapi_request_submit_and_clear(NULL, &moved), MAPI_ERR_NULL_ARGUMENT);
+    CHECK_STATUS(mapi_response_wait(moved, -1), MAPI_OK);
+    CHECK(mapi_response_record_count(moved) == 3 && mapi_response_rejection_count(moved) == 0);
+    for (size_t k = 0; k < 3; k++) {
+        int64_t v = 0;
+        CHECK_STATUS(mapi_record_get_int(mapi_response_record(moved, k), "i", &v), MAPI_OK);
+        CHECK(v == 100 + (int64_t)k);
+        CHECK_STATUS(mapi_record_get_string(mapi_response_record(moved, k), "s", &sp, &len), MAPI_OK);
+        CHECK(len == 5 && strcmp(sp, "moved") == 0);
+    }
+    mapi_response_free(moved);
+
     /* The request record carries manifest condition values; here there are none to set. */
     mapi_record *conditions;
     CHECK_STATUS(mapi_request_conditions(req, &conditions), MAPI_OK);

@@ -63,6 +63,19 @@ def test_rejections_come_with_their_exact_reasons() -> None:
     assert resp.rejections[1].record["s"] == "fails"
 
 
+def test_submit_with_clear_moves_the_batch_and_empties_the_request() -> None:
+    with mapi.Session.from_json(TYPES) as session, session.request() as req:
+        req.add(s="a", i=1)
+        req.add(s="b", i=2)
+        first = req.submit(clear=True)
+        assert len(req) == 0
+        req.add(s="c", i=3)
+        second = req.submit()
+        assert len(req) == 1
+        assert [(r["s"], r["i"]) for r in first.wait(10).records] == [("a", 1), ("b", 2)]
+        assert [r["s"] for r in second.wait(10).records] == ["c"]
+
+
 def test_errors_are_named_after_the_status_and_leave_nothing_half_done(tmp_path: Path) -> None:
     session = mapi.Session.from_json(TYPES)
     req = session.request()

@@ -183,10 +183,15 @@ class Request:
     def __len__(self) -> int:
         return int(lib.mapi_request_record_count(self._ptr))
 
-    def submit(self) -> Response:
-        """Submits a copy of the records and returns at once."""
+    def submit(self, *, clear: bool = False) -> Response:
+        """Submits a copy of the records and returns at once. With `clear=True` the records
+        move into the submit instead (no copy) and the request is left empty, as `submit()`
+        then `clear()` would leave it: the fast path for a loop that builds each batch once."""
         out = ffi.new("mapi_response **")
-        check(lib.mapi_request_submit(self._ptr, out))
+        if clear:
+            check(lib.mapi_request_submit_and_clear(self._ptr, out))
+        else:
+            check(lib.mapi_request_submit(self._ptr, out))
         return Response(ffi.gc(out[0], lib.mapi_response_free))
 
 
