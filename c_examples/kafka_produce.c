@@ -39,8 +39,10 @@ int main(int argc, char **argv) {
         mapi_record_set_int(r, "seq", i);
         mapi_record_set_double(r, "temp", 15.0 + (double)(i % 20));
     }
+    /* The records move into the submit (no copy) and the request is left empty: a producer
+     * loop builds the next batch on it while this one is sent (resubmits stream in order). */
     mapi_response *resp;
-    mapi_request_submit(req, &resp);
+    mapi_request_submit_and_clear(req, &resp);
     mapi_response_wait(resp, -1);
     size_t delivered = mapi_response_record_count(resp), rejected = mapi_response_rejection_count(resp);
     printf("delivered: %zu\nrejected: %zu\n", delivered, rejected);

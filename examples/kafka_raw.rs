@@ -32,6 +32,14 @@ fn main() {
                 .create()
                 .unwrap();
             let mut payload = vec![b'x'; bytes];
+            // Warm-up, outside the timing: connect and acquire the idempotent producer id
+            // (librdkafka retries that every 500 ms when the broker connection is not up yet,
+            // which otherwise adds 0 or 500 ms at random to the run).
+            producer
+                .send::<(), _>(BaseRecord::to(topic).payload("warm-up"))
+                .map_err(|(e, _)| e)
+                .unwrap();
+            producer.flush(Duration::from_secs(30)).unwrap();
             let t = Instant::now();
             for i in 0..count {
                 if json {

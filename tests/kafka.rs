@@ -233,6 +233,164 @@ fn topic_field_and_key_field_route_each_record() {
 }
 
 #[test]
+fn resubmits_stream_in_order_while_earlier_batches_await_delivery() {
+    let Some(broker) = Broker::memory() else {
+        return;
+    };
+    broker.create_topic("ordered", 1);
+    let m = obs_manifest(
+        json!([{"plugin": "kafka-producer", "connections": [{"id": "p", "collections": ["obs"],
+        "constructor": {"topic": "ordered", "bootstrap.servers": broker.bootstrap}}]}]),
+    );
+    let session = session(m);
+    let mut req = session.request();
+    // Eight batches on one request, none awaited before the next is submitted: each submit
+    // sends while the earlier ones wait for their delivery reports.
+    let mut responses = Vec::new();
+    for b in 0..8i64 {
+        for i in 0..1000 {
+            let r = req.add_record();
+            r.set("station", Value::string("KILX")).unwrap();
+            r.set("seq", Value::Integer(b * 1000 + i)).unwrap();
+        }
+        responses.push(if b % 2 == 0 {
+            req.submit_and_clear()
+        } else {
+            let r = req.submit();
+            req.clear();
+            r
+        });
+        assert!(req.is_empty());
+    }
+    responses
+        .last()
+        .unwrap()
+        .wait(Some(Duration::from_secs(60)))
+        .unwrap();
+    // Responses of one request complete in submit order.
+    assert!(responses.iter().all(|r| r.is_complete()));
+    let mut expected = 0i64;
+    for resp in &responses {
+        let out = resp.wait(None).unwrap();
+        assert_eq!(
+            out.rejections.len(),
+            0,
+            "{:?}",
+            out.rejections.first().map(|r| &r.reasons)
+        );
+        assert_eq!(out.records.len(), 1000);
+        for r in &out.records {
+            // One partition, an empty topic: offsets are the sequence numbers, in order.
+            assert_eq!(common::get_int(r, "seq"), expected);
+            assert_eq!(common::get_int(r, "kafka-offset"), expected);
+            assert_eq!(common::get_int(r, "kafka-partition"), 0);
+            expected += 1;
+        }
+    }
+    let read = python_consume(&broker.bootstrap, "ordered", 8000, 60);
+    let read_seqs: Vec<i64> = read
+        .iter()
+        .map(|m| {
+            serde_json::from_slice::<serde_json::Value>(&m.value).unwrap()["seq"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(read_seqs, (0..8000).collect::<Vec<_>>());
+}
+
+#[test]
+fn keyless_records_spread_over_partitions_and_keyed_ones_stay_on_theirs() {
+    let Some(broker) = Broker::memory() else {
+        return;
+    };
+    broker.create_topic("spread", 3);
+    let m = obs_manifest(
+        json!([{"plugin": "kafka-producer", "connections": [{"id": "p", "collections": ["obs"],
+        "constructor": {"topic": "spread", "key-field": "topic", "bootstrap.servers": broker.bootstrap}}]}]),
+    );
+    let session = session(m);
+    let mut req = session.request();
+    let mut keyless = HashSet::new();
+    let mut keyed: HashMap<String, HashSet<i64>> = HashMap::new();
+    for b in 0..12i64 {
+        for i in 0..2000 {
+            let r = req.add_record();
+            r.set("station", Value::string("KILX")).unwrap();
+            r.set("seq", Value::Integer(b * 2000 + i)).unwrap();
+            // Every third record keyed ("A" or "B"), the others keyless (null key field).
+            if i % 3 == 0 {
+                r.set("topic", Value::string(if i % 2 == 0 { "A" } else { "B" }))
+                    .unwrap();
+            }
+        }
+        let out = req.submit_and_clear();
+        let out = out.wait(Some(Duration::from_secs(60))).unwrap();
+        assert_eq!(
+            out.records.len(),
+            2000,
+            "{:?}",
+            out.rejections.first().map(|r| &r.reasons)
+        );
+        for r in &out.records {
+            let p = common::get_int(r, "kafka-partition");
+            assert!((0..3).contains(&p), "partition {p}");
+            match r.get("topic").unwrap() {
+                Value::String(k) => {
+                    keyed.entry(k.to_string()).or_default().insert(p);
+                }
+                _ => {
+                    keyless.insert(p);
+                }
+            }
+        }
+        if b == 0 {
+            // The partition count is fetched in the background after the first batch.
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+    // Keys hash to one partition each; keyless records go to every partition over time.
+    assert_eq!(keyed["A"].len(), 1, "{keyed:?}");
+    assert_eq!(keyed["B"].len(), 1, "{keyed:?}");
+    assert!(
+        keyless.len() >= 2,
+        "keyless records all went to {keyless:?}"
+    );
+
+    // With sticky.partitioning.linger.ms set, librdkafka places every record as configured:
+    // ten minutes of stickiness keep all keyless records of this test on one partition.
+    let m = obs_manifest(
+        json!([{"plugin": "kafka-producer", "connections": [{"id": "p", "collections": ["obs"],
+        "constructor": {"topic": "spread", "key-field": "topic", "sticky.partitioning.linger.ms": 600000,
+                        "bootstrap.servers": broker.bootstrap}}]}]),
+    );
+    let session = self::session(m);
+    let mut req = session.request();
+    let mut used = HashSet::new();
+    for b in 0..4i64 {
+        for i in 0..2000 {
+            let r = req.add_record();
+            r.set("station", Value::string("KILX")).unwrap();
+            r.set("seq", Value::Integer(b * 2000 + i)).unwrap();
+        }
+        let out = req.submit_and_clear();
+        let out = out.wait(Some(Duration::from_secs(60))).unwrap();
+        assert_eq!(out.records.len(), 2000);
+        // The first batch is sent while librdkafka learns the partitions (its sticky choice
+        // may move once then).
+        if b > 0 {
+            used.extend(
+                out.records
+                    .iter()
+                    .map(|r| common::get_int(r, "kafka-partition")),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(used.len(), 1, "{used:?}");
+}
+
+#[test]
 fn delivery_to_a_missing_topic_is_rejected_with_the_reason() {
     let Some(broker) = Broker::memory() else {
         return;

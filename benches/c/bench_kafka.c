@@ -1,15 +1,16 @@
 /*
  * bench_kafka: records of about 100 bytes produced and consumed through the C ABI
  * (kafka-producer / kafka-consumer endpoints), for comparison with a raw librdkafka program
- * (examples/kafka_raw.rs). The broker is MAPI_KAFKA_BOOTSTRAP.
+ * (examples/kafka_raw.rs, same settings). The broker is MAPI_KAFKA_BOOTSTRAP.
  *
- *   bench_kafka produce TOPIC COUNT           records built through the C ABI for every message
- *   bench_kafka produce-again TOPIC COUNT     one batch built once and resubmitted (stream mode),
- *                                             as the raw producer resends one payload
- *   bench_kafka produce-two TOPIC COUNT       records built for every message, two requests in
- *                                             turn (the session's producer is shared), so one
- *                                             batch is sent while the other is being delivered
+ *   bench_kafka produce TOPIC COUNT [BATCH [DEPTH]]
+ *       records built through the C ABI for every message, BATCH per submit (default 25,000),
+ *       up to DEPTH submits in flight (default 3): the program builds the next batch while
+ *       earlier ones are sent, as a producer loop would.
  *   bench_kafka consume TOPIC COUNT
+ *
+ * Both print one line with the count, the time and msgs/s (scripts/bench-kafka.sh reads it).
+ * Set MAPI_BENCH_TRACE=1 to print when each response came back (seconds since the start).
  */
 #include <messageapi.h>
 
@@ -24,15 +25,103 @@ static double now_s(void) {
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Waits for a response and counts what came back. */
+static void collect(mapi_response *resp, long *done, long *rejected) {
+    mapi_response_wait(resp, -1);
+    *rejected += (long)mapi_response_rejection_count(resp);
+    *done += (long)mapi_response_record_count(resp) + (long)mapi_response_rejection_count(resp);
+    mapi_response_free(resp);
+}
+
+#define MAX_DEPTH 16
+
+static int produce(mapi_request *req, long count, long batch, int depth) {
+    /* A 100-byte JSON payload per record. */
+    const char *note = "0123456789012345678901234567890123456789012345678901234567";
+    const int trace = getenv("MAPI_BENCH_TRACE") != NULL;
+
+    /* Warm-up, outside the timing: connect and acquire the idempotent producer id, as the raw
+     * program does (librdkafka otherwise adds 0 or 500 ms at random to the first delivery). */
+    mapi_record *w;
+    mapi_response *wr;
+    mapi_request_add_record(req, &w);
+    mapi_record_set_string(w, "station", "warm-up");
+    mapi_record_set_int(w, "seq", 0);
+    mapi_request_submit_and_clear(req, &wr);
+    mapi_response_wait(wr, -1);
+    if (mapi_response_record_count(wr) != 1) {
+        fprintf(stderr, "bench_kafka: the warm-up record was not delivered\n");
+        return 1;
+    }
+    mapi_response_free(wr);
+
+    mapi_response *ring[MAX_DEPTH] = {NULL};
+    long done = 0, rejected = 0, submitted = 0;
+    int k = 0;
+    double t = now_s();
+    while (submitted < count) {
+        long n = count - submitted < batch ? count - submitted : batch;
+        for (long i = 0; i < n; i++) {
+            mapi_record *r;
+            mapi_request_add_record(req, &r);
+            mapi_record_set_string(r, "station", "KILX");
+            mapi_record_set_int(r, "seq", 1000000 + submitted + i);
+            mapi_record_set_string(r, "note", note);
+        }
+        /* The oldest submit must be back before another goes out. */
+        if (ring[k]) {
+            collect(ring[k], &done, &rejected);
+            if (trace) fprintf(stderr, "%.3f s: %ld back\n", now_s() - t, done);
+        }
+        /* Moves the batch into the submit (no copy) and leaves the request empty. */
+        mapi_request_submit_and_clear(req, &ring[k]);
+        submitted += n;
+        k = (k + 1) % depth;
+    }
+    for (int j = 0; j < depth; j++, k = (k + 1) % depth) {
+        if (ring[k]) collect(ring[k], &done, &rejected);
+    }
+    double elapsed = now_s() - t;
+    if (done != count) {
+        fprintf(stderr, "bench_kafka: %ld of %ld records came back\n", done, count);
+        return 1;
+    }
+    printf("C ABI produce: %ld records (%ld rejected) in %.2f s: %.0f msgs/s\n", count, rejected,
+           elapsed, (double)count / elapsed);
+    return rejected == 0 ? 0 : 1;
+}
+
+static int consume(mapi_request *req, long count) {
+    long done = 0;
+    double t = 0;
+    while (done < count) {
+        mapi_response *resp;
+        mapi_request_submit(req, &resp);
+        mapi_response_wait(resp, -1);
+        long n = (long)mapi_response_record_count(resp);
+        if (n > 0 && t == 0) t = now_s();
+        done += n;
+        mapi_response_free(resp);
+        if (n == 0) break;
+    }
+    double elapsed = now_s() - t;
+    printf("C ABI consume: %ld records in %.2f s: %.0f msgs/s\n", done, elapsed, (double)done / elapsed);
+    return done >= count ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 4) return 2;
+    if (argc < 4) {
+        fprintf(stderr, "usage: bench_kafka produce|consume TOPIC COUNT [BATCH [DEPTH]]\n");
+        return 2;
+    }
     const char *topic = argv[2];
     long count = atol(argv[3]);
+    int is_produce = strcmp(argv[1], "produce") == 0;
+    long batch = argc > 4 ? atol(argv[4]) : 25000;
+    int depth = argc > 5 ? atoi(argv[5]) : 3;
+    if (batch < 1 || depth < 1 || depth > MAX_DEPTH) return 2;
     char manifest[2048];
-    int again = strcmp(argv[1], "produce-again") == 0;
-    int two = strcmp(argv[1], "produce-two") == 0;
-    int produce = again || two || strcmp(argv[1], "produce") == 0;
-    if (produce) {
+    if (is_produce) {
         snprintf(manifest, sizeof manifest,
                  "{\"fields\": [{\"id\": \"station\", \"type\": \"string\", \"required\": true},"
                  " {\"id\": \"seq\", \"type\": \"integer\", \"required\": true},"
@@ -49,116 +138,16 @@ int main(int argc, char **argv) {
                  "                     \"max-records\": 100000, \"timeout-ms\": 10000}}]}]}", topic, (long)time(NULL));
     }
     mapi_session *session;
-    if (mapi_session_open_json(manifest, NULL, &session) != MAPI_OK) return 1;
+    if (mapi_session_open_json(manifest, NULL, &session) != MAPI_OK) {
+        char msg[512];
+        mapi_last_error(msg, sizeof msg);
+        fprintf(stderr, "bench_kafka: %s\n", msg);
+        return 1;
+    }
     mapi_request *req;
     mapi_request_new(session, &req);
-    double t = 0, elapsed;
-    long done = 0, rejected = 0;
-    if (produce) {
-        /* A 100-byte JSON payload per record. */
-        const char *note = "0123456789012345678901234567890123456789012345678901234567";
-        /* Pipelined as a producer program would be: the next batch is built while the previous
-         * one is sent (submit returns at once; the request is reused immediately). */
-        const long batch = 50000;
-        mapi_response *pending = NULL;
-        long submitted = 0;
-        t = now_s();
-        while (again && submitted < count) {
-            long n = count - submitted < batch ? count - submitted : batch;
-            if (submitted == 0 || n != batch) {
-                mapi_request_clear(req);
-                for (long i = 0; i < n; i++) {
-                    mapi_record *r;
-                    mapi_request_add_record(req, &r);
-                    mapi_record_set_string(r, "station", "KILX");
-                    mapi_record_set_int(r, "seq", 1000000 + i);
-                    mapi_record_set_string(r, "note", note);
-                }
-            }
-            mapi_response *resp;
-            mapi_request_submit(req, &resp);
-            submitted += n;
-            if (pending) {
-                mapi_response_wait(pending, -1);
-                rejected += (long)mapi_response_rejection_count(pending);
-                done += (long)mapi_response_record_count(pending) + (long)mapi_response_rejection_count(pending);
-                mapi_response_free(pending);
-            }
-            pending = resp;
-        }
-        mapi_request *reqs[2] = {req, NULL};
-        mapi_response *inflight[2] = {NULL, NULL};
-        if (two) mapi_request_new(session, &reqs[1]);
-        for (int k = 0; two && submitted < count; k ^= 1) {
-            if (inflight[k]) {
-                mapi_response_wait(inflight[k], -1);
-                rejected += (long)mapi_response_rejection_count(inflight[k]);
-                done += (long)mapi_response_record_count(inflight[k]) + (long)mapi_response_rejection_count(inflight[k]);
-                mapi_response_free(inflight[k]);
-                inflight[k] = NULL;
-            }
-            long n = count - submitted < batch ? count - submitted : batch;
-            mapi_request_clear(reqs[k]);
-            for (long i = 0; i < n; i++) {
-                mapi_record *r;
-                mapi_request_add_record(reqs[k], &r);
-                mapi_record_set_string(r, "station", "KILX");
-                mapi_record_set_int(r, "seq", 1000000 + submitted + i);
-                mapi_record_set_string(r, "note", note);
-            }
-            mapi_request_submit(reqs[k], &inflight[k]);
-            submitted += n;
-        }
-        for (int k = 0; two && k < 2; k++) {
-            if (!inflight[k]) continue;
-            mapi_response_wait(inflight[k], -1);
-            rejected += (long)mapi_response_rejection_count(inflight[k]);
-            done += (long)mapi_response_record_count(inflight[k]) + (long)mapi_response_rejection_count(inflight[k]);
-            mapi_response_free(inflight[k]);
-        }
-        if (two) mapi_request_free(reqs[1]);
-        while (!again && !two && submitted < count) {
-            mapi_request_clear(req);
-            long n = count - submitted < batch ? count - submitted : batch;
-            for (long i = 0; i < n; i++) {
-                mapi_record *r;
-                mapi_request_add_record(req, &r);
-                mapi_record_set_string(r, "station", "KILX");
-                mapi_record_set_int(r, "seq", 1000000 + submitted + i);
-                mapi_record_set_string(r, "note", note);
-            }
-            mapi_response *resp;
-            mapi_request_submit(req, &resp);
-            submitted += n;
-            if (pending) {
-                mapi_response_wait(pending, -1);
-                rejected += (long)mapi_response_rejection_count(pending);
-                done += (long)mapi_response_record_count(pending) + (long)mapi_response_rejection_count(pending);
-                mapi_response_free(pending);
-            }
-            pending = resp;
-        }
-        mapi_response_wait(pending, -1);
-        rejected += (long)mapi_response_rejection_count(pending);
-        done += (long)mapi_response_record_count(pending) + (long)mapi_response_rejection_count(pending);
-        mapi_response_free(pending);
-        elapsed = now_s() - t;
-        printf("C ABI produce: %ld records (%ld rejected) in %.2f s: %.0f msgs/s\n", count, rejected, elapsed, (double)count / elapsed);
-    } else {
-        while (done < count) {
-            mapi_response *resp;
-            mapi_request_submit(req, &resp);
-            mapi_response_wait(resp, -1);
-            long n = (long)mapi_response_record_count(resp);
-            if (n > 0 && t == 0) t = now_s();
-            done += n;
-            mapi_response_free(resp);
-            if (n == 0) break;
-        }
-        elapsed = now_s() - t;
-        printf("C ABI consume: %ld records in %.2f s: %.0f msgs/s\n", done, elapsed, (double)done / elapsed);
-    }
+    int rc = is_produce ? produce(req, count, batch, depth) : consume(req, count);
     mapi_request_free(req);
     mapi_session_free(session);
-    return 0;
+    return rc;
 }

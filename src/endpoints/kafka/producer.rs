@@ -11,11 +11,17 @@
 //! batch and slot, and the report is written into that slot (no allocation per message).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+use std::ffi::{c_int, c_void};
+use std::ptr;
+
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::bindings as rdsys;
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::KafkaError;
@@ -26,8 +32,8 @@ use serde_json::Value as Json;
 
 use super::{block_on, client_config, int_or, kafka_fields, opt_string, KafkaContext};
 use crate::error::{Error, Result};
-use crate::protocol::call::EndpointCall;
-use crate::record::Layout;
+use crate::protocol::call::{EndpointCall, Finished};
+use crate::record::{Layout, Record};
 use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
 use crate::value::Value;
 
@@ -131,6 +137,17 @@ struct Shared {
     config: ClientConfig,
     timeout: Duration,
     schema_header: Option<String>,
+    /// Declared before `producer`: topic handles are destroyed before the client.
+    topic_handles: Mutex<HashMap<String, Arc<TopicHandle>>>,
+    /// Partition counts of the topics sent to (from metadata, fetched in the background), for
+    /// placing keyless messages without librdkafka's per-message partitioner.
+    partition_counts: Mutex<HashMap<String, PartitionCount>>,
+    /// Whether the configuration sets `sticky.partitioning.linger.ms` (then librdkafka places
+    /// every message itself, as configured).
+    custom_partitioner: bool,
+    /// State of the generator that picks partitions for keyless messages.
+    pick: AtomicU64,
+    me: std::sync::Weak<Shared>,
     producer: OnceLock<std::result::Result<ThreadedProducer<ProducerCtx>, String>>,
     created_topics: Mutex<HashSet<String>>,
 }
@@ -165,11 +182,17 @@ impl EndpointFactory for KafkaProducerFactory {
                 Some(v) => format!("{id}:{v}"),
             })
         });
-        Ok(Arc::new(Prepared(Arc::new(Shared {
+        let custom_partitioner = config.get("sticky.partitioning.linger.ms").is_some();
+        Ok(Arc::new(Prepared(Arc::new_cyclic(|me| Shared {
+            partition_counts: Mutex::new(HashMap::new()),
+            custom_partitioner,
+            pick: AtomicU64::new(seed()),
+            me: me.clone(),
             connection: ctx.id.to_string(),
             config,
             timeout: Duration::from_millis(timeout_ms.max(0) as u64),
             schema_header,
+            topic_handles: Mutex::new(HashMap::new()),
             producer: OnceLock::new(),
             created_topics: Mutex::new(HashSet::new()),
         }))))
@@ -237,12 +260,318 @@ impl Shared {
     }
 }
 
-/// The text of a key field value (strings raw, other values as JSON); `None` for null.
-fn key_text(v: &Value) -> Option<String> {
+/// Writes the key of a key field value (strings raw, other values as JSON); false for null.
+fn write_key(v: &Value, out: &mut Vec<u8>) -> bool {
     match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.to_string()),
-        other => Some(other.to_json().to_string()),
+        Value::Null => false,
+        Value::String(s) => {
+            out.extend_from_slice(s.as_bytes());
+            true
+        }
+        other => {
+            out.extend_from_slice(other.to_json().to_string().as_bytes());
+            true
+        }
+    }
+}
+
+/// Records are serialized and handed to librdkafka this many at a time.
+const CHUNK: usize = 1024;
+
+/// Marks a record that was not sent (no topic, or its topic could not be created).
+const NOT_SENT: u32 = u32::MAX;
+
+/// One message of a chunk: byte ranges into the chunk's payload and key buffers.
+struct Outgoing {
+    slot: usize,
+    payload: std::ops::Range<usize>,
+    key: Option<std::ops::Range<usize>>,
+}
+
+/// A librdkafka topic handle (for `rd_kafka_produce_batch`). Thread-safe in librdkafka.
+struct TopicHandle(*mut rdsys::rd_kafka_topic_t);
+
+// SAFETY: librdkafka topic handles may be used and destroyed from any thread.
+unsafe impl Send for TopicHandle {}
+// SAFETY: as above; librdkafka locks internally.
+unsafe impl Sync for TopicHandle {}
+
+impl Drop for TopicHandle {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_topic_new, destroyed once, before the producer (see the
+        // field order of `Shared`).
+        unsafe { rdsys::rd_kafka_topic_destroy(self.0) }
+    }
+}
+
+impl Shared {
+    /// The topic handle for `topic` (created once per connection).
+    fn topic_handle(
+        &self,
+        producer: &ThreadedProducer<ProducerCtx>,
+        topic: &str,
+    ) -> std::result::Result<Arc<TopicHandle>, String> {
+        let mut handles = self.topic_handles.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = handles.get(topic) {
+            return Ok(h.clone());
+        }
+        let name = std::ffi::CString::new(topic)
+            .map_err(|_| format!("topic name {topic:?} holds a NUL byte"))?;
+        // SAFETY: a live client handle and a NUL-terminated name; no topic configuration
+        // (the producer's defaults apply).
+        let rkt = unsafe {
+            rdsys::rd_kafka_topic_new(
+                producer.client().native_ptr(),
+                name.as_ptr(),
+                ptr::null_mut(),
+            )
+        };
+        if rkt.is_null() {
+            // SAFETY: reads the calling thread's last librdkafka error.
+            let err = RDKafkaErrorCode::from(unsafe { rdsys::rd_kafka_last_error() });
+            return Err(format!("cannot use topic {topic}: {err}"));
+        }
+        let h = Arc::new(TopicHandle(rkt));
+        handles.insert(topic.to_string(), h.clone());
+        Ok(h)
+    }
+
+    /// Hands `msgs` (all to `topic`) to librdkafka: `rd_kafka_produce_batch`, or one
+    /// `rd_kafka_producev` each when messages carry headers. A full local queue waits and
+    /// retries (until `deadline`). Returns the messages that could not be queued, with reasons.
+    #[allow(clippy::too_many_arguments)]
+    fn send_chunk(
+        &self,
+        producer: &ThreadedProducer<ProducerCtx>,
+        conn: &str,
+        topic: &str,
+        batch_id: u32,
+        msgs: &[Outgoing],
+        payloads: &[u8],
+        keys: &[u8],
+        headers: Option<&OwnedHeaders>,
+        deadline: Instant,
+    ) -> Vec<(usize, String)> {
+        let opaque = |slot: usize| ((batch_id as usize) << 32) | slot;
+        let cannot = |e: RDKafkaErrorCode| {
+            format!(
+                "connection {conn}: cannot send to topic {topic}: {}",
+                KafkaError::MessageProduction(e)
+            )
+        };
+        let mut failed = Vec::new();
+        if let Some(h) = headers {
+            for m in msgs {
+                loop {
+                    let mut message = BaseRecord::with_opaque_to(topic, opaque(m.slot))
+                        .payload(&payloads[m.payload.clone()])
+                        .headers(h.clone());
+                    if let Some(k) = &m.key {
+                        message = message.key(&keys[k.clone()]);
+                    }
+                    match producer.send(message) {
+                        Ok(()) => break,
+                        Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _))
+                            if Instant::now() < deadline =>
+                        {
+                            // Backpressure: the local queue drains as deliveries complete.
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                        Err((KafkaError::MessageProduction(e), _)) => {
+                            failed.push((m.slot, cannot(e)));
+                            break;
+                        }
+                        Err((e, _)) => {
+                            failed.push((
+                                m.slot,
+                                format!("connection {conn}: cannot send to topic {topic}: {e}"),
+                            ));
+                            break;
+                        }
+                    }
+                }
+            }
+            return failed;
+        }
+        let handle = match self.topic_handle(producer, topic) {
+            Ok(h) => h,
+            Err(e) => {
+                return msgs
+                    .iter()
+                    .map(|m| (m.slot, format!("connection {conn}: {e}")))
+                    .collect()
+            }
+        };
+        let keyless = self.keyless_partition(topic);
+        let mut pending: Vec<&Outgoing> = msgs.iter().collect();
+        let mut native: Vec<rdsys::rd_kafka_message_t> = Vec::with_capacity(msgs.len());
+        while !pending.is_empty() {
+            native.clear();
+            native.extend(pending.iter().map(|m| {
+                let (key, key_len) = m.key.as_ref().map_or((ptr::null_mut(), 0), |k| {
+                    (keys[k.clone()].as_ptr() as *mut c_void, k.len())
+                });
+                rdsys::rd_kafka_message_t {
+                    err: rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR,
+                    rkt: ptr::null_mut(),
+                    partition: if m.key.is_some() {
+                        PARTITION_UNASSIGNED
+                    } else {
+                        keyless
+                    },
+                    payload: payloads[m.payload.clone()].as_ptr() as *mut c_void,
+                    len: m.payload.len(),
+                    key,
+                    key_len,
+                    offset: 0,
+                    _private: opaque(m.slot) as *mut c_void,
+                }
+            }));
+            // SAFETY: a live topic handle; `native` holds `pending.len()` messages whose
+            // payloads and keys outlive the call (librdkafka copies them: F_COPY).
+            unsafe {
+                rdsys::rd_kafka_produce_batch(
+                    handle.0,
+                    PARTITION_UNASSIGNED,
+                    rdsys::RD_KAFKA_MSG_F_COPY | rdsys::RD_KAFKA_MSG_F_PARTITION,
+                    native.as_mut_ptr(),
+                    native.len() as c_int,
+                )
+            };
+            let mut retry = Vec::new();
+            for (m, n) in pending.iter().zip(&native) {
+                match RDKafkaErrorCode::from(n.err) {
+                    RDKafkaErrorCode::NoError => {}
+                    RDKafkaErrorCode::QueueFull if Instant::now() < deadline => retry.push(*m),
+                    e => failed.push((m.slot, cannot(e))),
+                }
+            }
+            if !retry.is_empty() {
+                // Backpressure: the local queue drains as deliveries complete.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            pending = retry;
+        }
+        failed
+    }
+}
+
+/// librdkafka's RD_KAFKA_PARTITION_UA: the partitioner chooses.
+const PARTITION_UNASSIGNED: i32 = -1;
+
+/// What is known of a topic's partition count.
+struct PartitionCount {
+    /// 0 while unknown (librdkafka's partitioner places the messages meanwhile).
+    count: i32,
+    checked: Option<Instant>,
+    fetching: bool,
+}
+
+/// How often partition counts are fetched again (new partitions are used after this), and
+/// retried while unknown (a topic about to be created, a broker not yet up).
+const PARTITIONS_REFRESH: Duration = Duration::from_secs(60);
+const PARTITIONS_RETRY: Duration = Duration::from_secs(1);
+
+fn seed() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    (t ^ (std::process::id() as u64).rotate_left(32)) | 1
+}
+
+impl Shared {
+    /// The partition for the keyless messages of one chunk: a random one, as librdkafka's
+    /// default partitioner (sticky, consistent_random) places them, chosen once per chunk
+    /// instead of once per message; `PARTITION_UNASSIGNED` while the count is unknown or when
+    /// the configuration sets `sticky.partitioning.linger.ms` (librdkafka then places them).
+    fn keyless_partition(&self, topic: &str) -> i32 {
+        if self.custom_partitioner {
+            return PARTITION_UNASSIGNED;
+        }
+        let mut counts = self
+            .partition_counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let entry = match counts.get_mut(topic) {
+            Some(e) => e,
+            None => counts.entry(topic.to_string()).or_insert(PartitionCount {
+                count: 0,
+                checked: None,
+                fetching: false,
+            }),
+        };
+        let every = if entry.count > 0 {
+            PARTITIONS_REFRESH
+        } else {
+            PARTITIONS_RETRY
+        };
+        if !entry.fetching && entry.checked.is_none_or(|t| t.elapsed() >= every) {
+            entry.fetching = true;
+            self.fetch_partition_count(topic);
+        }
+        if entry.count <= 0 {
+            return PARTITION_UNASSIGNED;
+        }
+        // xorshift64*: uniform enough to spread chunks over partitions.
+        let mut x = self.pick.load(Ordering::Relaxed);
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.pick.store(x, Ordering::Relaxed);
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as i32 % entry.count
+    }
+
+    /// Fetches `topic`'s partition count on a helper thread (a metadata request must not hold
+    /// up sending: librdkafka's partitioner places messages until the count is known).
+    fn fetch_partition_count(&self, topic: &str) {
+        let me = self.me.clone();
+        let name = topic.to_string();
+        let spawned = std::thread::Builder::new()
+            .name("mapi-kafka-meta".into())
+            .spawn(move || {
+                let Some(shared) = me.upgrade() else { return };
+                let topic = name;
+                let count = shared
+                    .producer()
+                    .ok()
+                    .and_then(|p| {
+                        p.client()
+                            .fetch_metadata(
+                                Some(&topic),
+                                shared.timeout.min(Duration::from_secs(10)),
+                            )
+                            .ok()
+                    })
+                    .and_then(|md| {
+                        let t = md.topics().iter().find(|t| t.name() == topic)?;
+                        if t.error().is_some() {
+                            return None;
+                        }
+                        i32::try_from(t.partitions().len()).ok()
+                    })
+                    .unwrap_or(0);
+                let mut counts = shared
+                    .partition_counts
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                if let Some(e) = counts.get_mut(&topic) {
+                    e.count = count;
+                    e.checked = Some(Instant::now());
+                    e.fetching = false;
+                }
+            });
+        if spawned.is_err() {
+            // No thread: librdkafka keeps placing the messages; try again later.
+            if let Some(e) = self
+                .partition_counts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_mut(topic)
+            {
+                e.checked = Some(Instant::now());
+                e.fetching = false;
+            }
+        }
     }
 }
 
@@ -286,23 +615,17 @@ impl Endpoint for Instance {
                 value: Some(h.as_str()),
             })
         });
-        let ctx = producer.context();
-        let batch_id = ctx.next.fetch_add(1, Ordering::Relaxed);
-        let batch = Arc::new(Batch::new(records.len()));
-        ctx.batches
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(batch_id, batch.clone());
-        let deadline = Instant::now() + shared.timeout;
-        let mut sent: Vec<Option<String>> = vec![None; records.len()];
+
+        // Each record's topic, as an index into `topics` (each topic checked or created once).
+        let mut topics: Vec<String> = Vec::new();
+        let mut dest: Vec<u32> = vec![NOT_SENT; records.len()];
         let mut failed: Vec<(usize, String)> = Vec::new();
-        let mut payload = Vec::with_capacity(256);
-        let mut writer = crate::json::RecordWriter::default();
+        let mut unusable: Vec<(String, String)> = Vec::new();
         for (i, record) in records.iter().enumerate() {
-            let topic = match (&topic_field, &topic) {
+            let t: &str = match (&topic_field, &topic) {
                 (Some(f), fallback) => match (record.get(f), fallback) {
-                    (Ok(Value::String(t)), _) => t.to_string(),
-                    (_, Some(t)) => t.clone(),
+                    (Ok(Value::String(t)), _) => t,
+                    (_, Some(t)) => t,
                     (_, None) => {
                         failed.push((
                             i,
@@ -311,120 +634,199 @@ impl Endpoint for Instance {
                         continue;
                     }
                 },
-                (None, Some(t)) => t.clone(),
+                (None, Some(t)) => t,
                 (None, None) => unreachable!("checked at open"),
             };
+            if let Some(ti) = topics.iter().position(|x| x == t) {
+                dest[i] = ti as u32;
+                continue;
+            }
+            if let Some((_, e)) = unusable.iter().find(|(x, _)| x == t) {
+                failed.push((i, format!("connection {conn}: {e}")));
+                continue;
+            }
             if create {
-                if let Err(e) = shared.ensure_topic(&topic, partitions) {
+                if let Err(e) = shared.ensure_topic(t, partitions) {
                     failed.push((i, format!("connection {conn}: {e}")));
+                    unusable.push((t.to_string(), e));
                     continue;
                 }
             }
-            let key = key_field
-                .as_ref()
-                .and_then(|f| record.get(f).ok())
-                .and_then(key_text);
-            payload.clear();
-            writer.write(record, &mut payload);
-            batch.remaining.fetch_add(1, Ordering::AcqRel);
-            loop {
-                let mut message =
-                    BaseRecord::with_opaque_to(&topic, ((batch_id as usize) << 32) | i)
-                        .payload(&payload);
-                if let Some(k) = &key {
-                    message = message.key(k.as_bytes());
-                }
-                if let Some(h) = &headers {
-                    message = message.headers(h.clone());
-                }
-                match producer.send(message) {
-                    Ok(()) => {
-                        sent[i] = Some(topic);
-                        break;
-                    }
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _))
-                        if Instant::now() < deadline =>
-                    {
-                        // Backpressure: the local queue drains as deliveries complete.
-                        std::thread::sleep(Duration::from_millis(1));
-                    }
-                    Err((e, _)) => {
-                        batch.remaining.fetch_sub(1, Ordering::AcqRel);
-                        failed.push((
-                            i,
-                            format!("connection {conn}: cannot send to topic {topic}: {e}"),
-                        ));
-                        break;
-                    }
-                }
-            }
+            topics.push(t.to_string());
+            dest[i] = (topics.len() - 1) as u32;
         }
-        batch.finish_one(); // the sending token
-                            // librdkafka reports every message within message.timeout.ms; the margin covers a
-                            // report racing the deadline.
-        let complete = batch.wait(deadline + Duration::from_secs(30));
+
+        let ctx = producer.context();
+        let batch_id = ctx.next.fetch_add(1, Ordering::Relaxed);
+        let batch = Arc::new(Batch::new(records.len()));
         ctx.batches
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(&batch_id);
-        let mut errors: HashMap<usize, String> = batch
-            .errors
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-            .collect();
-        for (i, reason) in failed {
-            errors.insert(i, reason);
+            .insert(batch_id, batch.clone());
+        let deadline = Instant::now() + shared.timeout;
+
+        // Runs of records to one topic, CHUNK at a time: serialized into shared buffers, then
+        // handed to librdkafka together.
+        let mut writer = crate::json::RecordWriter::default();
+        let mut payloads = Vec::with_capacity(CHUNK * 128);
+        let mut keys = Vec::new();
+        let mut msgs: Vec<Outgoing> = Vec::with_capacity(CHUNK);
+        let mut i = 0;
+        while i < records.len() {
+            let d = dest[i];
+            if d == NOT_SENT {
+                i += 1;
+                continue;
+            }
+            payloads.clear();
+            keys.clear();
+            msgs.clear();
+            while i < records.len() && dest[i] == d && msgs.len() < CHUNK {
+                let record = &records[i];
+                let start = payloads.len();
+                writer.write(record, &mut payloads);
+                let key_start = keys.len();
+                let key = key_field
+                    .as_ref()
+                    .and_then(|f| record.get(f).ok())
+                    .filter(|v| write_key(v, &mut keys))
+                    .map(|_| key_start..keys.len());
+                msgs.push(Outgoing {
+                    slot: i,
+                    payload: start..payloads.len(),
+                    key,
+                });
+                i += 1;
+            }
+            batch.remaining.fetch_add(msgs.len(), Ordering::AcqRel);
+            let refused = shared.send_chunk(
+                producer,
+                &conn,
+                &topics[d as usize],
+                batch_id,
+                &msgs,
+                &payloads,
+                &keys,
+                headers.as_ref(),
+                deadline,
+            );
+            batch.remaining.fetch_sub(refused.len(), Ordering::AcqRel);
+            for (slot, reason) in refused {
+                dest[slot] = NOT_SENT;
+                failed.push((slot, reason));
+            }
         }
-        let extra = kafka_fields(false);
-        let mut topic_texts: HashMap<String, Value> = HashMap::new();
-        let mut extended: HashMap<*const Layout, Arc<Layout>> = HashMap::new();
-        for (i, record) in records.into_iter().enumerate() {
-            if let Some(reason) = errors.remove(&i) {
-                let reason = if reason.starts_with("connection ") {
-                    reason
-                } else {
-                    format!(
-                        "connection {conn}: delivery to topic {} failed: {reason}",
-                        sent[i].as_deref().unwrap_or("?")
-                    )
-                };
-                call.reject(record, reason);
-                continue;
-            }
-            let Some(topic) = sent[i].take() else {
-                continue;
+        batch.finish_one(); // the sending token
+                            // The delivery reports are awaited after the stream is released, so the next submit of
+                            // the request sends while this one's last messages are in flight.
+        let shared = self.0.clone();
+        call.finish_later(move |out| {
+            let sent = Sent {
+                batch_id,
+                batch: &batch,
+                topics,
+                dest,
+                failed,
+                deadline,
             };
-            let offset = batch.offsets[i].load(Ordering::Relaxed);
-            if offset < 0 && !complete {
-                call.reject(
-                    record,
-                    format!("connection {conn}: no delivery report from topic {topic} in time"),
-                );
+            shared.finish(out, &conn, sent, records)
+        });
+        Ok(())
+    }
+}
+
+/// What one submit handed to librdkafka.
+struct Sent<'a> {
+    batch_id: u32,
+    batch: &'a Batch,
+    topics: Vec<String>,
+    /// Each record's topic index, or NOT_SENT.
+    dest: Vec<u32>,
+    /// Records not sent, with reasons.
+    failed: Vec<(usize, String)>,
+    deadline: Instant,
+}
+
+impl Shared {
+    /// Waits for the delivery reports of a submit (until its deadline and a margin), then
+    /// returns the delivered records with their Kafka fields and rejects the others.
+    fn finish(&self, out: &mut Finished, conn: &str, sent: Sent<'_>, records: Vec<Record>) {
+        let batch = sent.batch;
+        // librdkafka reports every message within message.timeout.ms; the margin covers a
+        // report racing the deadline.
+        let complete = batch.wait(sent.deadline + Duration::from_secs(30));
+        if let Ok(p) = self.producer() {
+            p.context()
+                .batches
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&sent.batch_id);
+        }
+        let mut reasons: Vec<Option<String>> = Vec::new();
+        let delivery_errors =
+            std::mem::take(&mut *batch.errors.lock().unwrap_or_else(|p| p.into_inner()));
+        for (i, reason) in delivery_errors.into_iter().chain(sent.failed) {
+            if reasons.is_empty() {
+                reasons.resize(records.len(), None);
+            }
+            reasons[i] = Some(reason);
+        }
+        let topic_values: Vec<Value> = sent.topics.iter().map(|t| Value::string(t)).collect();
+        let extra = kafka_fields(false);
+        let mut extended: Option<(*const Layout, Arc<Layout>)> = None;
+        // Delivered records stay in `records` (compacted in place) and gain the Kafka fields.
+        let mut records = records;
+        let mut kept = 0;
+        for i in 0..records.len() {
+            let d = sent.dest[i];
+            let reason = match reasons.get_mut(i).and_then(Option::take) {
+                Some(reason) if reason.starts_with("connection ") => Some(reason),
+                Some(reason) => {
+                    let topic = sent.topics.get(d as usize).map_or("?", String::as_str);
+                    Some(format!(
+                        "connection {conn}: delivery to topic {topic} failed: {reason}"
+                    ))
+                }
+                None if d == NOT_SENT => Some(format!("connection {conn}: not sent")),
+                None if batch.offsets[i].load(Ordering::Relaxed) < 0 && !complete => Some(format!(
+                    "connection {conn}: no delivery report from topic {} in time",
+                    sent.topics[d as usize]
+                )),
+                None => None,
+            };
+            if let Some(reason) = reason {
+                out.reject(std::mem::replace(&mut records[i], Record::empty()), reason);
                 continue;
             }
-            let partition = batch.partitions[i].load(Ordering::Relaxed);
-            let layout = extended
-                .entry(Arc::as_ptr(record.layout()))
-                .or_insert_with(|| {
+            let record = &mut records[i];
+            let layout = match &extended {
+                Some((from, to)) if *from == Arc::as_ptr(record.layout()) => to.clone(),
+                _ => {
                     let mut f = record.layout().fields().to_vec();
                     f.extend(extra.iter().cloned());
-                    Layout::new(f)
-                })
-                .clone();
-            let out = record.with_layout(
+                    let to = Layout::new(f);
+                    extended = Some((Arc::as_ptr(record.layout()), to.clone()));
+                    to
+                }
+            };
+            record.extend_layout(
                 layout,
-                vec![
-                    topic_texts
-                        .entry(topic)
-                        .or_insert_with_key(|t| Value::string(t))
-                        .clone(),
-                    Value::Integer(partition as i64),
-                    Value::Integer(offset),
+                [
+                    topic_values[d as usize].clone(),
+                    Value::Integer(batch.partitions[i].load(Ordering::Relaxed) as i64),
+                    Value::Integer(batch.offsets[i].load(Ordering::Relaxed)),
                 ],
             );
-            call.add_record(out);
+            if kept != i {
+                records.swap(kept, i);
+            }
+            kept += 1;
         }
-        Ok(())
+        records.truncate(kept);
+        if out.outputs.is_empty() {
+            out.outputs = records;
+        } else {
+            out.outputs.append(&mut records);
+        }
     }
 }
