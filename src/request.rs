@@ -25,9 +25,12 @@ pub struct Request {
     /// the records being built and those being processed update different reference counts.
     layout: Arc<Layout>,
     stream: Arc<Mutex<StreamState>>,
-    last: Option<Response>,
-    /// Set when the last submit has released the stream (its finishers may still run).
+    /// Opened when the last submit has released the stream (its finishers may still run).
     last_released: Option<Arc<Latch>>,
+    /// Opened when the last submit's response has completed. (A latch, not the response:
+    /// the response's records are freed by whoever frees the response, not by the next
+    /// submit's worker.)
+    last_completed: Option<Arc<Latch>>,
     parameters: Parameters,
 }
 
@@ -43,8 +46,8 @@ impl Request {
             records: Vec::new(),
             conditions: Box::new(conditions),
             stream: Arc::new(Mutex::new(StreamState::default())),
-            last: None,
             last_released: None,
+            last_completed: None,
             parameters: Parameters::new(),
         }
     }
@@ -161,16 +164,18 @@ impl Request {
             .map(|c| c.values().to_vec())
             .unwrap_or_default();
         let response = Response::new();
-        let previous = self.last.replace(response.clone());
         let released = Arc::new(Latch::default());
         let previous_released = self.last_released.replace(released.clone());
+        let completed = Arc::new(Latch::default());
+        let previous_completed = self.last_completed.replace(completed.clone());
         let core = self.core.clone();
         let stream = self.stream.clone();
         let parameters = self.parameters.clone();
         let done = response.clone();
         let submitted = records.len();
         crate::runtime::spawn(move || {
-            // Opens the latch on every path, panics included.
+            // Open the latches on every path, panics included.
+            let completed = OpenOnDrop(completed);
             let released = OpenOnDrop(released);
             // Validation, factoring and routing need no stream: they overlap the previous
             // submit's endpoint work.
@@ -204,10 +209,12 @@ impl Request {
             let outcome = pending
                 .and_then(|p| catch_unwind(AssertUnwindSafe(|| p.finish(&core))))
                 .unwrap_or_else(internal_error);
-            if let Some(p) = previous {
-                let _ = p.wait(None);
+            if let Some(p) = previous_completed {
+                p.wait();
             }
             done.complete(outcome);
+            drop(done);
+            drop(completed);
         });
         response
     }

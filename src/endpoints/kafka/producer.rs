@@ -7,13 +7,14 @@
 //! (within `message.timeout.ms`), it never drops. One producer per session and connection,
 //! reused by every request.
 //!
-//! Delivery reports arrive on the producer's polling thread; each message's opaque value is its
-//! batch and slot, and the report is written into that slot (no allocation per message).
+//! Submits serialize their records in chunks and queue them for the connection's sender
+//! thread, which hands them to librdkafka (`rd_kafka_produce_batch`) in submit order and serves
+//! the delivery reports. Each message's opaque value is its batch and slot, and its report is
+//! written into that slot (no allocation per message); a submit's response waits for its
+//! batch after the request's stream is released, so the next submit is already being sent.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{
-    AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,7 @@ use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{DeliveryResult, Header, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
 use serde_json::Value as Json;
 
@@ -131,25 +132,39 @@ impl ProducerContext for ProducerCtx {
     }
 }
 
-/// What every request of one connection shares: settings and the producer.
+/// What every request of one connection shares: settings and the link to the sender thread.
 struct Shared {
     connection: String,
     config: ClientConfig,
     timeout: Duration,
     schema_header: Option<String>,
-    /// Declared before `producer`: topic handles are destroyed before the client.
-    topic_handles: Mutex<HashMap<String, Arc<TopicHandle>>>,
-    /// Partition counts of the topics sent to (from metadata, fetched in the background), for
-    /// placing keyless messages without librdkafka's per-message partitioner.
-    partition_counts: Mutex<HashMap<String, PartitionCount>>,
     /// Whether the configuration sets `sticky.partitioning.linger.ms` (then librdkafka places
     /// every message itself, as configured).
     custom_partitioner: bool,
-    /// State of the generator that picks partitions for keyless messages.
-    pick: AtomicU64,
-    me: std::sync::Weak<Shared>,
-    producer: OnceLock<std::result::Result<ThreadedProducer<ProducerCtx>, String>>,
+    link: OnceLock<std::result::Result<Link, String>>,
     created_topics: Mutex<HashSet<String>>,
+}
+
+/// The producer and the thread that hands it messages and serves its delivery reports. One
+/// thread does both, as a plain librdkafka program does: librdkafka allocates and frees its
+/// messages on one thread, and no delivery-report thread is woken per report.
+struct Link {
+    producer: Arc<BaseProducer<ProducerCtx>>,
+    chunks: Option<crossbeam_channel::Sender<Chunk>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Some(Ok(mut link)) = self.link.take() {
+            // Nothing is in flight (each submit's finisher holds this `Shared`): the thread
+            // ends at once when the channel closes.
+            drop(link.chunks.take());
+            if let Some(t) = link.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
 }
 
 struct Prepared(Arc<Shared>);
@@ -183,17 +198,13 @@ impl EndpointFactory for KafkaProducerFactory {
             })
         });
         let custom_partitioner = config.get("sticky.partitioning.linger.ms").is_some();
-        Ok(Arc::new(Prepared(Arc::new_cyclic(|me| Shared {
-            partition_counts: Mutex::new(HashMap::new()),
-            custom_partitioner,
-            pick: AtomicU64::new(seed()),
-            me: me.clone(),
+        Ok(Arc::new(Prepared(Arc::new(Shared {
             connection: ctx.id.to_string(),
             config,
             timeout: Duration::from_millis(timeout_ms.max(0) as u64),
             schema_header,
-            topic_handles: Mutex::new(HashMap::new()),
-            producer: OnceLock::new(),
+            custom_partitioner,
+            link: OnceLock::new(),
             created_topics: Mutex::new(HashSet::new()),
         }))))
     }
@@ -210,9 +221,14 @@ impl PreparedEndpoint for Prepared {
 
 struct Instance(Arc<Shared>);
 
+/// Chunks waiting for the sender thread (each up to CHUNK messages): a submit waits when the
+/// sender is this far behind.
+const CHUNKS_QUEUED: usize = 32;
+
 impl Shared {
-    fn producer(&self) -> std::result::Result<&ThreadedProducer<ProducerCtx>, String> {
-        self.producer
+    /// The link, made on first use (the producer connects then).
+    fn link(&self) -> std::result::Result<&Link, String> {
+        self.link
             .get_or_init(|| {
                 let down = Arc::new(AtomicBool::new(false));
                 let ctx = ProducerCtx {
@@ -221,9 +237,34 @@ impl Shared {
                     batches: RwLock::new(HashMap::new()),
                     next: AtomicU32::new(0),
                 };
-                self.config
+                let producer: BaseProducer<ProducerCtx> = self
+                    .config
                     .create_with_context(ctx)
-                    .map_err(|e| format!("cannot create the Kafka producer: {e}"))
+                    .map_err(|e| format!("cannot create the Kafka producer: {e}"))?;
+                let producer = Arc::new(producer);
+                let (tx, rx) = crossbeam_channel::bounded(CHUNKS_QUEUED);
+                // SAFETY: a live client handle; the reference is released by QueueHandle.
+                let main_queue = QueueHandle(unsafe {
+                    rdsys::rd_kafka_queue_get_main(producer.client().native_ptr())
+                });
+                let sender = SenderThread {
+                    producer: producer.clone(),
+                    main_queue,
+                    handles: HashMap::new(),
+                    counts: Arc::new(Mutex::new(HashMap::new())),
+                    custom_partitioner: self.custom_partitioner,
+                    pick: seed(),
+                    timeout: self.timeout,
+                };
+                let thread = std::thread::Builder::new()
+                    .name("mapi-kafka-send".into())
+                    .spawn(move || sender.run(rx))
+                    .map_err(|e| format!("cannot start the Kafka sender thread: {e}"))?;
+                Ok(Link {
+                    producer,
+                    chunks: Some(tx),
+                    thread: Some(thread),
+                })
             })
             .as_ref()
             .map_err(String::clone)
@@ -281,6 +322,9 @@ const CHUNK: usize = 1024;
 /// Marks a record that was not sent (no topic, or its topic could not be created).
 const NOT_SENT: u32 = u32::MAX;
 
+/// librdkafka's RD_KAFKA_PARTITION_UA: the partitioner chooses.
+const PARTITION_UNASSIGNED: i32 = -1;
+
 /// One message of a chunk: byte ranges into the chunk's payload and key buffers.
 struct Outgoing {
     slot: usize,
@@ -288,176 +332,57 @@ struct Outgoing {
     key: Option<std::ops::Range<usize>>,
 }
 
-/// A librdkafka topic handle (for `rd_kafka_produce_batch`). Thread-safe in librdkafka.
+/// Messages of one submit to one topic, serialized, for the sender thread.
+struct Chunk {
+    conn: Arc<str>,
+    topic: Arc<str>,
+    batch_id: u32,
+    batch: Arc<Batch>,
+    msgs: Vec<Outgoing>,
+    payloads: Vec<u8>,
+    keys: Vec<u8>,
+    headers: Option<OwnedHeaders>,
+    deadline: Instant,
+}
+
+impl Chunk {
+    fn opaque(&self, slot: usize) -> usize {
+        ((self.batch_id as usize) << 32) | slot
+    }
+
+    /// Records that message `slot` could not be queued: a rejection reason, and its report
+    /// counted as done.
+    fn refuse(&self, slot: usize, reason: String) {
+        self.batch
+            .errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((slot, reason));
+        self.batch.finish_one();
+    }
+
+    fn cannot(&self, e: impl std::fmt::Display) -> String {
+        format!(
+            "connection {}: cannot send to topic {}: {e}",
+            self.conn, self.topic
+        )
+    }
+}
+
+/// A librdkafka topic handle (for `rd_kafka_produce_batch`), owned by the sender thread.
 struct TopicHandle(*mut rdsys::rd_kafka_topic_t);
 
-// SAFETY: librdkafka topic handles may be used and destroyed from any thread.
+// SAFETY: librdkafka topic handles may be used and destroyed from any thread (the sender
+// thread's state, handles included, is made on one thread and moved to it).
 unsafe impl Send for TopicHandle {}
-// SAFETY: as above; librdkafka locks internally.
-unsafe impl Sync for TopicHandle {}
 
 impl Drop for TopicHandle {
     fn drop(&mut self) {
-        // SAFETY: created by rd_kafka_topic_new, destroyed once, before the producer (see the
-        // field order of `Shared`).
+        // SAFETY: created by rd_kafka_topic_new and destroyed once, by the sender thread,
+        // which holds a reference to the producer until after its handles are gone.
         unsafe { rdsys::rd_kafka_topic_destroy(self.0) }
     }
 }
-
-impl Shared {
-    /// The topic handle for `topic` (created once per connection).
-    fn topic_handle(
-        &self,
-        producer: &ThreadedProducer<ProducerCtx>,
-        topic: &str,
-    ) -> std::result::Result<Arc<TopicHandle>, String> {
-        let mut handles = self.topic_handles.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(h) = handles.get(topic) {
-            return Ok(h.clone());
-        }
-        let name = std::ffi::CString::new(topic)
-            .map_err(|_| format!("topic name {topic:?} holds a NUL byte"))?;
-        // SAFETY: a live client handle and a NUL-terminated name; no topic configuration
-        // (the producer's defaults apply).
-        let rkt = unsafe {
-            rdsys::rd_kafka_topic_new(
-                producer.client().native_ptr(),
-                name.as_ptr(),
-                ptr::null_mut(),
-            )
-        };
-        if rkt.is_null() {
-            // SAFETY: reads the calling thread's last librdkafka error.
-            let err = RDKafkaErrorCode::from(unsafe { rdsys::rd_kafka_last_error() });
-            return Err(format!("cannot use topic {topic}: {err}"));
-        }
-        let h = Arc::new(TopicHandle(rkt));
-        handles.insert(topic.to_string(), h.clone());
-        Ok(h)
-    }
-
-    /// Hands `msgs` (all to `topic`) to librdkafka: `rd_kafka_produce_batch`, or one
-    /// `rd_kafka_producev` each when messages carry headers. A full local queue waits and
-    /// retries (until `deadline`). Returns the messages that could not be queued, with reasons.
-    #[allow(clippy::too_many_arguments)]
-    fn send_chunk(
-        &self,
-        producer: &ThreadedProducer<ProducerCtx>,
-        conn: &str,
-        topic: &str,
-        batch_id: u32,
-        msgs: &[Outgoing],
-        payloads: &[u8],
-        keys: &[u8],
-        headers: Option<&OwnedHeaders>,
-        deadline: Instant,
-    ) -> Vec<(usize, String)> {
-        let opaque = |slot: usize| ((batch_id as usize) << 32) | slot;
-        let cannot = |e: RDKafkaErrorCode| {
-            format!(
-                "connection {conn}: cannot send to topic {topic}: {}",
-                KafkaError::MessageProduction(e)
-            )
-        };
-        let mut failed = Vec::new();
-        if let Some(h) = headers {
-            for m in msgs {
-                loop {
-                    let mut message = BaseRecord::with_opaque_to(topic, opaque(m.slot))
-                        .payload(&payloads[m.payload.clone()])
-                        .headers(h.clone());
-                    if let Some(k) = &m.key {
-                        message = message.key(&keys[k.clone()]);
-                    }
-                    match producer.send(message) {
-                        Ok(()) => break,
-                        Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _))
-                            if Instant::now() < deadline =>
-                        {
-                            // Backpressure: the local queue drains as deliveries complete.
-                            std::thread::sleep(Duration::from_millis(1));
-                        }
-                        Err((KafkaError::MessageProduction(e), _)) => {
-                            failed.push((m.slot, cannot(e)));
-                            break;
-                        }
-                        Err((e, _)) => {
-                            failed.push((
-                                m.slot,
-                                format!("connection {conn}: cannot send to topic {topic}: {e}"),
-                            ));
-                            break;
-                        }
-                    }
-                }
-            }
-            return failed;
-        }
-        let handle = match self.topic_handle(producer, topic) {
-            Ok(h) => h,
-            Err(e) => {
-                return msgs
-                    .iter()
-                    .map(|m| (m.slot, format!("connection {conn}: {e}")))
-                    .collect()
-            }
-        };
-        let keyless = self.keyless_partition(topic);
-        let mut pending: Vec<&Outgoing> = msgs.iter().collect();
-        let mut native: Vec<rdsys::rd_kafka_message_t> = Vec::with_capacity(msgs.len());
-        while !pending.is_empty() {
-            native.clear();
-            native.extend(pending.iter().map(|m| {
-                let (key, key_len) = m.key.as_ref().map_or((ptr::null_mut(), 0), |k| {
-                    (keys[k.clone()].as_ptr() as *mut c_void, k.len())
-                });
-                rdsys::rd_kafka_message_t {
-                    err: rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR,
-                    rkt: ptr::null_mut(),
-                    partition: if m.key.is_some() {
-                        PARTITION_UNASSIGNED
-                    } else {
-                        keyless
-                    },
-                    payload: payloads[m.payload.clone()].as_ptr() as *mut c_void,
-                    len: m.payload.len(),
-                    key,
-                    key_len,
-                    offset: 0,
-                    _private: opaque(m.slot) as *mut c_void,
-                }
-            }));
-            // SAFETY: a live topic handle; `native` holds `pending.len()` messages whose
-            // payloads and keys outlive the call (librdkafka copies them: F_COPY).
-            unsafe {
-                rdsys::rd_kafka_produce_batch(
-                    handle.0,
-                    PARTITION_UNASSIGNED,
-                    rdsys::RD_KAFKA_MSG_F_COPY | rdsys::RD_KAFKA_MSG_F_PARTITION,
-                    native.as_mut_ptr(),
-                    native.len() as c_int,
-                )
-            };
-            let mut retry = Vec::new();
-            for (m, n) in pending.iter().zip(&native) {
-                match RDKafkaErrorCode::from(n.err) {
-                    RDKafkaErrorCode::NoError => {}
-                    RDKafkaErrorCode::QueueFull if Instant::now() < deadline => retry.push(*m),
-                    e => failed.push((m.slot, cannot(e))),
-                }
-            }
-            if !retry.is_empty() {
-                // Backpressure: the local queue drains as deliveries complete.
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            pending = retry;
-        }
-        failed
-    }
-}
-
-/// librdkafka's RD_KAFKA_PARTITION_UA: the partitioner chooses.
-const PARTITION_UNASSIGNED: i32 = -1;
 
 /// What is known of a topic's partition count.
 struct PartitionCount {
@@ -479,69 +404,266 @@ fn seed() -> u64 {
     (t ^ (std::process::id() as u64).rotate_left(32)) | 1
 }
 
-impl Shared {
+/// A reference to librdkafka's main queue (where delivery reports arrive).
+struct QueueHandle(*mut rdsys::rd_kafka_queue_t);
+
+// SAFETY: librdkafka queue handles may be used and destroyed from any thread.
+unsafe impl Send for QueueHandle {}
+
+impl Drop for QueueHandle {
+    fn drop(&mut self) {
+        // SAFETY: a reference from rd_kafka_queue_get_main, released once, before the
+        // sender thread drops its reference to the producer.
+        unsafe { rdsys::rd_kafka_queue_destroy(self.0) }
+    }
+}
+
+/// The sender thread's state.
+struct SenderThread {
+    producer: Arc<BaseProducer<ProducerCtx>>,
+    main_queue: QueueHandle,
+    handles: HashMap<Arc<str>, TopicHandle>,
+    counts: Arc<Mutex<HashMap<String, PartitionCount>>>,
+    custom_partitioner: bool,
+    pick: u64,
+    timeout: Duration,
+}
+
+impl SenderThread {
+    /// Sends chunks in arrival order (submit order) and serves delivery reports: after each
+    /// chunk, every millisecond while messages are in flight (a new chunk wakes the thread at
+    /// once), and once a second when idle. Ends when the channel closes.
+    fn run(mut self, chunks: crossbeam_channel::Receiver<Chunk>) {
+        use crossbeam_channel::{RecvTimeoutError, TryRecvError};
+        loop {
+            let next = match chunks.try_recv() {
+                Ok(c) => Some(c),
+                Err(TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => {
+                    let wait = if self.producer.in_flight_count() > 0 {
+                        Duration::from_millis(1)
+                    } else {
+                        Duration::from_secs(1)
+                    };
+                    match chunks.recv_timeout(wait) {
+                        Ok(c) => Some(c),
+                        Err(RecvTimeoutError::Timeout) => None,
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+            };
+            if let Some(chunk) = next {
+                self.send(&chunk);
+            }
+            self.serve_reports();
+        }
+        // Reports still due (none normally: each submit waits for its own).
+        let deadline = Instant::now() + self.timeout;
+        while self.producer.in_flight_count() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+            self.serve_reports();
+        }
+        self.handles.clear();
+    }
+
+    /// Serves every event waiting on the main queue (delivery reports, errors, logs) without
+    /// blocking. (`BaseProducer::poll` with a timeout under a few milliseconds spins: it
+    /// rounds the remaining time down to 0 ms and polls again until the deadline.)
+    fn serve_reports(&self) {
+        loop {
+            self.producer.poll(Duration::ZERO);
+            // SAFETY: a live queue reference.
+            if unsafe { rdsys::rd_kafka_queue_length(self.main_queue.0) } == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Waits a little for the local queue to drain (backpressure), serving reports.
+    fn backpressure(&self) {
+        std::thread::sleep(Duration::from_micros(250));
+        self.serve_reports();
+    }
+
+    /// Hands one chunk to librdkafka: `rd_kafka_produce_batch`, or one `rd_kafka_producev`
+    /// each when messages carry headers. A full local queue is backpressure: delivery reports
+    /// are served and the rest retried until the chunk's deadline.
+    fn send(&mut self, chunk: &Chunk) {
+        if let Some(h) = &chunk.headers {
+            for m in &chunk.msgs {
+                loop {
+                    let mut message =
+                        BaseRecord::with_opaque_to(&chunk.topic, chunk.opaque(m.slot))
+                            .payload(&chunk.payloads[m.payload.clone()])
+                            .headers(h.clone());
+                    if let Some(k) = &m.key {
+                        message = message.key(&chunk.keys[k.clone()]);
+                    }
+                    match self.producer.send(message) {
+                        Ok(()) => break,
+                        Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _))
+                            if Instant::now() < chunk.deadline =>
+                        {
+                            self.backpressure();
+                        }
+                        Err((e, _)) => {
+                            chunk.refuse(m.slot, chunk.cannot(e));
+                            break;
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        let rkt = match self.topic_handle(&chunk.topic) {
+            Ok(rkt) => rkt,
+            Err(e) => {
+                for m in &chunk.msgs {
+                    chunk.refuse(m.slot, format!("connection {}: {e}", chunk.conn));
+                }
+                return;
+            }
+        };
+        let keyless = self.keyless_partition(&chunk.topic);
+        let mut pending: Vec<&Outgoing> = chunk.msgs.iter().collect();
+        let mut native: Vec<rdsys::rd_kafka_message_t> = Vec::with_capacity(pending.len());
+        while !pending.is_empty() {
+            native.clear();
+            native.extend(pending.iter().map(|m| {
+                let (key, key_len) = m.key.as_ref().map_or((ptr::null_mut(), 0), |k| {
+                    (chunk.keys[k.clone()].as_ptr() as *mut c_void, k.len())
+                });
+                rdsys::rd_kafka_message_t {
+                    err: rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR,
+                    rkt: ptr::null_mut(),
+                    partition: if m.key.is_some() {
+                        PARTITION_UNASSIGNED
+                    } else {
+                        keyless
+                    },
+                    payload: chunk.payloads[m.payload.clone()].as_ptr() as *mut c_void,
+                    len: m.payload.len(),
+                    key,
+                    key_len,
+                    offset: 0,
+                    _private: chunk.opaque(m.slot) as *mut c_void,
+                }
+            }));
+            // SAFETY: a live topic handle; `native` holds `pending.len()` messages whose
+            // payloads and keys outlive the call (librdkafka copies them: F_COPY).
+            unsafe {
+                rdsys::rd_kafka_produce_batch(
+                    rkt,
+                    PARTITION_UNASSIGNED,
+                    rdsys::RD_KAFKA_MSG_F_COPY | rdsys::RD_KAFKA_MSG_F_PARTITION,
+                    native.as_mut_ptr(),
+                    native.len() as c_int,
+                )
+            };
+            let mut retry = Vec::new();
+            for (m, n) in pending.iter().zip(&native) {
+                match RDKafkaErrorCode::from(n.err) {
+                    RDKafkaErrorCode::NoError => {}
+                    RDKafkaErrorCode::QueueFull if Instant::now() < chunk.deadline => {
+                        retry.push(*m)
+                    }
+                    e => chunk.refuse(m.slot, chunk.cannot(KafkaError::MessageProduction(e))),
+                }
+            }
+            if !retry.is_empty() {
+                self.backpressure();
+            }
+            pending = retry;
+        }
+    }
+
+    /// The topic handle for `topic` (created once).
+    fn topic_handle(
+        &mut self,
+        topic: &Arc<str>,
+    ) -> std::result::Result<*mut rdsys::rd_kafka_topic_t, String> {
+        if let Some(h) = self.handles.get(topic) {
+            return Ok(h.0);
+        }
+        let name = std::ffi::CString::new(&**topic)
+            .map_err(|_| format!("topic name {topic:?} holds a NUL byte"))?;
+        // SAFETY: a live client handle and a NUL-terminated name; no topic configuration
+        // (the producer's defaults apply).
+        let rkt = unsafe {
+            rdsys::rd_kafka_topic_new(
+                self.producer.client().native_ptr(),
+                name.as_ptr(),
+                ptr::null_mut(),
+            )
+        };
+        if rkt.is_null() {
+            // SAFETY: reads this thread's last librdkafka error.
+            let err = RDKafkaErrorCode::from(unsafe { rdsys::rd_kafka_last_error() });
+            return Err(format!("cannot use topic {topic}: {err}"));
+        }
+        self.handles.insert(topic.clone(), TopicHandle(rkt));
+        Ok(rkt)
+    }
+
     /// The partition for the keyless messages of one chunk: a random one, as librdkafka's
     /// default partitioner (sticky, consistent_random) places them, chosen once per chunk
     /// instead of once per message; `PARTITION_UNASSIGNED` while the count is unknown or when
     /// the configuration sets `sticky.partitioning.linger.ms` (librdkafka then places them).
-    fn keyless_partition(&self, topic: &str) -> i32 {
+    fn keyless_partition(&mut self, topic: &str) -> i32 {
         if self.custom_partitioner {
             return PARTITION_UNASSIGNED;
         }
-        let mut counts = self
-            .partition_counts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let entry = match counts.get_mut(topic) {
-            Some(e) => e,
-            None => counts.entry(topic.to_string()).or_insert(PartitionCount {
-                count: 0,
-                checked: None,
-                fetching: false,
-            }),
+        let count = {
+            let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = match counts.get_mut(topic) {
+                Some(e) => e,
+                None => counts.entry(topic.to_string()).or_insert(PartitionCount {
+                    count: 0,
+                    checked: None,
+                    fetching: false,
+                }),
+            };
+            let every = if entry.count > 0 {
+                PARTITIONS_REFRESH
+            } else {
+                PARTITIONS_RETRY
+            };
+            if !entry.fetching && entry.checked.is_none_or(|t| t.elapsed() >= every) {
+                entry.fetching = true;
+                if !self.fetch_partition_count(topic) {
+                    entry.fetching = false;
+                    entry.checked = Some(Instant::now());
+                }
+            }
+            entry.count
         };
-        let every = if entry.count > 0 {
-            PARTITIONS_REFRESH
-        } else {
-            PARTITIONS_RETRY
-        };
-        if !entry.fetching && entry.checked.is_none_or(|t| t.elapsed() >= every) {
-            entry.fetching = true;
-            self.fetch_partition_count(topic);
-        }
-        if entry.count <= 0 {
+        if count <= 0 {
             return PARTITION_UNASSIGNED;
         }
         // xorshift64*: uniform enough to spread chunks over partitions.
-        let mut x = self.pick.load(Ordering::Relaxed);
+        let mut x = self.pick;
         x ^= x >> 12;
         x ^= x << 25;
         x ^= x >> 27;
-        self.pick.store(x, Ordering::Relaxed);
-        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as i32 % entry.count
+        self.pick = x;
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as i32 % count
     }
 
     /// Fetches `topic`'s partition count on a helper thread (a metadata request must not hold
     /// up sending: librdkafka's partitioner places messages until the count is known).
-    fn fetch_partition_count(&self, topic: &str) {
-        let me = self.me.clone();
-        let name = topic.to_string();
-        let spawned = std::thread::Builder::new()
+    /// False when no thread could be started.
+    fn fetch_partition_count(&self, topic: &str) -> bool {
+        let producer = self.producer.clone();
+        let counts = self.counts.clone();
+        let topic = topic.to_string();
+        let timeout = self.timeout.min(Duration::from_secs(10));
+        std::thread::Builder::new()
             .name("mapi-kafka-meta".into())
             .spawn(move || {
-                let Some(shared) = me.upgrade() else { return };
-                let topic = name;
-                let count = shared
-                    .producer()
+                let count = producer
+                    .client()
+                    .fetch_metadata(Some(&topic), timeout)
                     .ok()
-                    .and_then(|p| {
-                        p.client()
-                            .fetch_metadata(
-                                Some(&topic),
-                                shared.timeout.min(Duration::from_secs(10)),
-                            )
-                            .ok()
-                    })
                     .and_then(|md| {
                         let t = md.topics().iter().find(|t| t.name() == topic)?;
                         if t.error().is_some() {
@@ -550,35 +672,21 @@ impl Shared {
                         i32::try_from(t.partitions().len()).ok()
                     })
                     .unwrap_or(0);
-                let mut counts = shared
-                    .partition_counts
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
+                let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
                 if let Some(e) = counts.get_mut(&topic) {
                     e.count = count;
                     e.checked = Some(Instant::now());
                     e.fetching = false;
                 }
-            });
-        if spawned.is_err() {
-            // No thread: librdkafka keeps placing the messages; try again later.
-            if let Some(e) = self
-                .partition_counts
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get_mut(topic)
-            {
-                e.checked = Some(Instant::now());
-                e.fetching = false;
-            }
-        }
+            })
+            .is_ok()
     }
 }
 
 impl Endpoint for Instance {
     fn process(&mut self, call: &mut EndpointCall<'_>) -> Result<()> {
         let shared = &*self.0;
-        let conn = call.connection_id().to_string();
+        let conn: Arc<str> = call.connection_id().into();
         let c = call.constructor();
         let topic = opt_string(c, "topic")?;
         let topic_field = opt_string(c, "topic-field")?;
@@ -600,8 +708,8 @@ impl Endpoint for Instance {
                 *r = r.project(&target);
             }
         }
-        let producer = match shared.producer() {
-            Ok(p) => p,
+        let link = match shared.link() {
+            Ok(l) => l,
             Err(e) => {
                 for r in records {
                     call.reject(r, format!("connection {conn}: {e}"));
@@ -617,7 +725,7 @@ impl Endpoint for Instance {
         });
 
         // Each record's topic, as an index into `topics` (each topic checked or created once).
-        let mut topics: Vec<String> = Vec::new();
+        let mut topics: Vec<Arc<str>> = Vec::new();
         let mut dest: Vec<u32> = vec![NOT_SENT; records.len()];
         let mut failed: Vec<(usize, String)> = Vec::new();
         let mut unusable: Vec<(String, String)> = Vec::new();
@@ -637,7 +745,7 @@ impl Endpoint for Instance {
                 (None, Some(t)) => t,
                 (None, None) => unreachable!("checked at open"),
             };
-            if let Some(ti) = topics.iter().position(|x| x == t) {
+            if let Some(ti) = topics.iter().position(|x| &**x == t) {
                 dest[i] = ti as u32;
                 continue;
             }
@@ -652,11 +760,11 @@ impl Endpoint for Instance {
                     continue;
                 }
             }
-            topics.push(t.to_string());
+            topics.push(t.into());
             dest[i] = (topics.len() - 1) as u32;
         }
 
-        let ctx = producer.context();
+        let ctx = link.producer.context();
         let batch_id = ctx.next.fetch_add(1, Ordering::Relaxed);
         let batch = Arc::new(Batch::new(records.len()));
         ctx.batches
@@ -665,12 +773,9 @@ impl Endpoint for Instance {
             .insert(batch_id, batch.clone());
         let deadline = Instant::now() + shared.timeout;
 
-        // Runs of records to one topic, CHUNK at a time: serialized into shared buffers, then
-        // handed to librdkafka together.
+        // Runs of records to one topic, CHUNK at a time, serialized here and handed to the
+        // sender thread in order.
         let mut writer = crate::json::RecordWriter::default();
-        let mut payloads = Vec::with_capacity(CHUNK * 128);
-        let mut keys = Vec::new();
-        let mut msgs: Vec<Outgoing> = Vec::with_capacity(CHUNK);
         let mut i = 0;
         while i < records.len() {
             let d = dest[i];
@@ -678,9 +783,9 @@ impl Endpoint for Instance {
                 i += 1;
                 continue;
             }
-            payloads.clear();
-            keys.clear();
-            msgs.clear();
+            let mut payloads = Vec::with_capacity(CHUNK * 128);
+            let mut keys = Vec::new();
+            let mut msgs: Vec<Outgoing> = Vec::with_capacity(CHUNK.min(records.len() - i));
             while i < records.len() && dest[i] == d && msgs.len() < CHUNK {
                 let record = &records[i];
                 let start = payloads.len();
@@ -699,21 +804,29 @@ impl Endpoint for Instance {
                 i += 1;
             }
             batch.remaining.fetch_add(msgs.len(), Ordering::AcqRel);
-            let refused = shared.send_chunk(
-                producer,
-                &conn,
-                &topics[d as usize],
+            let chunk = Chunk {
+                conn: conn.clone(),
+                topic: topics[d as usize].clone(),
                 batch_id,
-                &msgs,
-                &payloads,
-                &keys,
-                headers.as_ref(),
+                batch: batch.clone(),
+                msgs,
+                payloads,
+                keys,
+                headers: headers.clone(),
                 deadline,
-            );
-            batch.remaining.fetch_sub(refused.len(), Ordering::AcqRel);
-            for (slot, reason) in refused {
-                dest[slot] = NOT_SENT;
-                failed.push((slot, reason));
+            };
+            let refused = match &link.chunks {
+                Some(tx) => tx.send(chunk).err().map(|e| e.0),
+                None => Some(chunk),
+            };
+            // Not while the session lives: the channel closes only when it ends.
+            if let Some(chunk) = refused {
+                for m in &chunk.msgs {
+                    chunk.refuse(
+                        m.slot,
+                        format!("connection {conn}: the Kafka sender thread has stopped"),
+                    );
+                }
             }
         }
         batch.finish_one(); // the sending token
@@ -739,7 +852,7 @@ impl Endpoint for Instance {
 struct Sent<'a> {
     batch_id: u32,
     batch: &'a Batch,
-    topics: Vec<String>,
+    topics: Vec<Arc<str>>,
     /// Each record's topic index, or NOT_SENT.
     dest: Vec<u32>,
     /// Records not sent, with reasons.
@@ -755,8 +868,9 @@ impl Shared {
         // librdkafka reports every message within message.timeout.ms; the margin covers a
         // report racing the deadline.
         let complete = batch.wait(sent.deadline + Duration::from_secs(30));
-        if let Ok(p) = self.producer() {
-            p.context()
+        if let Ok(link) = self.link() {
+            link.producer
+                .context()
                 .batches
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
@@ -782,7 +896,7 @@ impl Shared {
             let reason = match reasons.get_mut(i).and_then(Option::take) {
                 Some(reason) if reason.starts_with("connection ") => Some(reason),
                 Some(reason) => {
-                    let topic = sent.topics.get(d as usize).map_or("?", String::as_str);
+                    let topic = sent.topics.get(d as usize).map_or("?", |t| &**t);
                     Some(format!(
                         "connection {conn}: delivery to topic {topic} failed: {reason}"
                     ))
