@@ -17,9 +17,7 @@ use crate::session::{new_record_of, SessionCore};
 /// A request. Used by one thread at a time; a pending response does not borrow it.
 pub struct Request {
     core: Arc<SessionCore>,
-    /// Boxed so that record addresses stay put while more are added (the C ABI hands them out).
-    #[allow(clippy::vec_box)]
-    records: Vec<Box<Record>>,
+    records: RecordStore,
     conditions: Box<Record>,
     /// The layout new records get: a copy of the schema's, replaced at each submit, so that
     /// the records being built and those being processed update different reference counts.
@@ -43,7 +41,7 @@ impl Request {
         Request {
             layout: Arc::new(Layout::clone(&core.schema.layout)),
             core,
-            records: Vec::new(),
+            records: RecordStore::default(),
             conditions: Box::new(conditions),
             stream: Arc::new(Mutex::new(StreamState::default())),
             last_released: None,
@@ -55,8 +53,7 @@ impl Request {
     /// Adds a new record (schema defaults, conditions cleared) and returns it for setting.
     pub fn add_record(&mut self) -> &mut Record {
         self.records
-            .push(Box::new(new_record_of(&self.core, self.layout.clone())));
-        self.records.last_mut().expect("just pushed")
+            .push(new_record_of(&self.core, self.layout.clone()))
     }
 
     /// Adds records from one JSON object, a JSON array of objects, or JSON Lines. All or
@@ -65,7 +62,9 @@ impl Request {
         let (core, layout) = (&self.core, &self.layout);
         let new = json::read_records(text, || new_record_of(core, layout.clone()))?;
         let n = new.len();
-        self.records.extend(new.into_iter().map(Box::new));
+        for r in new {
+            self.records.push(r);
+        }
         Ok(n)
     }
 
@@ -76,7 +75,7 @@ impl Request {
                 "the record is not of this session's schema".into(),
             ));
         }
-        self.records.push(Box::new(record));
+        self.records.push(record);
         Ok(())
     }
 
@@ -90,16 +89,16 @@ impl Request {
 
     /// Record `i`.
     pub fn record(&self, i: usize) -> Option<&Record> {
-        self.records.get(i).map(|b| &**b)
+        self.records.get(i)
     }
 
     pub fn record_mut(&mut self, i: usize) -> Option<&mut Record> {
-        self.records.get_mut(i).map(|b| &mut **b)
+        self.records.get_mut(i)
     }
 
     /// Removes and returns the last record added.
     pub fn pop(&mut self) -> Option<Record> {
-        self.records.pop().map(|b| *b)
+        self.records.pop()
     }
 
     /// Drops the records; endpoint state is kept (stream mode).
@@ -144,7 +143,7 @@ impl Request {
         let records: Vec<Record> = self
             .records
             .iter()
-            .map(|b| b.clone_with_room(crate::record::ENDPOINT_ROOM))
+            .map(|r| r.clone_with_room(crate::record::ENDPOINT_ROOM))
             .collect();
         self.submit_records(records)
     }
@@ -152,7 +151,7 @@ impl Request {
     /// Submits the records and clears the request, as `submit` then `clear` do, but moves the
     /// records instead of copying them: the fast path for programs that build each batch once.
     pub fn submit_and_clear(&mut self) -> Response {
-        let records: Vec<Record> = self.records.drain(..).map(|b| *b).collect();
+        let records = self.records.take_all();
         self.submit_records(records)
     }
 
@@ -231,6 +230,79 @@ impl Request {
     }
 }
 
+/// Records in segments of fixed capacity: a record's address stays put while more are added
+/// (the C ABI hands out pointers to them), without an allocation per record.
+#[derive(Default)]
+struct RecordStore {
+    /// Every segment but the last holds exactly SEGMENT records; none is ever empty.
+    segments: Vec<Vec<Record>>,
+    len: usize,
+}
+
+const SEGMENT: usize = 1024;
+
+impl RecordStore {
+    fn push(&mut self, record: Record) -> &mut Record {
+        if self.segments.last().is_none_or(|s| s.len() == SEGMENT) {
+            self.segments.push(Vec::with_capacity(SEGMENT));
+        }
+        let segment = self.segments.last_mut().expect("just ensured");
+        // Never beyond the capacity reserved above: the segment does not move its records.
+        segment.push(record);
+        self.len += 1;
+        segment.last_mut().expect("just pushed")
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn get(&self, i: usize) -> Option<&Record> {
+        self.segments.get(i / SEGMENT)?.get(i % SEGMENT)
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Record> {
+        self.segments.get_mut(i / SEGMENT)?.get_mut(i % SEGMENT)
+    }
+
+    fn pop(&mut self) -> Option<Record> {
+        let segment = self.segments.last_mut()?;
+        let record = segment.pop();
+        if segment.is_empty() {
+            self.segments.pop();
+        }
+        self.len -= usize::from(record.is_some());
+        record
+    }
+
+    fn clear(&mut self) {
+        self.segments.clear();
+        self.len = 0;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Record> {
+        self.segments.iter().flatten()
+    }
+
+    /// Every record, in order, leaving the store empty.
+    fn take_all(&mut self) -> Vec<Record> {
+        if self.segments.len() == 1 {
+            self.len = 0;
+            return self.segments.pop().unwrap_or_default();
+        }
+        let mut all = Vec::with_capacity(self.len);
+        for segment in self.segments.drain(..) {
+            all.extend(segment);
+        }
+        self.len = 0;
+        all
+    }
+}
+
 /// A one-way gate: closed until opened, then open for good.
 #[derive(Default)]
 struct Latch {
@@ -257,5 +329,52 @@ struct OpenOnDrop(Arc<Latch>);
 impl Drop for OpenOnDrop {
     fn drop(&mut self) {
         self.0.open();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    fn numbered(i: i64) -> Record {
+        let mut r = Record::open();
+        r.set("n", Value::Integer(i)).unwrap();
+        r
+    }
+
+    fn n(r: &Record) -> i64 {
+        r.get_int("n").unwrap()
+    }
+
+    #[test]
+    fn record_store_keeps_addresses_and_order_across_segments() {
+        let mut store = RecordStore::default();
+        let first: *const Record = store.push(numbered(0));
+        let mut addresses = vec![first];
+        for i in 1..(2 * SEGMENT as i64 + 5) {
+            addresses.push(store.push(numbered(i)));
+        }
+        assert_eq!(store.len(), 2 * SEGMENT + 5);
+        // No record moved while the others were added.
+        for (i, &a) in addresses.iter().enumerate() {
+            assert!(std::ptr::eq(store.get(i).unwrap(), a));
+            assert_eq!(n(store.get(i).unwrap()), i as i64);
+        }
+        assert!(store.get(2 * SEGMENT + 5).is_none());
+        // Popping back across a segment boundary, then pushing again.
+        for i in (2 * SEGMENT - 3..2 * SEGMENT + 5).rev() {
+            assert_eq!(n(&store.pop().unwrap()), i as i64);
+        }
+        store.push(numbered(-1));
+        assert_eq!(store.len(), 2 * SEGMENT - 2);
+        assert_eq!(n(store.get(2 * SEGMENT - 3).unwrap()), -1);
+        let all = store.take_all();
+        assert!(store.is_empty() && store.get(0).is_none());
+        let ns: Vec<i64> = all.iter().map(n).collect();
+        let mut expected: Vec<i64> = (0..2 * SEGMENT as i64 - 3).collect();
+        expected.push(-1);
+        assert_eq!(ns, expected);
+        assert!(store.pop().is_none());
     }
 }
