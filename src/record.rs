@@ -132,10 +132,6 @@ impl Layout {
     }
 }
 
-/// How many fields' room request records keep for the fields endpoints add to the records
-/// they return (the Kafka endpoints add three or four), so adding them does not move values.
-pub(crate) const ENDPOINT_ROOM: usize = 4;
-
 /// A record: values in layout order, plus condition values on records that carry them
 /// (request records and the request record).
 #[derive(Debug, Clone)]
@@ -334,11 +330,9 @@ impl Record {
         }
     }
 
-    /// Adds a field of a given type on an open record, or on any record when building
-    /// derived records inside the engine (joins add their collection field this way).
     /// A copy whose value storage has room for `room` more fields (endpoints that return the
-    /// records they were given add a few: the Kafka endpoints add three or four), so adding
-    /// them later does not move the values.
+    /// records they were given add a few: the Kafka producer adds three), so adding them later
+    /// does not move the values.
     pub(crate) fn clone_with_room(&self, room: usize) -> Record {
         let mut values = Vec::with_capacity(self.values.len() + room);
         values.extend(self.values.iter().cloned());
@@ -360,6 +354,8 @@ impl Record {
         self.layout = layout;
     }
 
+    /// Adds a field of a given type on an open record, or on any record when building
+    /// derived records inside the engine (joins add their collection field this way).
     pub(crate) fn with_layout(self, layout: Arc<Layout>, extra: Vec<Value>) -> Record {
         let mut values = self.values;
         values.extend(extra);

@@ -55,6 +55,11 @@ pub trait PreparedEndpoint: Send + Sync {
     fn narrows_itself(&self) -> bool {
         false
     }
+    /// How many fields the endpoint adds to the records it was given before returning them
+    /// (request records keep room for them, so adding them does not move the values).
+    fn added_fields(&self) -> usize {
+        0
+    }
     /// A fresh instance: one per request (batch mode), reused on resubmit (stream mode).
     fn instantiate(&self) -> Result<Box<dyn Endpoint>>;
 }

@@ -12,7 +12,7 @@ use crate::record::Layout;
 use crate::record::Record;
 use crate::response::{Outcome, Rejection, Response};
 use crate::schema::condition::ConditionValues;
-use crate::session::{new_record_of, SessionCore};
+use crate::session::{new_record_of, record_room, SessionCore};
 
 /// A request. Used by one thread at a time; a pending response does not borrow it.
 pub struct Request {
@@ -22,6 +22,8 @@ pub struct Request {
     /// The layout new records get: a copy of the schema's, replaced at each submit, so that
     /// the records being built and those being processed update different reference counts.
     layout: Arc<Layout>,
+    /// Room request records keep for fields endpoints add (`session::record_room`).
+    room: usize,
     stream: Arc<Mutex<StreamState>>,
     /// Opened when the last submit has released the stream (its finishers may still run).
     last_released: Option<Arc<Latch>>,
@@ -40,6 +42,7 @@ impl Request {
         ));
         Request {
             layout: Arc::new(Layout::clone(&core.schema.layout)),
+            room: record_room(&core),
             core,
             records: RecordStore::default(),
             conditions: Box::new(conditions),
@@ -53,14 +56,14 @@ impl Request {
     /// Adds a new record (schema defaults, conditions cleared) and returns it for setting.
     pub fn add_record(&mut self) -> &mut Record {
         self.records
-            .push(new_record_of(&self.core, self.layout.clone()))
+            .push(new_record_of(&self.core, self.layout.clone(), self.room))
     }
 
     /// Adds records from one JSON object, a JSON array of objects, or JSON Lines. All or
     /// nothing: on error nothing is added and the message names the line.
     pub fn add_json(&mut self, text: &str) -> Result<usize> {
-        let (core, layout) = (&self.core, &self.layout);
-        let new = json::read_records(text, || new_record_of(core, layout.clone()))?;
+        let (core, layout, room) = (&self.core, &self.layout, self.room);
+        let new = json::read_records(text, || new_record_of(core, layout.clone(), room))?;
         let n = new.len();
         for r in new {
             self.records.push(r);
@@ -143,7 +146,7 @@ impl Request {
         let records: Vec<Record> = self
             .records
             .iter()
-            .map(|r| r.clone_with_room(crate::record::ENDPOINT_ROOM))
+            .map(|r| r.clone_with_room(self.room))
             .collect();
         self.submit_records(records)
     }

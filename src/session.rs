@@ -108,13 +108,24 @@ impl Session {
 }
 
 pub(crate) fn new_record(core: &SessionCore) -> Record {
-    new_record_of(core, core.schema.layout.clone())
+    new_record_of(core, core.schema.layout.clone(), 0)
 }
 
-/// A new record of the schema with `layout`, the schema's layout or a copy of it.
-pub(crate) fn new_record_of(core: &SessionCore, layout: Arc<Layout>) -> Record {
-    // Room for the fields endpoints add to the records they return (Kafka's three or four).
-    let mut r = Record::with_room(layout, crate::record::ENDPOINT_ROOM);
+/// How many fields the session's endpoints add to the records they return (the Kafka
+/// producer adds three): request records keep that much room.
+pub(crate) fn record_room(core: &SessionCore) -> usize {
+    core.protocol
+        .connections
+        .iter()
+        .map(|c| c.prepared.added_fields())
+        .max()
+        .unwrap_or(0)
+}
+
+/// A new record of the schema with `layout` (the schema's layout or a copy of it) and room for
+/// `room` more fields (see [`record_room`]).
+pub(crate) fn new_record_of(core: &SessionCore, layout: Arc<Layout>, room: usize) -> Record {
+    let mut r = Record::with_room(layout, room);
     // Records carry condition values only when the schema has conditions (setting one on a
     // schema without conditions is an unknown condition either way).
     if !core.schema.conditions.is_empty() {

@@ -214,6 +214,9 @@ impl PreparedEndpoint for Prepared {
     fn narrows_itself(&self) -> bool {
         true
     }
+    fn added_fields(&self) -> usize {
+        kafka_fields(false).len()
+    }
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
         Ok(Box::new(Instance(self.0.clone())))
     }
