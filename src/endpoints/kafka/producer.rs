@@ -254,7 +254,7 @@ impl Shared {
                     producer: producer.clone(),
                     main_queue,
                     handles: HashMap::new(),
-                    counts: Arc::new(Mutex::new(HashMap::new())),
+                    counts: Arc::new(Mutex::new(PartitionCounts::default())),
                     custom_partitioner: self.custom_partitioner,
                     pick: seed(),
                     timeout: self.timeout,
@@ -392,6 +392,24 @@ struct PartitionCount {
     /// 0 while unknown (librdkafka's partitioner places the messages meanwhile).
     count: i32,
     checked: Option<Instant>,
+}
+
+impl PartitionCount {
+    fn due(&self) -> bool {
+        let every = if self.count > 0 {
+            PARTITIONS_REFRESH
+        } else {
+            PARTITIONS_RETRY
+        };
+        self.checked.is_none_or(|t| t.elapsed() >= every)
+    }
+}
+
+/// The partition counts of the topics a producer sent to, and whether a helper thread is
+/// fetching some (one at a time per producer).
+#[derive(Default)]
+struct PartitionCounts {
+    topics: HashMap<String, PartitionCount>,
     fetching: bool,
 }
 
@@ -426,7 +444,7 @@ struct SenderThread {
     producer: Arc<BaseProducer<ProducerCtx>>,
     main_queue: QueueHandle,
     handles: HashMap<Arc<str>, TopicHandle>,
-    counts: Arc<Mutex<HashMap<String, PartitionCount>>>,
+    counts: Arc<Mutex<PartitionCounts>>,
     custom_partitioner: bool,
     pick: u64,
     timeout: Duration,
@@ -618,27 +636,35 @@ impl SenderThread {
         }
         let count = {
             let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-            let entry = match counts.get_mut(topic) {
+            let entry = match counts.topics.get_mut(topic) {
                 Some(e) => e,
-                None => counts.entry(topic.to_string()).or_insert(PartitionCount {
-                    count: 0,
-                    checked: None,
-                    fetching: false,
-                }),
+                None => counts
+                    .topics
+                    .entry(topic.to_string())
+                    .or_insert(PartitionCount {
+                        count: 0,
+                        checked: None,
+                    }),
             };
-            let every = if entry.count > 0 {
-                PARTITIONS_REFRESH
-            } else {
-                PARTITIONS_RETRY
-            };
-            if !entry.fetching && entry.checked.is_none_or(|t| t.elapsed() >= every) {
-                entry.fetching = true;
-                if !self.fetch_partition_count(topic) {
-                    entry.fetching = false;
-                    entry.checked = Some(Instant::now());
+            let (count, due) = (entry.count, entry.due());
+            if due && !counts.fetching {
+                let topics: Vec<String> = counts
+                    .topics
+                    .iter()
+                    .filter(|(_, e)| e.due())
+                    .map(|(t, _)| t.clone())
+                    .collect();
+                counts.fetching = true;
+                if !self.fetch_partition_counts(topics.clone()) {
+                    counts.fetching = false;
+                    for t in topics {
+                        if let Some(e) = counts.topics.get_mut(&t) {
+                            e.checked = Some(Instant::now());
+                        }
+                    }
                 }
             }
-            entry.count
+            count
         };
         if count <= 0 {
             return PARTITION_UNASSIGNED;
@@ -652,34 +678,42 @@ impl SenderThread {
         (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as i32 % count
     }
 
-    /// Fetches `topic`'s partition count on a helper thread (a metadata request must not hold
-    /// up sending: librdkafka's partitioner places messages until the count is known).
-    /// False when no thread could be started.
-    fn fetch_partition_count(&self, topic: &str) -> bool {
+    /// Fetches the partition counts of `topics` on a helper thread, one topic after the other
+    /// (a metadata request must not hold up sending: librdkafka's partitioner places messages
+    /// until a count is known). False when no thread could be started.
+    fn fetch_partition_counts(&self, topics: Vec<String>) -> bool {
         let producer = self.producer.clone();
         let counts = self.counts.clone();
-        let topic = topic.to_string();
         let timeout = self.timeout.min(Duration::from_secs(10));
         std::thread::Builder::new()
             .name("mapi-kafka-meta".into())
             .spawn(move || {
-                let count = producer
-                    .client()
-                    .fetch_metadata(Some(&topic), timeout)
-                    .ok()
-                    .and_then(|md| {
-                        let t = md.topics().iter().find(|t| t.name() == topic)?;
-                        if t.error().is_some() {
-                            return None;
-                        }
-                        i32::try_from(t.partitions().len()).ok()
-                    })
-                    .unwrap_or(0);
-                let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(e) = counts.get_mut(&topic) {
-                    e.count = count;
-                    e.checked = Some(Instant::now());
-                    e.fetching = false;
+                // Clears `fetching` however the thread ends.
+                struct Done(Arc<Mutex<PartitionCounts>>);
+                impl Drop for Done {
+                    fn drop(&mut self) {
+                        self.0.lock().unwrap_or_else(|p| p.into_inner()).fetching = false;
+                    }
+                }
+                let _done = Done(counts.clone());
+                for topic in topics {
+                    let count = producer
+                        .client()
+                        .fetch_metadata(Some(&topic), timeout)
+                        .ok()
+                        .and_then(|md| {
+                            let t = md.topics().iter().find(|t| t.name() == topic)?;
+                            if t.error().is_some() {
+                                return None;
+                            }
+                            i32::try_from(t.partitions().len()).ok()
+                        })
+                        .unwrap_or(0);
+                    let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Some(e) = counts.topics.get_mut(&topic) {
+                        e.count = count;
+                        e.checked = Some(Instant::now());
+                    }
                 }
             })
             .is_ok()
