@@ -4,13 +4,13 @@
 # ABI (benches/c/bench_kafka.c) with the same settings; prints msgs/s and the ratios.
 #
 # Producing: the raw producer (constant 100-byte payload, and the C ABI's JSON formatted per
-# message) and the C ABI run in turn, ROUNDS times (default 3), and the medians are compared:
-# on 2 shared cores single runs vary by 10-15 %. Each producer first delivers one message
+# message) and the C ABI run in turn, ROUNDS times (default 5, the order rotating each round),
+# and the medians are compared: on 2 shared cores single runs vary by 10-15 %. Each producer first delivers one message
 # outside the timing (connection and idempotent producer id). Consuming runs once each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-1000000}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 scripts/install-deps.sh >/dev/null
 cargo build --quiet --release --example kafka_raw
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DMAPI_BUILD_BENCHES=ON -DMAPI_BUILD_TESTS=OFF >/dev/null
@@ -24,10 +24,21 @@ MAPI_TOPICS="$topics" MAPI_PARTITIONS=1 scripts/with-broker.sh bash -c '
   median() { printf "%s\n" "$@" | sort -n | awk "{v[NR]=\$1} END {print v[int((NR+1)/2)]}"; }
   ratio() { python3 -c "print(\"%.2f\" % ($1 / $2))"; }
   raw=() json=() abi=()
+  run() {
+    case $1 in
+      raw) line=$(target/release/examples/kafka_raw produce "p-raw-$2" "$COUNT" 100); raw+=("$(rate "$line")") ;;
+      json) line=$(target/release/examples/kafka_raw produce-json "p-json-$2" "$COUNT"); json+=("$(rate "$line")") ;;
+      abi) line=$(build/bench/benches/c/bench_kafka produce "p-abi-$2" "$COUNT"); abi+=("$(rate "$line")") ;;
+    esac
+    echo "$line"
+  }
   for r in $(seq 1 "$ROUNDS"); do
-    line=$(target/release/examples/kafka_raw produce "p-raw-$r" "$COUNT" 100); echo "$line"; raw+=("$(rate "$line")")
-    line=$(target/release/examples/kafka_raw produce-json "p-json-$r" "$COUNT"); echo "$line"; json+=("$(rate "$line")")
-    line=$(build/bench/benches/c/bench_kafka produce "p-abi-$r" "$COUNT"); echo "$line"; abi+=("$(rate "$line")")
+    case $((r % 3)) in
+      1) order="raw json abi" ;;
+      2) order="abi raw json" ;;
+      0) order="json abi raw" ;;
+    esac
+    for p in $order; do run "$p" "$r"; done
   done
   # The consumers read topics filled once more, outside the produce rounds.
   target/release/examples/kafka_raw produce raw "$COUNT" 100 >/dev/null
