@@ -728,8 +728,9 @@ mapi_status mapi_request_clear(mapi_request *request);
 mapi_status mapi_request_conditions(mapi_request *request, mapi_record **out);
 
 // Submits a copy of the request's records and returns at once; the work runs on library
-// threads. Resubmitting the same request runs after its previous submit, with the same
-// endpoint instances and state (stream mode).
+// threads. Resubmitting the same request runs after its previous submit (its endpoints in
+// order, with the same endpoint instances and state: stream mode); responses of one request
+// complete in submit order.
 //
 // Ownership: `*out` is a new response; free it with mapi_response_free (allowed before it
 // completes). Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.

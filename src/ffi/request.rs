@@ -141,8 +141,9 @@ pub unsafe extern "C" fn mapi_request_conditions(
 }
 
 /// Submits a copy of the request's records and returns at once; the work runs on library
-/// threads. Resubmitting the same request runs after its previous submit, with the same
-/// endpoint instances and state (stream mode).
+/// threads. Resubmitting the same request runs after its previous submit (its endpoints in
+/// order, with the same endpoint instances and state: stream mode); responses of one request
+/// complete in submit order.
 ///
 /// Ownership: `*out` is a new response; free it with mapi_response_free (allowed before it
 /// completes). Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
@@ -153,10 +154,19 @@ pub unsafe extern "C" fn mapi_request_submit(
     request: *mut mapi_request,
     out: *mut *mut mapi_response,
 ) -> mapi_status {
+    submit_with(request, out, Request::submit)
+}
+
+/// The two submits: `*out` receives the response of `submit` on the request.
+unsafe fn submit_with(
+    request: *mut mapi_request,
+    out: *mut *mut mapi_response,
+    submit: fn(&mut Request) -> crate::response::Response,
+) -> mapi_status {
     guard(|| {
         let out = out_arg(out, "out")?;
         let request = handle_mut(request, "request")?;
-        *out = Box::into_raw(Box::new(mapi_response::new(request.inner.submit())));
+        *out = Box::into_raw(Box::new(mapi_response::new(submit(&mut request.inner))));
         Ok(())
     })
 }
@@ -176,14 +186,7 @@ pub unsafe extern "C" fn mapi_request_submit_and_clear(
     request: *mut mapi_request,
     out: *mut *mut mapi_response,
 ) -> mapi_status {
-    guard(|| {
-        let out = out_arg(out, "out")?;
-        let request = handle_mut(request, "request")?;
-        *out = Box::into_raw(Box::new(mapi_response::new(
-            request.inner.submit_and_clear(),
-        )));
-        Ok(())
-    })
+    submit_with(request, out, Request::submit_and_clear)
 }
 
 /// Overrides constructor value `key` of connection `connection_id` with `json_value` (JSON

@@ -56,6 +56,15 @@ impl Finished {
             reasons: vec![reason.into()],
         });
     }
+
+    /// Adds output records (moved as they are when nothing was added before).
+    pub fn extend(&mut self, mut records: Vec<Record>) {
+        if self.outputs.is_empty() {
+            self.outputs = records;
+        } else {
+            self.outputs.append(&mut records);
+        }
+    }
 }
 
 impl<'a> EndpointCall<'a> {

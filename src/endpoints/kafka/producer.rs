@@ -974,10 +974,6 @@ impl Shared {
             kept += 1;
         }
         records.truncate(kept);
-        if out.outputs.is_empty() {
-            out.outputs = records;
-        } else {
-            out.outputs.append(&mut records);
-        }
+        out.extend(records);
     }
 }
