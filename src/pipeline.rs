@@ -139,12 +139,7 @@ impl Pending {
                 let mut finished = Finished::default();
                 match catch_unwind(AssertUnwindSafe(|| f(&mut finished))) {
                     Ok(()) => {
-                        let outputs = if conn.prepared.narrows_itself() {
-                            finished.outputs
-                        } else {
-                            narrow(conn, finished.outputs)
-                        };
-                        records.extend(outputs);
+                        records.extend(narrow(conn, finished.outputs));
                         rejections.extend(finished.rejections);
                     }
                     Err(p) => {
@@ -444,22 +439,17 @@ fn run_connection(
             later,
         };
     }
-    let records = if conn.prepared.narrows_itself() {
-        outputs
-    } else {
-        narrow(conn, outputs)
-    };
     ConnResult {
-        records,
+        records: narrow(conn, outputs),
         rejections,
         later,
     }
 }
 
-/// Applies the connection's `fields` narrowing to output records that do not already have the
-/// connection's output layout.
+/// Applies the connection's `fields` narrowing (unless the endpoint applies it itself) to
+/// output records that do not already have the connection's output layout.
 fn narrow(conn: &ConnectionDef, mut outputs: Vec<Record>) -> Vec<Record> {
-    if conn.fields.is_empty() {
+    if conn.fields.is_empty() || conn.prepared.narrows_itself() {
         return outputs;
     }
     let mut cache: HashMap<*const Layout, Arc<Layout>> = HashMap::new();
