@@ -61,7 +61,7 @@ pub mod value;
 pub use container::call::TransformCall;
 pub use error::{Error, Result};
 pub use manifest::OpenOptions;
-pub use protocol::call::EndpointCall;
+pub use protocol::call::{EndpointCall, Finished};
 pub use record::{FieldDef, Layout, Record};
 pub use registry::{FnCondition, FnEndpoint, FnTransformation};
 pub use request::Request;

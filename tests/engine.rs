@@ -878,3 +878,62 @@ fn parallel_sessions_give_the_same_results_in_the_same_order() {
     assert_eq!(seq_r, par_r);
     assert_eq!(seq_j, par_j);
 }
+
+#[test]
+fn an_endpoint_finishing_later_lets_the_next_submit_run_and_responses_complete_in_order() {
+    use std::sync::{Condvar, Mutex};
+    static PROCESSED: AtomicUsize = AtomicUsize::new(0);
+    static GATE: Mutex<bool> = Mutex::new(false);
+    static OPENED: Condvar = Condvar::new();
+    register_endpoint(
+        "test-deferred",
+        Arc::new(FnEndpoint(|call: &mut messageapi::EndpointCall<'_>| {
+            PROCESSED.fetch_add(1, Ordering::SeqCst);
+            let records: Vec<Record> = call.records().to_vec();
+            // The second half waits for the test to open the gate, then returns the records.
+            call.finish_later(move |out| {
+                let mut open = GATE.lock().unwrap();
+                while !*open {
+                    open = OPENED.wait(open).unwrap();
+                }
+                for r in records {
+                    out.add_record(r);
+                }
+            });
+            Ok(())
+        })),
+    )
+    .unwrap();
+    let session = session(json!({
+        "fields": [{"id": "x", "type": "integer", "required": true}],
+        "collections": [{"id": "c", "fields": ["x"]}],
+        "endpoints": [{"plugin": "test-deferred", "connections": [{"id": "d", "collections": ["c"]}]}]
+    }));
+    let mut req = session.request();
+    req.add_record().set("x", Value::Integer(1)).unwrap();
+    let first = req.submit_and_clear();
+    req.add_record().set("x", Value::Integer(2)).unwrap();
+    let second = req.submit_and_clear();
+    // The second submit's endpoint runs while the first one's finisher still waits.
+    let start = std::time::Instant::now();
+    while PROCESSED.load(Ordering::SeqCst) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the second submit did not run"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(!first.is_complete() && !second.is_complete());
+    *GATE.lock().unwrap() = true;
+    OPENED.notify_all();
+    let out = second.wait(Some(Duration::from_secs(10))).unwrap();
+    assert!(
+        first.is_complete(),
+        "responses of one request complete in submit order"
+    );
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(get_int(&out.records[0], "x"), 2);
+    let out = first.wait(None).unwrap();
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(get_int(&out.records[0], "x"), 1);
+}
