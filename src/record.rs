@@ -132,6 +132,35 @@ impl Layout {
     }
 }
 
+/// The layouts of records that gain the same fields at the end (a join's collection field,
+/// the Kafka fields): one per source layout, made on first use. The sources are kept, so a
+/// layout freed meanwhile cannot be mistaken for another at the same address.
+pub(crate) struct Extensions {
+    extra: Vec<FieldDef>,
+    made: Vec<(Arc<Layout>, Arc<Layout>)>,
+}
+
+impl Extensions {
+    pub(crate) fn new(extra: Vec<FieldDef>) -> Extensions {
+        Extensions {
+            extra,
+            made: Vec::new(),
+        }
+    }
+
+    /// `from`'s fields followed by the extra ones (open if `from` is).
+    pub(crate) fn of(&mut self, from: &Arc<Layout>) -> Arc<Layout> {
+        if let Some((_, to)) = self.made.iter().find(|(f, _)| Arc::ptr_eq(f, from)) {
+            return to.clone();
+        }
+        let mut fields = from.fields().to_vec();
+        fields.extend(self.extra.iter().cloned());
+        let to = Arc::new(Layout::build(fields, from.is_open()));
+        self.made.push((from.clone(), to.clone()));
+        to
+    }
+}
+
 /// A record: values in layout order, plus condition values on records that carry them
 /// (request records and the request record).
 #[derive(Debug, Clone)]
@@ -343,7 +372,9 @@ impl Record {
         }
     }
 
-    /// Switches to `layout`, this record's layout followed by fields holding `extra`.
+    /// Switches to `layout`, this record's layout followed by fields holding `extra` (see
+    /// [`Extensions`]): joins add their collection field this way, the Kafka producer its
+    /// fields.
     pub(crate) fn extend_layout(
         &mut self,
         layout: Arc<Layout>,
@@ -352,18 +383,6 @@ impl Record {
         self.values.extend(extra);
         debug_assert_eq!(layout.len(), self.values.len());
         self.layout = layout;
-    }
-
-    /// Adds a field of a given type on an open record, or on any record when building
-    /// derived records inside the engine (joins add their collection field this way).
-    pub(crate) fn with_layout(self, layout: Arc<Layout>, extra: Vec<Value>) -> Record {
-        let mut values = self.values;
-        values.extend(extra);
-        Record {
-            layout,
-            values,
-            conditions: self.conditions,
-        }
     }
 
     /// This record projected onto `layout` (fields matched by id; missing ones stay default).

@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 
 use crate::container::call::TransformCall;
 use crate::error::{Error, Result};
-use crate::record::{FieldDef, Layout, Record};
+use crate::record::{Extensions, FieldDef, Record};
 use crate::registry::{PluginContext, Transformation, TransformationFactory};
 use crate::value::{FieldType, Value};
 
@@ -61,37 +61,21 @@ impl Transformation for Join {
                 by_key.entry(k).or_default().push(c.to_json());
             }
         }
-        let mut layouts: Vec<(Arc<Layout>, Arc<Layout>)> = Vec::new();
+        let mut extended =
+            Extensions::new(vec![FieldDef::new(&self.collection_field, FieldType::Json)]);
         for p in parents {
             let matched = join_key(&p, &self.join_field)
                 .and_then(|k| by_key.get(&k))
                 .cloned()
                 .unwrap_or_default();
             let value = Value::Json(Arc::new(Json::Array(matched)));
-            let out = if let Some(slot) = p.layout().position(&self.collection_field) {
-                let mut p = p;
-                p.set_at_unchecked(slot, value);
-                p
+            let mut out = p;
+            if let Some(slot) = out.layout().position(&self.collection_field) {
+                out.set_at_unchecked(slot, value);
             } else {
-                let extended = match layouts
-                    .iter()
-                    .find(|(from, _)| Arc::ptr_eq(from, p.layout()))
-                {
-                    Some((_, to)) => to.clone(),
-                    None => {
-                        let mut fields = p.layout().fields().to_vec();
-                        fields.push(FieldDef::new(&self.collection_field, FieldType::Json));
-                        let to = if p.layout().is_open() {
-                            Layout::open(fields)
-                        } else {
-                            Layout::new(fields)
-                        };
-                        layouts.push((p.layout().clone(), to.clone()));
-                        to
-                    }
-                };
-                p.with_layout(extended, vec![value])
-            };
+                let layout = extended.of(out.layout());
+                out.extend_layout(layout, [value]);
+            }
             call.add(out);
         }
         Ok(())

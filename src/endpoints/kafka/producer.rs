@@ -34,7 +34,7 @@ use serde_json::Value as Json;
 use super::{block_on, client_config, int_or, kafka_fields, opt_string, KafkaContext};
 use crate::error::{Error, Result};
 use crate::protocol::call::{EndpointCall, Finished};
-use crate::record::{Layout, Record};
+use crate::record::{Extensions, Layout, Record};
 use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
 use crate::value::Value;
 
@@ -923,8 +923,7 @@ impl Shared {
             reasons[i] = Some(reason);
         }
         let topic_values: Vec<Value> = sent.topics.iter().map(|t| Value::string(t)).collect();
-        let extra = kafka_fields(false);
-        let mut extended: Option<(*const Layout, Arc<Layout>)> = None;
+        let mut extended = Extensions::new(kafka_fields(false));
         // Delivered records stay in `records` (compacted in place) and gain the Kafka fields.
         let mut records = records;
         let mut kept = 0;
@@ -950,16 +949,7 @@ impl Shared {
                 continue;
             }
             let record = &mut records[i];
-            let layout = match &extended {
-                Some((from, to)) if *from == Arc::as_ptr(record.layout()) => to.clone(),
-                _ => {
-                    let mut f = record.layout().fields().to_vec();
-                    f.extend(extra.iter().cloned());
-                    let to = Layout::new(f);
-                    extended = Some((Arc::as_ptr(record.layout()), to.clone()));
-                    to
-                }
-            };
+            let layout = extended.of(record.layout());
             record.extend_layout(
                 layout,
                 [
