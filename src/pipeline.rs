@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::manifest::plugins::SessionKind;
 use crate::protocol::call::{EndpointCall, Finished, Finisher};
 use crate::protocol::{self, ConnectionDef};
-use crate::record::{Layout, Record};
+use crate::record::{DerivedLayouts, Record};
 use crate::registry::Endpoint;
 use crate::response::{Outcome, Rejection};
 use crate::session::SessionCore;
@@ -452,7 +452,7 @@ fn narrow(conn: &ConnectionDef, mut outputs: Vec<Record>) -> Vec<Record> {
     if conn.fields.is_empty() || conn.prepared.narrows_itself() {
         return outputs;
     }
-    let mut cache: HashMap<*const Layout, Arc<Layout>> = HashMap::new();
+    let mut narrowed = DerivedLayouts::default();
     for r in outputs.iter_mut() {
         if conn
             .output_layout
@@ -461,11 +461,7 @@ fn narrow(conn: &ConnectionDef, mut outputs: Vec<Record>) -> Vec<Record> {
         {
             continue;
         }
-        let key = Arc::as_ptr(r.layout());
-        let target = cache
-            .entry(key)
-            .or_insert_with(|| Arc::new(r.layout().narrowed(&conn.fields)))
-            .clone();
+        let target = narrowed.of(r.layout(), |l| l.narrowed(&conn.fields));
         if target.len() != r.len() {
             *r = r.project(&target);
         }

@@ -119,6 +119,13 @@ impl Layout {
         i
     }
 
+    /// This layout followed by the `extra` fields (open if this one is).
+    pub fn extended(&self, extra: &[FieldDef]) -> Layout {
+        let mut fields = self.fields.clone();
+        fields.extend(extra.iter().cloned());
+        Layout::build(fields, self.open)
+    }
+
     /// The layout keeping only the fields named in `keep` (this layout's order kept, unknown
     /// names ignored).
     pub fn narrowed(&self, keep: &[String]) -> Layout {
@@ -132,32 +139,33 @@ impl Layout {
     }
 }
 
-/// The layouts of records that gain the same fields at the end (a join's collection field,
-/// the Kafka fields): one per source layout, made on first use. The sources are kept, so a
-/// layout freed meanwhile cannot be mistaken for another at the same address.
-pub(crate) struct Extensions {
-    extra: Vec<FieldDef>,
-    made: Vec<(Arc<Layout>, Arc<Layout>)>,
+/// Layouts derived from others (narrowed, extended), made once per source layout. The sources
+/// are kept, so a layout freed meanwhile cannot be taken for another at the same address.
+#[derive(Default)]
+pub(crate) struct DerivedLayouts {
+    made: HashMap<*const Layout, (Arc<Layout>, Arc<Layout>)>,
+    /// The source and result used last (records of a batch mostly share a layout).
+    last: Option<(Arc<Layout>, Arc<Layout>)>,
 }
 
-impl Extensions {
-    pub(crate) fn new(extra: Vec<FieldDef>) -> Extensions {
-        Extensions {
-            extra,
-            made: Vec::new(),
+impl DerivedLayouts {
+    /// The layout derived from `from` (by `derive` the first time).
+    pub(crate) fn of(
+        &mut self,
+        from: &Arc<Layout>,
+        derive: impl FnOnce(&Layout) -> Layout,
+    ) -> Arc<Layout> {
+        if let Some((f, to)) = &self.last {
+            if Arc::ptr_eq(f, from) {
+                return to.clone();
+            }
         }
-    }
-
-    /// `from`'s fields followed by the extra ones (open if `from` is).
-    pub(crate) fn of(&mut self, from: &Arc<Layout>) -> Arc<Layout> {
-        if let Some((_, to)) = self.made.iter().find(|(f, _)| Arc::ptr_eq(f, from)) {
-            return to.clone();
-        }
-        let mut fields = from.fields().to_vec();
-        fields.extend(self.extra.iter().cloned());
-        let to = Arc::new(Layout::build(fields, from.is_open()));
-        self.made.push((from.clone(), to.clone()));
-        to
+        let (f, to) = self
+            .made
+            .entry(Arc::as_ptr(from))
+            .or_insert_with(|| (from.clone(), Arc::new(derive(from))));
+        self.last = Some((f.clone(), to.clone()));
+        to.clone()
     }
 }
 
@@ -372,9 +380,9 @@ impl Record {
         }
     }
 
-    /// Switches to `layout`, this record's layout followed by fields holding `extra` (see
-    /// [`Extensions`]): joins add their collection field this way, the Kafka producer its
-    /// fields.
+    /// Switches to `layout`, this record's layout followed by fields holding `extra`
+    /// ([`Layout::extended`]): joins add their collection field this way, the Kafka producer
+    /// its fields.
     pub(crate) fn extend_layout(
         &mut self,
         layout: Arc<Layout>,
@@ -463,4 +471,39 @@ fn holds_not(field: &str, want: &str, v: &Value) -> Error {
 
 pub(crate) fn unknown_field(name: &str) -> Error {
     Error::UnknownField(format!("unknown field \"{name}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_layouts_are_made_once_per_source_and_keep_openness() {
+        let closed = Layout::new(vec![FieldDef::new("a", FieldType::Integer)]);
+        let open = Layout::open(vec![FieldDef::new("b", FieldType::String)]);
+        let extra = [FieldDef::new("x", FieldType::Json)];
+        let mut derived = DerivedLayouts::default();
+        let mut made = 0;
+        let mut of = |from: &Arc<Layout>, made: &mut usize| {
+            derived.of(from, |l| {
+                *made += 1;
+                l.extended(&extra)
+            })
+        };
+        let c1 = of(&closed, &mut made);
+        let o1 = of(&open, &mut made);
+        let c2 = of(&closed, &mut made);
+        let o2 = of(&open, &mut made);
+        assert_eq!(made, 2);
+        assert!(Arc::ptr_eq(&c1, &c2) && Arc::ptr_eq(&o1, &o2));
+        let ids = |l: &Layout| {
+            l.fields()
+                .iter()
+                .map(|f| f.id.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&c1), ["a", "x"]);
+        assert_eq!(ids(&o1), ["b", "x"]);
+        assert!(!c1.is_open() && o1.is_open());
+    }
 }

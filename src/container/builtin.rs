@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 
 use crate::container::call::TransformCall;
 use crate::error::{Error, Result};
-use crate::record::{Extensions, FieldDef, Record};
+use crate::record::{DerivedLayouts, FieldDef, Record};
 use crate::registry::{PluginContext, Transformation, TransformationFactory};
 use crate::value::{FieldType, Value};
 
@@ -61,8 +61,8 @@ impl Transformation for Join {
                 by_key.entry(k).or_default().push(c.to_json());
             }
         }
-        let mut extended =
-            Extensions::new(vec![FieldDef::new(&self.collection_field, FieldType::Json)]);
+        let extra = [FieldDef::new(&self.collection_field, FieldType::Json)];
+        let mut extended = DerivedLayouts::default();
         for p in parents {
             let matched = join_key(&p, &self.join_field)
                 .and_then(|k| by_key.get(&k))
@@ -73,7 +73,7 @@ impl Transformation for Join {
             if let Some(slot) = out.layout().position(&self.collection_field) {
                 out.set_at_unchecked(slot, value);
             } else {
-                let layout = extended.of(out.layout());
+                let layout = extended.of(out.layout(), |l| l.extended(&extra));
                 out.extend_layout(layout, [value]);
             }
             call.add(out);

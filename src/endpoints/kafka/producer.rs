@@ -34,7 +34,7 @@ use serde_json::Value as Json;
 use super::{block_on, client_config, int_or, kafka_fields, opt_string, KafkaContext};
 use crate::error::{Error, Result};
 use crate::protocol::call::{EndpointCall, Finished};
-use crate::record::{Extensions, Layout, Record};
+use crate::record::{DerivedLayouts, Record};
 use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
 use crate::value::Value;
 
@@ -736,12 +736,9 @@ impl Endpoint for Instance {
             return Ok(());
         }
         if !fields.is_empty() {
-            let mut narrowed: HashMap<*const Layout, Arc<Layout>> = HashMap::new();
+            let mut narrowed = DerivedLayouts::default();
             for r in records.iter_mut() {
-                let target = narrowed
-                    .entry(Arc::as_ptr(r.layout()))
-                    .or_insert_with(|| Arc::new(r.layout().narrowed(&fields)))
-                    .clone();
+                let target = narrowed.of(r.layout(), |l| l.narrowed(&fields));
                 *r = r.project(&target);
             }
         }
@@ -923,7 +920,8 @@ impl Shared {
             reasons[i] = Some(reason);
         }
         let topic_values: Vec<Value> = sent.topics.iter().map(|t| Value::string(t)).collect();
-        let mut extended = Extensions::new(kafka_fields(false));
+        let extra = kafka_fields(false);
+        let mut extended = DerivedLayouts::default();
         // Delivered records stay in `records` (compacted in place) and gain the Kafka fields.
         let mut records = records;
         let mut kept = 0;
@@ -949,7 +947,7 @@ impl Shared {
                 continue;
             }
             let record = &mut records[i];
-            let layout = extended.of(record.layout());
+            let layout = extended.of(record.layout(), |l| l.extended(&extra));
             record.extend_layout(
                 layout,
                 [
