@@ -10,13 +10,13 @@ use std::sync::Once;
 use messageapi::registry::{register_endpoint, register_transformation};
 use messageapi::{FnEndpoint, FnTransformation, Value};
 
-/// `MAPI_REFERENCE_DIR`, else `../shared/reference/messageapi` next to the checkout
-/// (`scripts/reference-dir.sh` also finds it next to the checkout a clone was made from).
+/// `MAPI_REFERENCE_DIR` (scripts/test.sh sets it from `scripts/reference-dir.sh`), else the
+/// repository's own copy, `tests/reference/messageapi`.
 /// Panics with what to set when the files are not there: every caller needs them.
 pub fn reference_dir() -> PathBuf {
     let dir = match std::env::var_os("MAPI_REFERENCE_DIR") {
         Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/messageapi"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/messageapi"),
     };
     assert!(
         dir.join("sessions").is_dir(),
