@@ -40,31 +40,45 @@ pub(crate) fn tune_allocator() {
     }
 }
 
-pub mod container;
-pub mod endpoints;
+// The layers, each importing only those above it in this list (docs/architecture.md;
+// tests/layering.rs checks every `crate::` path):
+// base: values, errors, status codes, logging, paths
 pub mod error;
-pub mod ffi;
-pub mod json;
 pub mod log;
-pub mod manifest;
-pub mod pipeline;
-pub mod protocol;
+pub mod paths;
+pub mod status;
+pub mod value;
+// records and JSON
+pub mod json;
 pub mod record;
+// schema (with what plug-ins see at open, and the condition plug-in traits)
+pub mod schema;
+// container (with the transformation call type and traits)
+pub mod container;
+// protocol (with the endpoint call type and traits)
+pub mod protocol;
+// registry: name -> factory, nothing else
 pub mod registry;
+// built-in plug-ins: file, evaluation, join/reduce, Kafka, native (C callbacks, dlopen)
+pub mod plugins;
+// the manifest loader: manifest JSON -> the session's core
+pub mod manifest;
+// sessions, requests, the pipeline that runs a submit, responses, worker threads
+pub mod pipeline;
 pub mod request;
 pub mod response;
 pub mod runtime;
-pub mod schema;
 pub mod session;
-pub mod value;
+// the C ABI
+pub mod ffi;
 
-pub use container::call::TransformCall;
+pub use container::TransformCall;
 pub use error::{Error, Result};
 pub use manifest::OpenOptions;
-pub use protocol::call::{EndpointCall, Finished};
-pub use record::{FieldDef, Layout, Record};
-pub use registry::{FnCondition, FnEndpoint, FnTransformation};
+pub use plugins::function::{FnCondition, FnEndpoint, FnTransformation};
+pub use protocol::{EndpointCall, Finished};
+pub use record::{FieldDef, Layout, Record, Rejection};
 pub use request::Request;
-pub use response::{Outcome, Rejection, Response};
+pub use response::{Outcome, Response};
 pub use session::Session;
 pub use value::{FieldType, Value};

@@ -4,16 +4,18 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use crate::container::eval::{panic_message, TransformCache};
+use crate::container::eval::TransformCache;
 use crate::container::factor::{self, ContainerRecords};
+use crate::error::panic_message;
 use crate::error::Error;
-use crate::manifest::plugins::SessionKind;
-use crate::protocol::call::{EndpointCall, Finished, Finisher};
+use crate::manifest::{SessionCore, SessionKind};
+use crate::protocol::call::Finisher;
+use crate::protocol::Endpoint;
 use crate::protocol::{self, ConnectionDef};
+use crate::protocol::{EndpointCall, Finished};
+use crate::record::Rejection;
 use crate::record::{DerivedLayouts, Record};
-use crate::registry::Endpoint;
-use crate::response::{Outcome, Rejection};
-use crate::session::SessionCore;
+use crate::response::Outcome;
 use crate::value::Value;
 
 /// Runtime parameters of a request: connection id → constructor key → value.
@@ -47,25 +49,44 @@ struct Validated {
     conditions: Vec<Rejection>,
 }
 
-/// The reasons `record` would be rejected for at submit (none if it passes).
-pub(crate) fn validation_reasons(core: &SessionCore, record: &Record) -> Vec<String> {
-    let missing: Vec<String> = core
-        .schema
-        .layout
-        .fields()
+/// Why a record is rejected at submit: the one validation rule (SPEC §2), which submit and
+/// `Session::validate` both apply.
+pub(crate) enum Verdict {
+    Accepted,
+    /// Required fields without a value: one reason each, in schema order.
+    Required(Vec<String>),
+    /// The record's conditions fail.
+    Conditions,
+}
+
+impl Verdict {
+    /// The reasons the record is rejected with (none if accepted).
+    pub(crate) fn reasons(self) -> Vec<String> {
+        match self {
+            Verdict::Accepted => Vec::new(),
+            Verdict::Required(r) => r,
+            Verdict::Conditions => vec![CONDITIONS_REASON.to_string()],
+        }
+    }
+}
+
+/// Checks `record` as a submit does: required fields first, then its condition values.
+pub(crate) fn verdict(core: &SessionCore, record: &Record) -> Verdict {
+    let fields = core.schema.layout.fields();
+    let missing: Vec<String> = fields
         .iter()
         .zip(record.values())
-        .filter(|(f, v)| f.required && v.is_null())
+        .filter(|(f, val)| f.required && val.is_null())
         .map(|(f, _)| required_reason(&f.id))
         .collect();
     if !missing.is_empty() {
-        return missing;
+        return Verdict::Required(missing);
     }
     match record.conditions() {
         Some(cv) if !core.schema.conditions.record_passes(record, cv.values()) => {
-            vec![CONDITIONS_REASON.to_string()]
+            Verdict::Conditions
         }
-        _ => Vec::new(),
+        _ => Verdict::Accepted,
     }
 }
 
@@ -74,36 +95,36 @@ fn validate(core: &SessionCore, records: Vec<Record>) -> Validated {
         accepted: Vec::with_capacity(records.len()),
         ..Default::default()
     };
-    let fields = core.schema.layout.fields();
-    let set = &core.schema.conditions;
     for record in records {
-        let missing: Vec<String> = fields
-            .iter()
-            .zip(record.values())
-            .filter(|(f, val)| f.required && val.is_null())
-            .map(|(f, _)| required_reason(&f.id))
-            .collect();
-        if !missing.is_empty() {
-            v.required.push(Rejection {
+        match verdict(core, &record) {
+            Verdict::Accepted => v.accepted.push(record),
+            Verdict::Required(reasons) => v.required.push(Rejection { record, reasons }),
+            reject @ Verdict::Conditions => v.conditions.push(Rejection {
                 record,
-                reasons: missing,
-            });
-            continue;
-        }
-        let passes = match record.conditions() {
-            Some(cv) => set.record_passes(&record, cv.values()),
-            None => true,
-        };
-        if passes {
-            v.accepted.push(record);
-        } else {
-            v.conditions.push(Rejection {
-                record,
-                reasons: vec![CONDITIONS_REASON.to_string()],
-            });
+                reasons: reject.reasons(),
+            }),
         }
     }
     v
+}
+
+/// Validates `records` and factors the accepted ones into container records.
+fn validate_and_factor(
+    core: &SessionCore,
+    records: Vec<Record>,
+    request: &[Option<Value>],
+    active: &[bool],
+) -> (Validated, ContainerRecords) {
+    let mut v = validate(core, records);
+    let accepted = std::mem::take(&mut v.accepted);
+    let f = factor::factor(
+        &core.container,
+        accepted,
+        &core.schema.conditions,
+        request,
+        active,
+    );
+    (v, f)
 }
 
 /// What one connection returned for a submit, and the work it finishes later.
@@ -191,16 +212,7 @@ pub(crate) fn prepare(
     };
 
     let (validated, mut factored) = if chunks <= 1 {
-        let mut v = validate(core, records);
-        let accepted = std::mem::take(&mut v.accepted);
-        let f = factor::factor(
-            &core.container,
-            accepted,
-            &core.schema.conditions,
-            request,
-            &active,
-        );
-        (v, f)
+        validate_and_factor(core, records, request, &active)
     } else {
         validate_and_factor_parallel(core, records, request, &active, chunks)
     };
@@ -307,20 +319,7 @@ fn validate_and_factor_parallel(
     let results: Vec<(Validated, ContainerRecords)> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .into_iter()
-            .map(|chunk| {
-                s.spawn(move || {
-                    let mut v = validate(core, chunk);
-                    let accepted = std::mem::take(&mut v.accepted);
-                    let f = factor::factor(
-                        &core.container,
-                        accepted,
-                        &core.schema.conditions,
-                        request,
-                        active,
-                    );
-                    (v, f)
-                })
-            })
+            .map(|chunk| s.spawn(move || validate_and_factor(core, chunk, request, active)))
             .collect();
         handles
             .into_iter()

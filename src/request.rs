@@ -4,14 +4,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 
-use crate::container::eval::panic_message;
+use crate::error::panic_message;
 use crate::error::Result;
 use crate::json;
 use crate::pipeline::{self, Parameters, StreamState};
 use crate::record::Layout;
 use crate::record::Record;
-use crate::response::{Outcome, Rejection, Response};
-use crate::schema::condition::ConditionValues;
+use crate::record::{ConditionValues, Rejection};
+use crate::response::{Outcome, Response};
 use crate::session::{new_record_of, record_room, SessionCore};
 
 /// A request. Used by one thread at a time; a pending response does not borrow it.

@@ -5,14 +5,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::record::Record;
-
-/// A record that did not make it, with its reasons.
-#[derive(Debug, Clone)]
-pub struct Rejection {
-    pub record: Record,
-    pub reasons: Vec<String>,
-}
+use crate::record::{Record, Rejection};
 
 /// What a completed submit produced.
 #[derive(Debug, Default)]

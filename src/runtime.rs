@@ -30,7 +30,7 @@ fn pool() -> &'static Pool {
                         if let Err(p) = catch_unwind(AssertUnwindSafe(job)) {
                             crate::log::error(&format!(
                                 "a worker job panicked: {}",
-                                crate::container::eval::panic_message(&*p)
+                                crate::error::panic_message(&*p)
                             ));
                         }
                     }

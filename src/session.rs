@@ -1,32 +1,13 @@
 //! Sessions: opened from a manifest, immutable, shared by any number of threads.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use crate::container::Container;
 use crate::error::Result;
-use crate::manifest::plugins::SessionKind;
+pub use crate::manifest::SessionCore;
 use crate::manifest::{self, OpenOptions};
-use crate::protocol::Protocol;
-use crate::record::{FieldDef, Layout, Record};
+use crate::record::{ConditionValues, FieldDef, Layout, Record};
 use crate::request::Request;
-use crate::schema::condition::ConditionValues;
-use crate::schema::Schema;
-
-/// Everything a manifest defines, checked and ready.
-#[derive(Debug)]
-pub struct SessionCore {
-    pub kind: SessionKind,
-    pub schema: Schema,
-    pub container: Container,
-    pub protocol: Protocol,
-    /// The `{}` root.
-    pub root: PathBuf,
-    /// The manifest file (or `<json>` for manifests given as text).
-    pub source: PathBuf,
-    /// Keys the manifest has that the format does not (ignored, as the original did).
-    pub warnings: Vec<String>,
-}
 
 /// An open session. Cheap to clone; immutable; `Send + Sync`.
 #[derive(Clone, Debug)]
@@ -103,7 +84,7 @@ impl Session {
     /// Validates a record as a submit would (required fields, then its conditions) without
     /// running any endpoint: the reasons it would be rejected with, or none.
     pub fn validate(&self, record: &Record) -> Vec<String> {
-        crate::pipeline::validation_reasons(&self.core, record)
+        crate::pipeline::verdict(&self.core, record).reasons()
     }
 }
 

@@ -20,8 +20,10 @@ fn reference_copy_matches_its_checksums() {
         String::from_utf8_lossy(&out.stderr)
     );
     let listed = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
-    let listed: std::collections::BTreeSet<&str> =
-        listed.lines().filter_map(|l| l.split_once("  ").map(|(_, p)| p)).collect();
+    let listed: std::collections::BTreeSet<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_once("  ").map(|(_, p)| p))
+        .collect();
     let mut present = std::collections::BTreeSet::new();
     let mut stack = vec![dir.join("messageapi")];
     while let Some(d) = stack.pop() {

@@ -1,10 +1,24 @@
-//! What a transformation sees when it runs.
+//! What a transformation sees when it runs, and the transformation plug-in traits.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
+use crate::error::Result;
 use crate::record::Record;
+use crate::schema::PluginContext;
+
+/// A transformation kind: checks its constructor at session open.
+pub trait TransformationFactory: Send + Sync {
+    fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn Transformation>>;
+}
+
+/// A prepared transformation.
+pub trait Transformation: Send + Sync {
+    /// Reads inputs (owned copies) from `call` and adds output records.
+    fn run(&self, call: &mut TransformCall<'_>) -> Result<()>;
+}
 
 /// One run of a transformation: its constructor, its inputs (owned copies, by parameter) and
 /// the output records it adds.

@@ -6,10 +6,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::container::call::TransformCall;
 use crate::container::factor::ContainerRecords;
+use crate::container::TransformCall;
 use crate::container::{Container, InputSpec};
-use crate::error::{Error, Result};
+use crate::error::{panic_message, Error, Result};
 use crate::record::Record;
 
 /// The transformation results of one connection for one submit.
@@ -126,15 +126,4 @@ fn select(routed: &ContainerRecords, keep: impl Fn(usize) -> bool) -> Vec<Record
         .filter(|&i| keep(i))
         .map(|i| routed.records[i].clone())
         .collect()
-}
-
-/// The text of a caught panic.
-pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
 }

@@ -7,7 +7,6 @@
 #![allow(clippy::vec_box)]
 
 pub mod library;
-pub mod native;
 pub mod plugins;
 pub mod record;
 pub mod request;
@@ -16,35 +15,18 @@ pub mod session;
 pub mod status;
 pub mod version;
 
-use std::cell::RefCell;
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::Error;
+pub use crate::plugins::native::handles::{mapi_record, mapi_record_list};
 use crate::record::Record;
 pub use status::*;
-
-thread_local! {
-    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
-}
-
-/// Records `message` as this thread's last error.
-pub(crate) fn set_last_error(message: &str) {
-    LAST_ERROR.with(|e| {
-        let mut e = e.borrow_mut();
-        e.clear();
-        e.push_str(message);
-    });
-}
-
-pub(crate) fn last_error() -> String {
-    LAST_ERROR.with(|e| e.borrow().clone())
-}
 
 fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
     format!(
         "panic inside messageapi: {}",
-        crate::container::eval::panic_message(p)
+        crate::error::panic_message(p)
     )
 }
 
@@ -157,19 +139,6 @@ pub(crate) unsafe fn copy_out(
     Ok(())
 }
 
-/// A record as C sees it: the core record, with the same layout.
-#[repr(transparent)]
-pub struct mapi_record(Record);
-
-impl mapi_record {
-    pub(crate) fn from_ref(r: &Record) -> *const mapi_record {
-        (r as *const Record).cast()
-    }
-    pub(crate) fn from_mut(r: &mut Record) -> *mut mapi_record {
-        (r as *mut Record).cast()
-    }
-}
-
 pub(crate) unsafe fn record_arg<'a>(
     p: *const mapi_record,
     what: &str,
@@ -182,47 +151,6 @@ pub(crate) unsafe fn record_mut_arg<'a>(
     what: &str,
 ) -> Result<&'a mut Record, Error> {
     handle_mut(p, what).map(|r| &mut r.0)
-}
-
-/// A list of borrowed records: a slice of a response's or a transformation's records, or
-/// pointers to routed records.
-pub struct mapi_record_list {
-    items: ListItems,
-}
-
-enum ListItems {
-    Slice(*const Record, usize),
-    Refs(Vec<*const Record>),
-}
-
-// The records a list points to are immutable while the list lives (its owner keeps them).
-unsafe impl Send for mapi_record_list {}
-unsafe impl Sync for mapi_record_list {}
-
-impl mapi_record_list {
-    pub(crate) fn slice(records: &[Record]) -> mapi_record_list {
-        mapi_record_list {
-            items: ListItems::Slice(records.as_ptr(), records.len()),
-        }
-    }
-    pub(crate) fn refs<'a>(records: impl IntoIterator<Item = &'a Record>) -> mapi_record_list {
-        mapi_record_list {
-            items: ListItems::Refs(records.into_iter().map(|r| r as *const Record).collect()),
-        }
-    }
-    pub(crate) fn len(&self) -> usize {
-        match &self.items {
-            ListItems::Slice(_, n) => *n,
-            ListItems::Refs(v) => v.len(),
-        }
-    }
-    pub(crate) fn get(&self, i: usize) -> Option<*const Record> {
-        match &self.items {
-            ListItems::Slice(p, n) if i < *n => Some(unsafe { p.add(i) }),
-            ListItems::Refs(v) => v.get(i).copied(),
-            _ => None,
-        }
-    }
 }
 
 /// Number of records in `list` (0 for NULL).

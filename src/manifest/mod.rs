@@ -1,9 +1,13 @@
-//! Loading manifests: the full form and the parameter map, constructor values inline or as
-//! paths, `{}` root expansion, session-template placeholders, plugin names, located errors.
+//! The manifest loader: the one place manifest JSON becomes the model. Reads the full form and
+//! the parameter map, constructor values inline or as paths, `{}` root expansion,
+//! session-template placeholders and plugin names (looked up in the registry), and reports
+//! errors with their file and JSON location. Returns the session's core.
 
+pub mod container;
 pub mod node;
-pub mod paths;
 pub mod plugins;
+pub mod protocol;
+pub mod schema;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -11,14 +15,30 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::container::{self, Container};
+use crate::container::Container;
 use crate::error::{Error, Result};
-use crate::protocol::{self, Protocol};
+use crate::paths;
+use crate::protocol::Protocol;
 use crate::record::Layout;
-use crate::schema::{self, ConditionEnv, Schema};
-use crate::session::SessionCore;
+use crate::schema::Schema;
 use node::Node;
-use plugins::SessionKind;
+pub use plugins::SessionKind;
+use schema::ConditionEnv;
+
+/// Everything a manifest defines, checked and ready: what a session is made of.
+#[derive(Debug)]
+pub struct SessionCore {
+    pub kind: SessionKind,
+    pub schema: Schema,
+    pub container: Container,
+    pub protocol: Protocol,
+    /// The `{}` root.
+    pub root: PathBuf,
+    /// The manifest file (or `<json>` for manifests given as text).
+    pub source: PathBuf,
+    /// Keys the manifest has that the format does not (ignored, as the original did).
+    pub warnings: Vec<String>,
+}
 
 /// Options for opening a session.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +84,7 @@ pub fn load_text(
 
 fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<SessionCore> {
     crate::tune_allocator();
+    crate::plugins::register_builtins();
     let root = paths::choose_root(options.root.as_deref(), dir);
     let value: Json = serde_json::from_str(text)
         .map_err(|e| Error::Manifest(format!("{}: not valid JSON: {e}", file.display())))?;
@@ -185,7 +206,7 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
             );
             schema::parse_conditions(&n, &layout, &ConditionEnv { root: &root })?
         }
-        _ => schema::condition::ConditionSet::default(),
+        _ => crate::schema::condition::ConditionSet::default(),
     };
     let schema_meta = loader.optional(&schema_n, "metadata")?.map(|n| n.value);
     let conditions = Arc::new(conditions);

@@ -12,8 +12,43 @@ use crate::container::factor::ContainerRecords;
 use crate::container::Container;
 use crate::error::{Error, Result};
 use crate::protocol::{ClassifierSel, ConnectionDef};
-use crate::record::Record;
-use crate::response::Rejection;
+use crate::record::{FieldDef, Record, Rejection};
+use crate::schema::PluginContext;
+
+/// An endpoint kind: checks a connection at session open and prepares it.
+pub trait EndpointFactory: Send + Sync {
+    fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>>;
+}
+
+/// A connection's endpoint, checked and ready to make instances.
+pub trait PreparedEndpoint: Send + Sync {
+    /// The fields of the records the endpoint returns (`None`: records keep their own fields).
+    fn default_fields(&self) -> Option<Vec<FieldDef>> {
+        None
+    }
+    /// The fields of the state record (`None`: an open record).
+    fn state_fields(&self) -> Option<Vec<FieldDef>> {
+        None
+    }
+    /// Whether the endpoint applies the connection's `fields` itself (the engine then leaves its
+    /// output records as they are).
+    fn narrows_itself(&self) -> bool {
+        false
+    }
+    /// How many fields the endpoint adds to the records it was given before returning them
+    /// (request records keep room for them, so adding them does not move the values).
+    fn added_fields(&self) -> usize {
+        0
+    }
+    /// A fresh instance: one per request (batch mode), reused on resubmit (stream mode).
+    fn instantiate(&self) -> Result<Box<dyn Endpoint>>;
+}
+
+/// A running endpoint.
+pub trait Endpoint: Send {
+    /// Processes one submit: read routed records from `call`, add output records and rejections.
+    fn process(&mut self, call: &mut EndpointCall<'_>) -> Result<()>;
+}
 
 /// One run of a connection's endpoint for one submit.
 pub struct EndpointCall<'a> {

@@ -3,18 +3,14 @@
 pub mod call;
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
 use crate::container::factor::ContainerRecords;
 use crate::container::{Container, InputSpec};
-use crate::error::{Error, Result};
-use crate::manifest::node::Node;
-use crate::manifest::plugins;
-use crate::record::Layout;
-use crate::registry::{self, PluginContext, PreparedEndpoint};
+use crate::record::{Layout, Record};
+pub use call::{Endpoint, EndpointCall, EndpointFactory, Finished, PreparedEndpoint};
 
 /// A classifier a connection lists: key and value (`None` for `"*"`, any value).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,135 +66,48 @@ pub struct Protocol {
     pub metadata: Option<Json>,
 }
 
-/// Parses one connection of endpoint `plugin`.
-pub fn parse_connection(
-    c: &Node,
-    plugin: &Node,
-    container: &Container,
-    schema: &crate::schema::Schema,
-    root: &Path,
-    seen: &mut HashSet<String>,
-) -> Result<ConnectionDef> {
-    let id = c.id()?;
-    if !seen.insert(id.clone()) {
-        return Err(c.error(format!("duplicate connection id \"{id}\"")));
-    }
-    let all_collections: Vec<usize> = (0..container.collections.len()).collect();
-    let collections = match c.get("collections") {
-        None => Vec::new(),
-        Some(n) => {
-            let names = n.string_list()?;
-            if names.iter().any(|s| s == "*") {
-                all_collections.clone()
+impl ConnectionDef {
+    /// A connection of `endpoint` with its resolved lists (container indices) and its prepared
+    /// endpoint; works out what it is routed and the layouts of its output and state records.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: &str,
+        endpoint: &str,
+        constructor: Map<String, Json>,
+        collections: Vec<usize>,
+        classifiers: Vec<ClassifierSel>,
+        transformations: Vec<usize>,
+        fields: Vec<String>,
+        prepared: Arc<dyn PreparedEndpoint>,
+        container: &Container,
+    ) -> ConnectionDef {
+        let receives = routing_mask(container, &collections, &classifiers, &transformations);
+        let output_layout = prepared.default_fields().map(|f| {
+            let full = Layout::new(f);
+            if fields.is_empty() {
+                full
             } else {
-                let mut out = Vec::new();
-                for (j, name) in names.iter().enumerate() {
-                    let i = container.collection_index(name).ok_or_else(|| {
-                        at(&n, j, n.value.is_array())
-                            .error(format!("unknown collection \"{name}\""))
-                    })?;
-                    if !out.contains(&i) {
-                        out.push(i);
-                    }
-                }
-                out
+                Arc::new(full.narrowed(&fields))
             }
-        }
-    };
-    let mut classifiers = Vec::new();
-    if let Some(n) = c.get("classifiers") {
-        if !n.value.is_null() {
-            for (key, v) in n.members()? {
-                for value in v.string_list()? {
-                    classifiers.push(ClassifierSel {
-                        key: key.clone(),
-                        value: (value != "*").then_some(value),
-                    });
-                }
-            }
+        });
+        let state_layout = match prepared.state_fields() {
+            Some(f) => Layout::new(f),
+            None => Layout::open(Vec::new()),
+        };
+        ConnectionDef {
+            id: id.into(),
+            endpoint: endpoint.to_string(),
+            constructor,
+            collections,
+            classifiers,
+            transformations,
+            fields,
+            receives,
+            prepared,
+            output_layout,
+            state_layout,
         }
     }
-    let transformations = match c.get("transformations") {
-        None => Vec::new(),
-        Some(n) => {
-            let names = n.string_list()?;
-            if names.iter().any(|s| s == "*") {
-                (0..container.transformations.len()).collect()
-            } else {
-                let mut out = Vec::new();
-                for (j, name) in names.iter().enumerate() {
-                    let i = container.transformation_index(name).ok_or_else(|| {
-                        at(&n, j, n.value.is_array())
-                            .error(format!("unknown transformation \"{name}\""))
-                    })?;
-                    out.push(i);
-                }
-                out
-            }
-        }
-    };
-    let fields = match c.get("fields") {
-        None => Vec::new(),
-        Some(n) => n.string_list()?,
-    };
-    let constructor = match c.get("constructor") {
-        None => Map::new(),
-        Some(n) => match n.value {
-            Json::Object(m) => m,
-            Json::Null => Map::new(),
-            _ => return Err(n.error("expected an object")),
-        },
-    };
-    let receives = routing_mask(container, &collections, &classifiers, &transformations);
-    let name = plugin.as_str()?;
-    let factory = registry::endpoint(plugins::endpoint(name)).ok_or_else(|| {
-        plugin.locate(Error::UnknownPlugin(format!(
-            "unknown endpoint plugin \"{name}\""
-        )))
-    })?;
-    let base = c.dir().to_path_buf();
-    let ctx = PluginContext {
-        id: &id,
-        constructor: &constructor,
-        root,
-        base_dir: &base,
-        schema: Some(schema),
-    };
-    let prepared = factory.prepare(&ctx).map_err(|e| c.locate(e))?;
-    let output_layout = prepared.default_fields().map(|f| {
-        let full = Layout::new(f);
-        if fields.is_empty() {
-            full
-        } else {
-            Arc::new(full.narrowed(&fields))
-        }
-    });
-    let state_layout = match prepared.state_fields() {
-        Some(f) => Layout::new(f),
-        None => Layout::open(Vec::new()),
-    };
-    Ok(ConnectionDef {
-        id: id.as_str().into(),
-        endpoint: name.to_string(),
-        constructor,
-        collections,
-        classifiers,
-        transformations,
-        fields,
-        receives,
-        prepared,
-        output_layout,
-        state_layout,
-    })
-}
-
-fn at(list: &Node, j: usize, is_array: bool) -> Node {
-    let path = if is_array {
-        list.index_path(j)
-    } else {
-        list.path.clone()
-    };
-    Node::new(Json::Null, list.file.clone(), path)
 }
 
 /// Which collections a connection receives: listed ones, labelled ones, and those its
@@ -270,7 +179,7 @@ pub fn route(
             continue;
         }
         let rec = if last_user[c] {
-            std::mem::replace(&mut from.records[i], crate::record::Record::empty())
+            std::mem::replace(&mut from.records[i], Record::empty())
         } else {
             from.records[i].clone()
         };

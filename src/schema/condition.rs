@@ -4,9 +4,9 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::plugin::ConditionPlugin;
 use crate::error::{Error, Result};
-use crate::record::Record;
-use crate::registry::ConditionPlugin;
+use crate::record::{ConditionSlots, Record};
 use crate::value::{parse_datetime, FieldType, Value};
 
 /// A comparison operator.
@@ -343,56 +343,20 @@ enum Alive {
     No,
 }
 
-/// The condition values a record carries: one optional value per schema condition.
-#[derive(Debug, Clone)]
-pub struct ConditionValues {
-    set: Arc<ConditionSet>,
-    values: Vec<Option<Value>>,
-}
-
-impl ConditionValues {
-    /// All comparison values cleared (a new record).
-    pub fn cleared(set: Arc<ConditionSet>) -> ConditionValues {
-        let values = vec![None; set.conditions.len()];
-        ConditionValues { set, values }
+impl ConditionSlots for ConditionSet {
+    fn len(&self) -> usize {
+        self.conditions.len()
     }
-
-    /// The manifest values (the request record).
-    pub fn from_manifest(set: Arc<ConditionSet>) -> ConditionValues {
-        let values = set.conditions.iter().map(|c| c.value.clone()).collect();
-        ConditionValues { set, values }
+    fn position(&self, id: &str) -> Option<usize> {
+        ConditionSet::position(self, id)
     }
-
-    pub fn set(&mut self, id: &str, value: Value) -> Result<()> {
-        let i = self
-            .set
-            .position(id)
-            .ok_or_else(|| Error::UnknownCondition(format!("unknown condition \"{id}\"")))?;
-        let v = self.set.coerce(i, value)?;
-        self.values[i] = if v.is_null() { None } else { Some(v) };
-        Ok(())
+    fn coerce(&self, i: usize, value: Value) -> Result<Value> {
+        ConditionSet::coerce(self, i, value)
     }
-
-    /// Sets condition `id` from JSON, as [`ConditionSet::value_from_json`] reads it.
-    pub fn set_json(&mut self, id: &str, json: &serde_json::Value) -> Result<()> {
-        let i = self
-            .set
-            .position(id)
-            .ok_or_else(|| Error::UnknownCondition(format!("unknown condition \"{id}\"")))?;
-        let v = self.set.value_from_json(i, json)?;
-        self.values[i] = if v.is_null() { None } else { Some(v) };
-        Ok(())
+    fn value_from_json(&self, i: usize, json: &serde_json::Value) -> Result<Value> {
+        ConditionSet::value_from_json(self, i, json)
     }
-
-    pub fn get(&self, id: &str) -> Option<&Value> {
-        self.set.position(id).and_then(|i| self.values[i].as_ref())
-    }
-
-    pub fn values(&self) -> &[Option<Value>] {
-        &self.values
-    }
-
-    pub fn set_ref(&self) -> &Arc<ConditionSet> {
-        &self.set
+    fn manifest_value(&self, i: usize) -> Option<Value> {
+        self.conditions[i].value.clone()
     }
 }

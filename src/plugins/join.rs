@@ -5,18 +5,13 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::container::call::TransformCall;
+use crate::container::{TransformCall, Transformation, TransformationFactory};
 use crate::error::{Error, Result};
 use crate::record::{DerivedLayouts, FieldDef, Record};
-use crate::registry::{PluginContext, Transformation, TransformationFactory};
+use crate::schema::PluginContext;
 use crate::value::{FieldType, Value};
 
-pub(crate) fn register_builtins(add: &mut dyn FnMut(&str, Arc<dyn TransformationFactory>)) {
-    add("join", Arc::new(JoinFactory));
-    add("reduce", Arc::new(ReduceFactory));
-}
-
-struct JoinFactory;
+pub(crate) struct JoinFactory;
 
 /// `join`: each `parent` record gains field `collection-field` holding, as a JSON list of
 /// objects, the `child` records whose `join-field` equals the parent's.
@@ -82,7 +77,7 @@ impl Transformation for Join {
     }
 }
 
-struct ReduceFactory;
+pub(crate) struct ReduceFactory;
 
 /// `reduce`: returns its `reduce-list` input unchanged, as the original does.
 struct Reduce;

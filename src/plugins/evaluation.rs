@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use crate::container::factor::ContainerRecords;
 use crate::error::Result;
-use crate::protocol::call::EndpointCall;
+use crate::protocol::EndpointCall;
+use crate::protocol::{Endpoint, EndpointFactory, PreparedEndpoint};
 use crate::record::Record;
-use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
+use crate::schema::PluginContext;
 
 pub struct EvaluationFactory;
 

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
-use crate::protocol::call::EndpointCall;
-use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
+use crate::protocol::EndpointCall;
+use crate::protocol::{Endpoint, EndpointFactory, PreparedEndpoint};
+use crate::schema::PluginContext;
 
 pub struct FileWriterFactory;
 

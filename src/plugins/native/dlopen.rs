@@ -6,26 +6,15 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::plugins::{
-    mapi_condition_fn, mapi_endpoint_fn, mapi_transformation_fn, CCondition, CTransformation,
-    UserData,
+use super::callback::{
+    mapi_condition_fn, mapi_endpoint_fn, mapi_transformation_fn, run_endpoint, CCondition,
+    CTransformation, UserData,
 };
+use crate::container::{TransformCall, Transformation, TransformationFactory};
 use crate::error::Error;
-use crate::protocol::call::EndpointCall;
-use crate::registry::{
-    self, ConditionFactory, ConditionPlugin, EndpointFactory, PluginContext, PreparedEndpoint,
-    Transformation, TransformationFactory,
-};
-
-pub(crate) fn register_builtins(
-    endpoints: &mut dyn FnMut(&str, Arc<dyn EndpointFactory>),
-    transformations: &mut dyn FnMut(&str, Arc<dyn TransformationFactory>),
-    conditions: &mut dyn FnMut(&str, Arc<dyn ConditionFactory>),
-) {
-    endpoints("native", Arc::new(NativeEndpoint));
-    transformations("native", Arc::new(NativeTransformation));
-    conditions("native", Arc::new(NativeCondition));
-}
+use crate::plugins::function::prepare_callback;
+use crate::protocol::{EndpointCall, EndpointFactory, PreparedEndpoint};
+use crate::schema::{ConditionFactory, ConditionPlugin, PluginContext};
 
 /// The loaded library and the address of the symbol; the library stays loaded while any
 /// session uses it.
@@ -87,7 +76,7 @@ fn open(path: &PathBuf) -> Result<Arc<libloading::Library>, Error> {
         })
 }
 
-struct NativeEndpoint;
+pub(crate) struct NativeEndpoint;
 
 impl EndpointFactory for NativeEndpoint {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>, Error> {
@@ -96,17 +85,17 @@ impl EndpointFactory for NativeEndpoint {
             .f
             .ok_or_else(|| Error::UnknownPlugin("the native symbol is NULL".into()))?;
         let library = loaded._library;
-        registry::prepare_callback(
+        prepare_callback(
             Arc::new(move |call: &mut EndpointCall<'_>| {
                 let _keep = &library;
-                super::plugins::run_endpoint(f, UserData(std::ptr::null_mut()), call)
+                run_endpoint(f, UserData(std::ptr::null_mut()), call)
             }),
             ctx,
         )
     }
 }
 
-struct NativeTransformation;
+pub(crate) struct NativeTransformation;
 
 /// The callback and the library that holds it (kept loaded while the session lives).
 struct LoadedTransformation(
@@ -128,12 +117,12 @@ impl TransformationFactory for NativeTransformation {
 }
 
 impl Transformation for LoadedTransformation {
-    fn run(&self, call: &mut crate::container::call::TransformCall<'_>) -> Result<(), Error> {
+    fn run(&self, call: &mut TransformCall<'_>) -> Result<(), Error> {
         self.0.run(call)
     }
 }
 
-struct NativeCondition;
+pub(crate) struct NativeCondition;
 
 /// The callback and the library that holds it (kept loaded while the session lives).
 struct LoadedCondition(CCondition, #[allow(dead_code)] Arc<libloading::Library>);

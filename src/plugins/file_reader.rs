@@ -8,9 +8,10 @@ use arcstr::ArcStr;
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
-use crate::protocol::call::EndpointCall;
+use crate::protocol::EndpointCall;
+use crate::protocol::{Endpoint, EndpointFactory, PreparedEndpoint};
 use crate::record::{FieldDef, Layout, Record};
-use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
+use crate::schema::PluginContext;
 use crate::value::{FieldType, Text, Value};
 
 pub struct FileReaderFactory;

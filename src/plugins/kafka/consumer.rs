@@ -19,9 +19,10 @@ use serde_json::{Map, Value as Json};
 
 use super::{client_config, int_or, kafka_fields, KafkaContext};
 use crate::error::{Error, Result};
-use crate::protocol::call::EndpointCall;
+use crate::protocol::EndpointCall;
+use crate::protocol::{Endpoint, EndpointFactory, PreparedEndpoint};
 use crate::record::{FieldDef, Layout, Record};
-use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
+use crate::schema::PluginContext;
 use crate::value::{FieldType, Value};
 
 pub struct KafkaConsumerFactory;

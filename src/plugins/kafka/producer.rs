@@ -33,9 +33,10 @@ use serde_json::Value as Json;
 
 use super::{block_on, client_config, int_or, kafka_fields, opt_string, KafkaContext};
 use crate::error::{Error, Result};
-use crate::protocol::call::{EndpointCall, Finished};
+use crate::protocol::{Endpoint, EndpointFactory, PreparedEndpoint};
+use crate::protocol::{EndpointCall, Finished};
 use crate::record::{DerivedLayouts, Record};
-use crate::registry::{Endpoint, EndpointFactory, PluginContext, PreparedEndpoint};
+use crate::schema::PluginContext;
 use crate::value::Value;
 
 pub struct KafkaProducerFactory;

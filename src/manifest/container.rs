@@ -1,0 +1,254 @@
+//! The container part of a manifest: collections (with classifiers and request-level
+//! conditions) and transformations.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use super::node::Node;
+use super::plugins;
+use crate::container::{Collection, InputSpec, TransformationDef};
+use crate::error::{Error, Result};
+use crate::record::{FieldDef, Layout};
+use crate::registry;
+use crate::schema::condition::ConditionSet;
+use crate::schema::PluginContext;
+
+/// Parses the collections against the schema's fields and conditions.
+pub fn parse_collections(
+    node: &Node,
+    schema: &Layout,
+    conditions: &ConditionSet,
+) -> Result<Vec<Collection>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for c in node.elements()? {
+        let id = c.id()?;
+        if !seen.insert(id.clone()) {
+            return Err(c.error(format!("duplicate collection id \"{id}\"")));
+        }
+        let fnode = c.require("fields")?;
+        let mut slots = Vec::new();
+        for (j, name) in fnode.string_list()?.iter().enumerate() {
+            let slot = schema.position(name).ok_or_else(|| {
+                Node::new(Json::Null, fnode.file.clone(), fnode.index_path(j))
+                    .error(format!("unknown field \"{name}\""))
+            })?;
+            if !slots.contains(&slot) {
+                slots.push(slot);
+            }
+        }
+        slots.sort_unstable();
+        let fields: Vec<FieldDef> = slots.iter().map(|&s| schema.fields()[s].clone()).collect();
+        let classifiers = match c.get("classifiers") {
+            None => Vec::new(),
+            Some(n) if n.value.is_null() => Vec::new(),
+            Some(n) => n
+                .members()?
+                .into_iter()
+                .map(|(k, v)| Ok((Arc::<str>::from(k.as_str()), label_values(&v)?)))
+                .collect::<Result<Vec<_>>>()?,
+        };
+        let mut conds = Vec::new();
+        if let Some(n) = c.get("conditions") {
+            for cid in n.string_list()? {
+                match conditions.position(&cid) {
+                    Some(i) => conds.push(i),
+                    None => crate::log::debug(&format!(
+                        "{}: condition \"{cid}\" is not in the schema; ignored as in the original",
+                        n.location()
+                    )),
+                }
+            }
+        }
+        out.push(Collection {
+            id: id.as_str().into(),
+            layout: Layout::new(fields),
+            slots,
+            classifiers,
+            conditions: conds,
+        });
+    }
+    Ok(out)
+}
+
+fn label_values(v: &Node) -> Result<Vec<Arc<str>>> {
+    let scalar = |j: &Json, n: &Node| -> Result<Arc<str>> {
+        match j {
+            Json::String(s) => Ok(s.as_str().into()),
+            Json::Number(x) => Ok(x.to_string().into()),
+            Json::Bool(b) => Ok(b.to_string().into()),
+            _ => Err(n.error("a classifier value must be a string, number or boolean")),
+        }
+    };
+    match &v.value {
+        Json::Array(items) => items.iter().map(|j| scalar(j, v)).collect(),
+        Json::Null => Ok(Vec::new()),
+        j => Ok(vec![scalar(j, v)?]),
+    }
+}
+
+/// Parses the transformations; `collections` must be parsed already.
+pub fn parse_transformations(
+    node: &Node,
+    collections: &[Collection],
+    root: &Path,
+) -> Result<Vec<TransformationDef>> {
+    let elements = node.elements()?;
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (i, t) in elements.iter().enumerate() {
+        let id = t.id()?;
+        if index.insert(id.clone(), i).is_some() {
+            return Err(t.error(format!("duplicate transformation id \"{id}\"")));
+        }
+    }
+    let mut out = Vec::new();
+    for t in &elements {
+        let id = t.id()?;
+        let onode = t.require("operator")?;
+        let operator = onode.as_str()?.to_string();
+        let constructor = match t.get("constructor") {
+            Some(n) => match n.value {
+                Json::Object(m) => m,
+                Json::Null => Map::new(),
+                _ => return Err(n.error("expected an object")),
+            },
+            None => Map::new(),
+        };
+        let rnode = t.require("records")?;
+        let mut inputs = Vec::new();
+        let mut uuid_params = 0;
+        for (param, spec) in rnode.members()? {
+            let s = parse_spec(&spec, collections, &index)?;
+            if s == InputSpec::Uuid {
+                uuid_params += 1;
+                if uuid_params > 1 {
+                    return Err(spec.error("more than one \"UUID\" parameter in a transformation"));
+                }
+            }
+            inputs.push((param, s));
+        }
+        let canonical = plugins::transformation(&operator);
+        let factory = registry::transformation(canonical).ok_or_else(|| {
+            onode.locate(Error::UnknownPlugin(format!(
+                "unknown transformation operator \"{operator}\""
+            )))
+        })?;
+        let base = t.dir().to_path_buf();
+        let no_field_lists = |_: &str| Ok(None);
+        let ctx = PluginContext {
+            id: &id,
+            constructor: &constructor,
+            root,
+            base_dir: &base,
+            schema: None,
+            field_lists: &no_field_lists,
+        };
+        let plugin = factory.prepare(&ctx).map_err(|e| onode.locate(e))?;
+        out.push(TransformationDef {
+            id: id.as_str().into(),
+            operator,
+            constructor,
+            inputs,
+            plugin,
+        });
+    }
+    check_cycles(&out, &elements)?;
+    Ok(out)
+}
+
+fn parse_spec(
+    spec: &Node,
+    collections: &[Collection],
+    transformations: &HashMap<String, usize>,
+) -> Result<InputSpec> {
+    if let Json::String(s) = &spec.value {
+        if s == "UUID" {
+            return Ok(InputSpec::Uuid);
+        }
+        return Err(spec.error(format!(
+            "unknown record spec \"{s}\" (use \"UUID\" or an object)"
+        )));
+    }
+    let members = spec.members()?;
+    let [(key, value)] = members.as_slice() else {
+        return Err(
+            spec.error("a record spec has exactly one of COLLECTION, CLASSIFIER, TRANSFORMATION")
+        );
+    };
+    match key.as_str() {
+        "COLLECTION" => {
+            let id = value.as_str()?;
+            let found = collections.iter().position(|c| &*c.id == id);
+            if found.is_none() {
+                crate::log::warn(&format!(
+                    "{}: collection \"{id}\" is not in the container; this input will be empty",
+                    value.location()
+                ));
+            }
+            Ok(InputSpec::Collection(found))
+        }
+        "CLASSIFIER" => {
+            let parts = value.string_list()?;
+            match parts.as_slice() {
+                [k, v] => Ok(InputSpec::Classifier(k.clone(), v.clone())),
+                _ => Err(value.error("CLASSIFIER takes [key, value]")),
+            }
+        }
+        "TRANSFORMATION" => {
+            let id = value.as_str()?;
+            transformations
+                .get(id)
+                .map(|&i| InputSpec::Transformation(i))
+                .ok_or_else(|| value.error(format!("unknown transformation \"{id}\"")))
+        }
+        other => Err(spec.error(format!(
+            "unknown record spec key \"{other}\" (use COLLECTION, CLASSIFIER or TRANSFORMATION)"
+        ))),
+    }
+}
+
+fn check_cycles(defs: &[TransformationDef], nodes: &[Node]) -> Result<()> {
+    fn visit(
+        i: usize,
+        defs: &[TransformationDef],
+        state: &mut [u8],
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        match state[i] {
+            2 => return None,
+            1 => {
+                let start = path.iter().position(|&p| p == i).unwrap_or(0);
+                let mut c = path[start..].to_vec();
+                c.push(i);
+                return Some(c);
+            }
+            _ => {}
+        }
+        state[i] = 1;
+        path.push(i);
+        for (_, spec) in &defs[i].inputs {
+            if let InputSpec::Transformation(t) = spec {
+                if let Some(c) = visit(*t, defs, state, path) {
+                    return Some(c);
+                }
+            }
+        }
+        path.pop();
+        state[i] = 2;
+        None
+    }
+    let mut state = vec![0u8; defs.len()];
+    for i in 0..defs.len() {
+        if let Some(cycle) = visit(i, defs, &mut state, &mut Vec::new()) {
+            let names: Vec<&str> = cycle.iter().map(|&c| &*defs[c].id).collect();
+            return Err(nodes[cycle[0]].error(format!(
+                "cycle among transformations: {}",
+                names.join(" -> ")
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! The built-in plug-ins, one concept per file: endpoints (`evaluation`, `file-reader`,
+//! `file-writer`, `kafka-producer`, `kafka-consumer`), transformations (`join`, `reduce`), the
+//! `native` endpoint, transformation and condition (dlopen), the C callback adapters, and
+//! plug-ins made of Rust functions. They register through the same calls as host plug-ins.
+
+pub mod evaluation;
+pub mod file_reader;
+pub mod file_writer;
+pub mod function;
+pub mod join;
+#[cfg(feature = "kafka")]
+pub mod kafka;
+pub mod native;
+
+use std::sync::{Arc, Once};
+
+use crate::registry::{
+    register_condition_with, register_endpoint_with, register_transformation_with, Replace,
+};
+
+/// Registers every built-in under its short name, once per process (the manifest loader calls
+/// it when the first session opens). A host plugin registered earlier under the same name
+/// keeps it; one registered later replaces the built-in, as any registration does.
+pub fn register_builtins() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let endpoints: Vec<(&str, Arc<dyn crate::protocol::EndpointFactory>)> = vec![
+            ("evaluation", Arc::new(evaluation::EvaluationFactory)),
+            ("file-reader", Arc::new(file_reader::FileReaderFactory)),
+            ("file-writer", Arc::new(file_writer::FileWriterFactory)),
+            #[cfg(feature = "kafka")]
+            (
+                "kafka-producer",
+                Arc::new(kafka::producer::KafkaProducerFactory),
+            ),
+            #[cfg(feature = "kafka")]
+            (
+                "kafka-consumer",
+                Arc::new(kafka::consumer::KafkaConsumerFactory),
+            ),
+            ("native", Arc::new(native::dlopen::NativeEndpoint)),
+        ];
+        // Names are non-empty and the lock is only poisoned by a panic inside the registry,
+        // which cannot happen before the first session opens; nothing to report.
+        for (name, factory) in endpoints {
+            let _ = register_endpoint_with(name, factory, Replace::No);
+        }
+        let _ = register_transformation_with("join", Arc::new(join::JoinFactory), Replace::No);
+        let _ = register_transformation_with("reduce", Arc::new(join::ReduceFactory), Replace::No);
+        let _ = register_transformation_with(
+            "native",
+            Arc::new(native::dlopen::NativeTransformation),
+            Replace::No,
+        );
+        let _ = register_condition_with(
+            "native",
+            Arc::new(native::dlopen::NativeCondition),
+            Replace::No,
+        );
+    });
+}

@@ -1,0 +1,152 @@
+//! The layers of docs/architecture.md: every module imports only its own layer and those below
+//! it. Reads every `crate::` path in `src/` (in `use` lines and inline, outside comments) and
+//! fails on one that points up, naming the file, the line and the two layers.
+
+use std::path::{Path, PathBuf};
+
+/// Bottom to top; a module may name modules of its own layer and of those before it.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("base", &["error", "log", "paths", "status", "value"]),
+    ("records and JSON", &["record", "json"]),
+    ("schema", &["schema"]),
+    ("container", &["container"]),
+    ("protocol", &["protocol"]),
+    ("registry", &["registry"]),
+    ("built-in plug-ins", &["plugins"]),
+    ("manifest loader", &["manifest"]),
+    (
+        "sessions",
+        &["session", "pipeline", "request", "response", "runtime"],
+    ),
+    ("C ABI", &["ffi"]),
+];
+
+/// Items of `lib.rs` itself that any layer may call (the allocator's one-time tuning).
+const ROOT_ITEMS: &[&str] = &["tune_allocator"];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|(_, ms)| ms.contains(&module))
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The module names a line refers to as `crate::name` (also `crate::{a, b::c}`).
+fn crate_paths(line: &str) -> Vec<String> {
+    let code = match line.find("//") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for part in group[..end].split(',') {
+                let name: String = part
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    out.push(name);
+                }
+            }
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            out.push(name);
+        }
+    }
+    out
+}
+
+#[test]
+fn imports_point_down_only() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut checked = 0;
+    let mut violations = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
+        let module = top.trim_end_matches(".rs");
+        if module == "lib" || module == "bin" {
+            continue; // the crate root declares the layers; binaries sit on top of everything
+        }
+        let own = layer_of(module).unwrap_or_else(|| {
+            panic!(
+                "src/{} is in no layer: add `{module}` to LAYERS and to docs/architecture.md",
+                rel.display()
+            )
+        });
+        checked += 1;
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for name in crate_paths(line) {
+                if ROOT_ITEMS.contains(&name.as_str()) || name.is_empty() {
+                    continue;
+                }
+                let Some(theirs) = layer_of(&name) else {
+                    violations.push(format!(
+                        "src/{}:{}: crate::{name} is in no layer",
+                        rel.display(),
+                        n + 1
+                    ));
+                    continue;
+                };
+                if theirs > own {
+                    violations.push(format!(
+                        "src/{}:{}: crate::{name} ({}) points up from {} ({})",
+                        rel.display(),
+                        n + 1,
+                        LAYERS[theirs].0,
+                        module,
+                        LAYERS[own].0
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} files were checked");
+    assert!(
+        violations.is_empty(),
+        "imports that point up:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_checker_sees_grouped_and_inline_paths() {
+    assert_eq!(
+        crate_paths("use crate::{record::Record, session};"),
+        ["record", "session"]
+    );
+    assert_eq!(
+        crate_paths("let x = crate::ffi::last_error(); // crate::manifest"),
+        ["ffi"]
+    );
+    assert_eq!(layer_of("ffi"), Some(LAYERS.len() - 1));
+    assert!(layer_of("record") < layer_of("schema"));
+}
