@@ -448,7 +448,7 @@ fn run_connection(
 /// Applies the connection's `fields` narrowing (unless the endpoint applies it itself) to
 /// output records that do not already have the connection's output layout.
 fn narrow(conn: &ConnectionDef, mut outputs: Vec<Record>) -> Vec<Record> {
-    if conn.fields.is_empty() || conn.prepared.narrows_itself() {
+    if conn.fields.is_empty() || conn.prepared.applies_fields() {
         return outputs;
     }
     let mut narrowed = DerivedLayouts::default();

@@ -98,7 +98,7 @@ pub(crate) fn record_room(core: &SessionCore) -> usize {
     core.protocol
         .connections
         .iter()
-        .map(|c| c.prepared.added_fields())
+        .map(|c| c.prepared.appended_fields())
         .max()
         .unwrap_or(0)
 }

@@ -30,14 +30,20 @@ pub trait PreparedEndpoint: Send + Sync {
     fn state_fields(&self) -> Option<Vec<FieldDef>> {
         None
     }
-    /// Whether the endpoint applies the connection's `fields` itself (the engine then leaves its
-    /// output records as they are).
-    fn narrows_itself(&self) -> bool {
+    /// Whether the endpoint applies the connection's `fields` itself. An endpoint that sends
+    /// records somewhere (the Kafka producer) narrows what it sends to `fields` and returns those
+    /// records with fields of its own appended (delivery coordinates); the engine's narrowing
+    /// would drop those, so it leaves such an endpoint's output records as they are. Default:
+    /// the engine narrows outputs to `fields`.
+    fn applies_fields(&self) -> bool {
         false
     }
-    /// How many fields the endpoint adds to the records it was given before returning them
-    /// (request records keep room for them, so adding them does not move the values).
-    fn added_fields(&self) -> usize {
+    /// How many fields the endpoint appends to the records it is routed before returning them
+    /// (the Kafka producer: topic, partition, offset). Request records are allocated with that
+    /// much spare room, so appending moves no values: a reallocation per record saved on the
+    /// hot path of a sink that returns its inputs (BENCHMARKS.md, "appended_fields A/B").
+    /// Only a capacity hint: an endpoint that appends more still works. Default: none.
+    fn appended_fields(&self) -> usize {
         0
     }
     /// A fresh instance: one per request (batch mode), reused on resubmit (stream mode).
