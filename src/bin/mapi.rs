@@ -123,6 +123,7 @@ fn check(manifest: &Path, root: Option<&Path>) -> messageapi::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `mapi check` prints: the session as loaded, part by part.
 fn describe(core: &SessionCore, out: &mut String) {
     use std::fmt::Write as _;
     let _ = writeln!(
@@ -138,6 +139,14 @@ fn describe(core: &SessionCore, out: &mut String) {
             let _ = writeln!(out, "  {w}");
         }
     }
+    describe_schema(core, out);
+    describe_container(core, out);
+    describe_protocol(core, out);
+}
+
+/// Fields and conditions.
+fn describe_schema(core: &SessionCore, out: &mut String) {
+    use std::fmt::Write as _;
     let _ = writeln!(out, "fields:");
     for f in core.schema.layout.fields() {
         let mut line = format!("  {}: {}", f.id, f.ty.name());
@@ -174,6 +183,12 @@ fn describe(core: &SessionCore, out: &mut String) {
             let _ = writeln!(out, "  {}: {text}", c.id);
         }
     }
+}
+
+/// Collections and transformations.
+fn describe_container(core: &SessionCore, out: &mut String) {
+    use std::fmt::Write as _;
+    let conditions = core.schema.conditions.conditions();
     let _ = writeln!(out, "collections:");
     for c in &core.container.collections {
         let fields: Vec<&str> = c.layout.fields().iter().map(|f| f.id.as_str()).collect();
@@ -226,6 +241,11 @@ fn describe(core: &SessionCore, out: &mut String) {
             let _ = writeln!(out, "  {}: {}; {}", t.id, t.operator, inputs.join("; "));
         }
     }
+}
+
+/// Connections: what each lists, is routed and returns.
+fn describe_protocol(core: &SessionCore, out: &mut String) {
+    use std::fmt::Write as _;
     let _ = writeln!(out, "connections:");
     for c in &core.protocol.connections {
         let mut parts = Vec::new();

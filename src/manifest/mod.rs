@@ -54,6 +54,8 @@ struct Loader {
     template_dir: PathBuf,
     standard: Option<PathBuf>,
     cache: HashMap<PathBuf, Json>,
+    /// Keys the manifest has that the format does not.
+    warnings: Vec<String>,
 }
 
 /// Opens a manifest file.
@@ -94,214 +96,250 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         template_dir: dir.to_path_buf(),
         standard: options.standard.clone(),
         cache: HashMap::new(),
+        warnings: Vec::new(),
     };
-    let (kind, schema_n, container_n, protocol_n) = if top.get("plugin").is_some()
-        && top.get("constructor").is_some()
-    {
-        let pnode = top.require("plugin")?;
-        let pname = pnode.as_str()?;
-        let kind = plugins::session(pname).ok_or_else(|| {
-            pnode.locate(Error::UnknownPlugin(format!(
-                "unknown session plugin \"{pname}\""
-            )))
-        })?;
-        let c = top.require("constructor")?;
-        let part = |role: &str| -> Result<Node> {
-            let n = c.require(role)?;
-            let p = n.require("plugin")?;
-            let name = p.as_str()?;
-            if !plugins::is_default_component(role, name) {
-                return Err(p.locate(Error::UnknownPlugin(format!(
-                    "unknown {role} plugin \"{name}\""
-                ))));
-            }
-            Ok(n.get("constructor").unwrap_or_else(|| {
-                Node::new(
-                    Json::Object(Default::default()),
-                    n.file.clone(),
-                    n.key_path("constructor"),
-                )
-            }))
-        };
-        (kind, part("schema")?, part("container")?, part("protocol")?)
-    } else if ["fields", "collections", "endpoints"]
-        .iter()
-        .any(|k| top.get(k).is_some())
-    {
-        (
-            SessionKind::Sequential,
-            top.clone(),
-            top.clone(),
-            top.clone(),
-        )
-    } else {
-        return Err(top.error(
-            "neither a full manifest (\"plugin\" and \"constructor\") nor a parameter map (\"fields\", \"collections\", \"endpoints\")",
-        ));
-    };
+    let parts = Parts::of(&top)?;
+    parts.note_unknown_keys(&top, &mut loader.warnings);
+    let schema = loader.schema(&parts.schema)?;
+    let container = loader.container(&parts.container, &schema)?;
+    let protocol = loader.protocol(&parts.protocol, &container, &schema)?;
+    for w in &loader.warnings {
+        crate::log::debug(w);
+    }
+    Ok(SessionCore {
+        warnings: loader.warnings,
+        kind: parts.kind,
+        schema,
+        container,
+        protocol,
+        root,
+        source: file,
+    })
+}
 
-    // Keys the format does not have are ignored (compatibility) but reported.
-    let mut warnings = Vec::new();
-    if top.get("plugin").is_some() && top.get("constructor").is_some() {
-        note_unknown(&top, &["plugin", "constructor"], &mut warnings);
+/// The session kind and the nodes holding the schema, container and protocol constructors (the
+/// same top node for a parameter map).
+struct Parts {
+    kind: SessionKind,
+    full: bool,
+    schema: Node,
+    container: Node,
+    protocol: Node,
+}
+
+impl Parts {
+    fn of(top: &Node) -> Result<Parts> {
+        if top.get("plugin").is_some() && top.get("constructor").is_some() {
+            let pnode = top.require("plugin")?;
+            let pname = pnode.as_str()?;
+            let kind = plugins::session(pname).ok_or_else(|| {
+                pnode.locate(Error::UnknownPlugin(format!(
+                    "unknown session plugin \"{pname}\""
+                )))
+            })?;
+            let c = top.require("constructor")?;
+            let part = |role: &str| -> Result<Node> {
+                let n = c.require(role)?;
+                let p = n.require("plugin")?;
+                let name = p.as_str()?;
+                if !plugins::is_default_component(role, name) {
+                    return Err(p.locate(Error::UnknownPlugin(format!(
+                        "unknown {role} plugin \"{name}\""
+                    ))));
+                }
+                Ok(n.get("constructor").unwrap_or_else(|| {
+                    Node::new(
+                        Json::Object(Default::default()),
+                        n.file.clone(),
+                        n.key_path("constructor"),
+                    )
+                }))
+            };
+            Ok(Parts {
+                kind,
+                full: true,
+                schema: part("schema")?,
+                container: part("container")?,
+                protocol: part("protocol")?,
+            })
+        } else if ["fields", "collections", "endpoints"]
+            .iter()
+            .any(|k| top.get(k).is_some())
+        {
+            Ok(Parts {
+                kind: SessionKind::Sequential,
+                full: false,
+                schema: top.clone(),
+                container: top.clone(),
+                protocol: top.clone(),
+            })
+        } else {
+            Err(top.error(
+                "neither a full manifest (\"plugin\" and \"constructor\") nor a parameter map (\"fields\", \"collections\", \"endpoints\")",
+            ))
+        }
+    }
+
+    /// Keys the format does not have are ignored (compatibility) but reported.
+    fn note_unknown_keys(&self, top: &Node, warnings: &mut Vec<String>) {
+        if !self.full {
+            note_unknown(
+                top,
+                &[
+                    "fields",
+                    "conditions",
+                    "collections",
+                    "transformations",
+                    "endpoints",
+                    "metadata",
+                ],
+                warnings,
+            );
+            return;
+        }
+        note_unknown(top, &["plugin", "constructor"], warnings);
         if let Some(c) = top.get("constructor") {
-            note_unknown(&c, &["schema", "container", "protocol"], &mut warnings);
+            note_unknown(&c, &["schema", "container", "protocol"], warnings);
             for role in ["schema", "container", "protocol"] {
                 if let Some(n) = c.get(role) {
-                    note_unknown(&n, &["plugin", "constructor"], &mut warnings);
+                    note_unknown(&n, &["plugin", "constructor"], warnings);
                 }
             }
         }
         note_unknown(
-            &schema_n,
+            &self.schema,
             &["fields", "conditions", "metadata"],
-            &mut warnings,
+            warnings,
         );
         note_unknown(
-            &container_n,
+            &self.container,
             &["collections", "transformations", "metadata"],
-            &mut warnings,
+            warnings,
         );
-        note_unknown(&protocol_n, &["endpoints", "metadata"], &mut warnings);
-    } else {
-        note_unknown(
-            &top,
-            &[
-                "fields",
-                "conditions",
-                "collections",
-                "transformations",
-                "endpoints",
-                "metadata",
-            ],
-            &mut warnings,
+        note_unknown(&self.protocol, &["endpoints", "metadata"], warnings);
+    }
+}
+
+impl Loader {
+    fn schema(&mut self, part: &Node) -> Result<Schema> {
+        let fields_n = self.required(part, "fields")?;
+        note_unknown_each(
+            &fields_n,
+            &["id", "name", "type", "required", "value", "description"],
+            &mut self.warnings,
         );
+        let layout = Layout::new(schema::parse_fields(&fields_n)?);
+        let conditions = match self.optional(part, "conditions")? {
+            Some(n) if !n.value.is_null() => {
+                note_unknown_each(
+                    &n,
+                    &[
+                        "id",
+                        "name",
+                        "type",
+                        "operator",
+                        "field",
+                        "value",
+                        "constructor",
+                        "conditions",
+                        "description",
+                    ],
+                    &mut self.warnings,
+                );
+                schema::parse_conditions(&n, &layout, &ConditionEnv { root: &self.root })?
+            }
+            _ => crate::schema::condition::ConditionSet::default(),
+        };
+        let metadata = self.optional(part, "metadata")?.map(|n| n.value);
+        Ok(Schema {
+            layout,
+            conditions: Arc::new(conditions),
+            metadata,
+        })
     }
 
-    // Schema
-    let fields_n = loader.required(&schema_n, "fields")?;
-    note_unknown_each(
-        &fields_n,
-        &["id", "name", "type", "required", "value", "description"],
-        &mut warnings,
-    );
-    let fields = schema::parse_fields(&fields_n)?;
-    let layout = Layout::new(fields);
-    let conditions = match loader.optional(&schema_n, "conditions")? {
-        Some(n) if !n.value.is_null() => {
-            note_unknown_each(
-                &n,
-                &[
-                    "id",
-                    "name",
-                    "type",
-                    "operator",
-                    "field",
-                    "value",
-                    "constructor",
-                    "conditions",
-                    "description",
-                ],
-                &mut warnings,
-            );
-            schema::parse_conditions(&n, &layout, &ConditionEnv { root: &root })?
-        }
-        _ => crate::schema::condition::ConditionSet::default(),
-    };
-    let schema_meta = loader.optional(&schema_n, "metadata")?.map(|n| n.value);
-    let conditions = Arc::new(conditions);
-
-    // Container
-    let coll_n = loader.required(&container_n, "collections")?;
-    note_unknown_each(
-        &coll_n,
-        &[
-            "id",
-            "name",
-            "fields",
-            "classifiers",
-            "conditions",
-            "description",
-        ],
-        &mut warnings,
-    );
-    let collections = container::parse_collections(&coll_n, &layout, &conditions)?;
-    let transformations = match loader.optional(&container_n, "transformations")? {
-        Some(n) if !n.value.is_null() => {
-            note_unknown_each(
-                &n,
-                &[
-                    "id",
-                    "name",
-                    "operator",
-                    "constructor",
-                    "records",
-                    "description",
-                ],
-                &mut warnings,
-            );
-            container::parse_transformations(&n, &collections, &root)?
-        }
-        _ => Vec::new(),
-    };
-    let container_meta = loader.optional(&container_n, "metadata")?.map(|n| n.value);
-    let container = Container {
-        collections,
-        transformations,
-        metadata: container_meta,
-    };
-    let schema = Schema {
-        layout,
-        conditions,
-        metadata: schema_meta,
-    };
-
-    // Protocol
-    let ep_n = loader.required(&protocol_n, "endpoints")?;
-    let mut connections = Vec::new();
-    let mut seen = HashSet::new();
-    for ep in ep_n.elements()? {
-        let plugin = ep.require("plugin")?;
-        plugin.as_str()?;
-        note_unknown(&ep, &["plugin", "connections"], &mut warnings);
-        let conns = loader.required(&ep, "connections")?;
+    fn container(&mut self, part: &Node, schema: &Schema) -> Result<Container> {
+        let coll_n = self.required(part, "collections")?;
         note_unknown_each(
-            &conns,
+            &coll_n,
             &[
                 "id",
                 "name",
-                "constructor",
-                "collections",
-                "classifiers",
-                "transformations",
                 "fields",
+                "classifiers",
+                "conditions",
                 "description",
             ],
-            &mut warnings,
+            &mut self.warnings,
         );
-        for c in conns.elements()? {
-            connections.push(protocol::parse_connection(
-                &c, &plugin, &container, &schema, &root, &mut seen,
-            )?);
-        }
+        let collections =
+            container::parse_collections(&coll_n, &schema.layout, &schema.conditions)?;
+        let transformations = match self.optional(part, "transformations")? {
+            Some(n) if !n.value.is_null() => {
+                note_unknown_each(
+                    &n,
+                    &[
+                        "id",
+                        "name",
+                        "operator",
+                        "constructor",
+                        "records",
+                        "description",
+                    ],
+                    &mut self.warnings,
+                );
+                container::parse_transformations(&n, &collections, &self.root)?
+            }
+            _ => Vec::new(),
+        };
+        let metadata = self.optional(part, "metadata")?.map(|n| n.value);
+        Ok(Container {
+            collections,
+            transformations,
+            metadata,
+        })
     }
-    let protocol_meta = loader.optional(&protocol_n, "metadata")?.map(|n| n.value);
 
-    for w in &warnings {
-        crate::log::debug(w);
-    }
-    Ok(SessionCore {
-        warnings,
-        kind,
-        schema,
-        container,
-        protocol: Protocol {
+    fn protocol(
+        &mut self,
+        part: &Node,
+        container: &Container,
+        schema: &Schema,
+    ) -> Result<Protocol> {
+        let ep_n = self.required(part, "endpoints")?;
+        let mut connections = Vec::new();
+        let mut seen = HashSet::new();
+        for ep in ep_n.elements()? {
+            let plugin = ep.require("plugin")?;
+            plugin.as_str()?;
+            note_unknown(&ep, &["plugin", "connections"], &mut self.warnings);
+            let conns = self.required(&ep, "connections")?;
+            note_unknown_each(
+                &conns,
+                &[
+                    "id",
+                    "name",
+                    "constructor",
+                    "collections",
+                    "classifiers",
+                    "transformations",
+                    "fields",
+                    "description",
+                ],
+                &mut self.warnings,
+            );
+            for c in conns.elements()? {
+                connections.push(protocol::parse_connection(
+                    &c, &plugin, container, schema, &self.root, &mut seen,
+                )?);
+            }
+        }
+        let metadata = self.optional(part, "metadata")?.map(|n| n.value);
+        Ok(Protocol {
             connections,
-            metadata: protocol_meta,
-        },
-        root,
-        source: file,
-    })
+            metadata,
+        })
+    }
 }
 
 /// Reports the members of an object node that are not in `allowed`.
