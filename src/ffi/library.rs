@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::version::{MAPI_ABI_VERSION, VERSION_CSTR};
 use super::{guard, mapi_status, MAPI_OK};
 use crate::log::Level;
+use crate::plugins::native::callback::UserData;
 
 /// The ABI version of the library loaded at run time; compare with the MAPI_ABI_VERSION macro
 /// of the header you compiled against.
@@ -53,11 +54,6 @@ pub unsafe extern "C" fn mapi_last_error(buf: *mut c_char, buf_len: usize) -> us
 /// string valid only during the call.
 pub type mapi_log_fn =
     Option<unsafe extern "C" fn(level: i32, message: *const c_char, user_data: *mut c_void)>;
-
-struct UserData(*mut c_void);
-// The host promises that user_data may be used from library threads (documented below).
-unsafe impl Send for UserData {}
-unsafe impl Sync for UserData {}
 
 /// Sends library log messages to `fn` (with `user_data`) instead of stderr; NULL restores the
 /// default: stderr, filtered by the environment variable MAPI_LOG=off|error|warn|info|debug

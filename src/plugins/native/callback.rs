@@ -90,9 +90,11 @@ pub type mapi_condition_fn = Option<
     ) -> i32,
 >;
 
+/// A host's `user_data` pointer, handed back to its callbacks (plug-ins and the log callback).
 #[derive(Clone, Copy)]
 pub(crate) struct UserData(pub(crate) *mut c_void);
-// The host promises that user_data may be used from library threads (documented on register).
+// The host promises that user_data may be used from library threads (documented where it
+// registers a callback).
 unsafe impl Send for UserData {}
 unsafe impl Sync for UserData {}
 

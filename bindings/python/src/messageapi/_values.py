@@ -29,9 +29,9 @@ def _get_json(record: Any, field: Any) -> str:
     n = ffi.new("size_t *")
     small = ffi.new("char[]", 256)
     status = lib.mapi_record_get_json(record, field, small, 256, n)
-    if status == 0:
+    if status == lib.MAPI_OK:
         return str(ffi.string(small, n[0]).decode("utf-8"))
-    if status != 8:
+    if status != lib.MAPI_ERR_BUFFER_TOO_SMALL:
         check(status)
     big = ffi.new("char[]", n[0] + 1)
     check(lib.mapi_record_get_json(record, field, big, n[0] + 1, n))

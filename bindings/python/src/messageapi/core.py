@@ -93,17 +93,17 @@ class Session:
         errors = []
         for key, value in message.items():
             status = lib.mapi_record_set_json(record, key.encode(), to_json(value).encode())
-            if status != 0:
+            if status != lib.MAPI_OK:
                 errors.append(f"{key}: {last_error()}")
         for key, value in (conditions or {}).items():
             status = lib.mapi_record_set_condition_json(record, key.encode(), to_json(value).encode())
-            if status != 0:
+            if status != lib.MAPI_OK:
                 errors.append(f"condition {key}: {last_error()}")
         if not errors:
             n = ffi.new("size_t *")
             buf = ffi.new("char[]", 4096)
             status = lib.mapi_session_validate(self._ptr, record, buf, 4096, n)
-            if status == 8:
+            if status == lib.MAPI_ERR_BUFFER_TOO_SMALL:
                 buf = ffi.new("char[]", n[0] + 1)
                 status = lib.mapi_session_validate(self._ptr, record, buf, n[0] + 1, n)
             check(status)
@@ -212,12 +212,12 @@ class Response:
         while True:
             remaining_ms = max(0, int((deadline - time.monotonic()) * 1000))
             status = lib.mapi_response_wait(self._ptr, min(remaining_ms, 200))
-            if status == 0:
+            if status == lib.MAPI_OK:
                 return self
-            if status != 13:
+            if status != lib.MAPI_ERR_TIMED_OUT:
                 check(status)
             if remaining_ms == 0:
-                raise error_for(13, f"the response did not complete within {timeout} s")
+                raise error_for(lib.MAPI_ERR_TIMED_OUT, f"the response did not complete within {timeout} s")
 
     @property
     def done(self) -> bool:

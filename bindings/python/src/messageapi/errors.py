@@ -24,73 +24,73 @@ class MessageAPIError(Exception):
 
 
 class NullArgumentError(MessageAPIError):
-    status = 1
+    status = lib.MAPI_ERR_NULL_ARGUMENT
 
 
 class InvalidArgumentError(MessageAPIError):
-    status = 2
+    status = lib.MAPI_ERR_INVALID_ARGUMENT
 
 
 class UnknownFieldError(MessageAPIError, KeyError):
-    status = 3
+    status = lib.MAPI_ERR_UNKNOWN_FIELD
 
     def __str__(self) -> str:
         return self.message
 
 
 class UnknownConditionError(MessageAPIError, KeyError):
-    status = 4
+    status = lib.MAPI_ERR_UNKNOWN_CONDITION
 
     def __str__(self) -> str:
         return self.message
 
 
 class TypeMismatchError(MessageAPIError, TypeError):
-    status = 5
+    status = lib.MAPI_ERR_TYPE_MISMATCH
 
 
 class NullValueError(MessageAPIError):
-    status = 6
+    status = lib.MAPI_ERR_NULL_VALUE
 
 
 class OutOfRangeError(MessageAPIError):
-    status = 7
+    status = lib.MAPI_ERR_OUT_OF_RANGE
 
 
 class BufferTooSmallError(MessageAPIError):
-    status = 8
+    status = lib.MAPI_ERR_BUFFER_TOO_SMALL
 
 
 class ManifestError(MessageAPIError):
-    status = 9
+    status = lib.MAPI_ERR_MANIFEST
 
 
 class IoError(MessageAPIError, OSError):
-    status = 10
+    status = lib.MAPI_ERR_IO
 
 
 class UnknownPluginError(MessageAPIError):
-    status = 11
+    status = lib.MAPI_ERR_UNKNOWN_PLUGIN
 
 
 class JsonError(MessageAPIError, ValueError):
-    status = 12
+    status = lib.MAPI_ERR_JSON
 
 
 class TimeoutError(MessageAPIError, builtins.TimeoutError):  # noqa: A001 - the library's name
-    status = 13
+    status = lib.MAPI_ERR_TIMED_OUT
 
 
 class EndpointError(MessageAPIError):
-    status = 14
+    status = lib.MAPI_ERR_ENDPOINT
 
 
 class KafkaError(MessageAPIError):
-    status = 15
+    status = lib.MAPI_ERR_KAFKA
 
 
 class PanicError(MessageAPIError):
-    status = 16
+    status = lib.MAPI_ERR_PANIC
 
 
 class ValidationError(MessageAPIError, ValueError):
@@ -121,7 +121,7 @@ def last_error() -> str:
 
 def check(status: int) -> None:
     """Raises the error for a failed status."""
-    if status != 0:
+    if status != lib.MAPI_OK:
         raise error_for(status, last_error())
 
 

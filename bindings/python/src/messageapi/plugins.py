@@ -36,7 +36,7 @@ def _parameter(getter: Callable[..., int], call: Any, key: str) -> Any:
     n = ffi.new("size_t *")
     buf = ffi.new("char[]", 1024)
     status = getter(call, key.encode(), buf, 1024, n)
-    if status == 8:
+    if status == lib.MAPI_ERR_BUFFER_TOO_SMALL:
         buf = ffi.new("char[]", n[0] + 1)
         status = getter(call, key.encode(), buf, n[0] + 1, n)
     check(status)
@@ -172,7 +172,7 @@ def endpoint(name: str) -> Callable[[F], F]:
         def run(call: Any, _user_data: Any) -> int:
             try:
                 fn(EndpointCall(call))
-                return 0
+                return int(lib.MAPI_OK)
             except BaseException as e:  # noqa: BLE001 - becomes rejections, never a crash
                 lib.mapi_call_set_error(call, _describe(e).encode("utf-8", "replace"))
                 return ENDPOINT_FAILED
@@ -192,7 +192,7 @@ def transformation(name: str) -> Callable[[F], F]:
         def run(call: Any, _user_data: Any) -> int:
             try:
                 fn(TransformCall(call))
-                return 0
+                return int(lib.MAPI_OK)
             except BaseException as e:  # noqa: BLE001
                 lib.mapi_transform_set_error(call, _describe(e).encode("utf-8", "replace"))
                 return ENDPOINT_FAILED
