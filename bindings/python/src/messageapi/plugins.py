@@ -13,7 +13,7 @@ from .errors import check
 
 _KEEP: list[Any] = []  # cffi callbacks must outlive every session that uses them
 F = TypeVar("F", bound=Callable[..., Any])
-ENDPOINT_FAILED = 14
+ENDPOINT_FAILED = int(lib.MAPI_ERR_ENDPOINT)
 
 
 class Record(dict):  # type: ignore[type-arg]
