@@ -1,44 +1,52 @@
-//! Library-wide calls: versions, the last error, logging.
+//! Version and errors: the library's version and ABI version, status names, and each
+//! thread's last error message.
 
-use std::ffi::{c_char, c_void, CString};
-use std::sync::Arc;
+use std::ffi::c_char;
 
+use super::mapi_status;
 use super::version::{MAPI_ABI_VERSION, VERSION_CSTR};
-use super::{guard, mapi_status, MAPI_OK};
-use crate::log::Level;
-use crate::plugins::native::callback::UserData;
+use crate::status::status_name;
 
-/// The ABI version of the library loaded at run time; compare with the MAPI_ABI_VERSION macro
-/// of the header you compiled against.
+/// ## Version and errors
 ///
-/// Thread-safety: any thread.
+/// Every fallible call returns a `mapi_status`: MAPI_OK (0) or a positive MAPI_ERR_* code, never
+/// renumbered. Out-parameters are written only on success. After a failure,
+/// mapi_last_error() tells what went wrong on the calling thread; mapi_status_name() names a
+/// code. No call panics or aborts the host: a bug inside the library becomes MAPI_ERR_PANIC.
 ///
-/// Ownership: nothing changes hands.
-/// Status: none: the return value.
+/// ---
+///
+/// The ABI version of the library loaded at run time. Compare it with the MAPI_ABI_VERSION
+/// macro of the header you compiled against: they differ only when the ABI broke, and then the
+/// program must be rebuilt. Callable from any thread, before anything else.
+///
+/// # Safety
+/// None: no arguments.
 #[no_mangle]
 pub extern "C" fn mapi_abi_version() -> i32 {
     MAPI_ABI_VERSION
 }
 
-/// The library version, "MAJOR.MINOR.PATCH" (also the MAPI_VERSION_* macros).
+/// The library's version as "MAJOR.MINOR.PATCH" (the MAPI_VERSION_* macros hold the header's).
+/// The string is static: never free it. Callable from any thread.
 ///
-/// Ownership: static string, never freed. Thread-safety: any thread.
-///
-/// Status: none: the return value.
+/// # Safety
+/// None: no arguments.
 #[no_mangle]
 pub extern "C" fn mapi_version() -> *const c_char {
     VERSION_CSTR.as_ptr()
 }
 
-/// Copies the message of this thread's most recent failed call into `buf` (snprintf
-/// semantics: at most `buf_len - 1` bytes and a NUL; `buf` may be NULL with `buf_len` 0) and
-/// returns the message's full length in bytes. Successful calls do not clear it; 0 and an
-/// empty string when no call has failed on this thread.
+/// The message of the most recent failed call on this thread (a successful call leaves it as
+/// it was), with snprintf's contract: copies at most `buf_len - 1` bytes and a NUL into `buf`
+/// and returns the message's full length in bytes, so a first call with `buf` NULL and
+/// `buf_len` 0 asks for the size. Returns 0 (and writes an empty string) when nothing has failed
+/// on this thread yet. Each thread has its own last error.
 ///
-/// Thread-safety: the last error is per thread.
+/// `buf`: the caller's buffer of `buf_len` bytes, or NULL.
 ///
-/// Ownership: `buf` stays the caller's; the message is copied into it.
-/// Status: none: returns the message length.
+/// # Safety
+/// `buf` is NULL or points to `buf_len` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_last_error(buf: *mut c_char, buf_len: usize) -> usize {
     let msg = super::last_error();
@@ -50,39 +58,13 @@ pub unsafe extern "C" fn mapi_last_error(buf: *mut c_char, buf_len: usize) -> us
     msg.len()
 }
 
-/// A log callback: `level` is one of MAPI_LOG_ERROR/WARN/INFO/DEBUG, `message` a NUL-terminated
-/// string valid only during the call.
-pub type mapi_log_fn =
-    Option<unsafe extern "C" fn(level: i32, message: *const c_char, user_data: *mut c_void)>;
-
-/// Sends library log messages to `fn` (with `user_data`) instead of stderr; NULL restores the
-/// default: stderr, filtered by the environment variable MAPI_LOG=off|error|warn|info|debug
-/// (default warn). A callback receives every level and filters itself.
+/// The name of status code `status`, for example "MAPI_ERR_MANIFEST", or "MAPI_ERR_UNKNOWN"
+/// for a code this library does not define. The string is static: never free it. Callable from
+/// any thread.
 ///
-/// Thread-safety: the callback is called from library worker threads, possibly concurrently;
-/// `user_data` must be usable from them. Returns MAPI_OK.
-///
-/// Ownership: `user_data` stays the caller's and must outlive its use by the library.
-/// Status: MAPI_OK.
+/// # Safety
+/// None: any value is accepted.
 #[no_mangle]
-pub unsafe extern "C" fn mapi_set_log_callback(
-    callback: mapi_log_fn,
-    user_data: *mut c_void,
-) -> mapi_status {
-    guard(|| {
-        match callback {
-            None => crate::log::set_sink(None),
-            Some(f) => {
-                let ud = UserData(user_data);
-                crate::log::set_sink(Some(Arc::new(move |level: Level, message: &str| {
-                    let text = CString::new(message.replace('\0', " ")).unwrap_or_default();
-                    let ud = &ud;
-                    // SAFETY: the host registered `f` for exactly this call.
-                    unsafe { f(level as i32, text.as_ptr(), ud.0) };
-                })));
-            }
-        }
-        Ok(())
-    });
-    MAPI_OK
+pub extern "C" fn mapi_status_name(status: mapi_status) -> *const c_char {
+    status_name(status).as_ptr()
 }

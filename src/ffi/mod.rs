@@ -2,11 +2,12 @@
 //! mapping. No business logic lives here: every export is a few lines that call the core.
 
 #![allow(non_camel_case_types)]
-#![allow(clippy::missing_safety_doc)]
 // Boxes inside vectors give C stable addresses while the vector grows.
 #![allow(clippy::vec_box)]
 
+// In the order a user meets them; cbindgen writes the header's functions in this order.
 pub mod library;
+pub mod log;
 pub mod plugins;
 pub mod record;
 pub mod request;
@@ -151,34 +152,4 @@ pub(crate) unsafe fn record_mut_arg<'a>(
     what: &str,
 ) -> Result<&'a mut Record, Error> {
     handle_mut(p, what).map(|r| &mut r.0)
-}
-
-/// Number of records in `list` (0 for NULL).
-///
-/// Thread-safety: a list may be read from any thread while its owner lives.
-///
-/// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
-/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
-#[no_mangle]
-pub unsafe extern "C" fn mapi_record_list_count(list: *const mapi_record_list) -> usize {
-    guard_value(0, || Ok(list.as_ref().map_or(0, mapi_record_list::len)))
-}
-
-/// Record `index` of `list`, or NULL if out of range (or `list` is NULL).
-///
-/// Ownership: borrowed; valid while the list's owner (response, call) lives.
-///
-/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
-#[no_mangle]
-pub unsafe extern "C" fn mapi_record_list_get(
-    list: *const mapi_record_list,
-    index: usize,
-) -> *const mapi_record {
-    guard_value(std::ptr::null(), || {
-        Ok(list
-            .as_ref()
-            .and_then(|l| l.get(index))
-            .map_or(std::ptr::null(), |r| r.cast()))
-    })
 }

@@ -15,13 +15,32 @@ fn callback<T>(f: Option<T>) -> Result<T, Error> {
     f.ok_or_else(|| Error::NullArgument("the callback is NULL".into()))
 }
 
-/// Registers (or replaces) endpoint plugin `name` for manifests opened afterwards. The
-/// callback runs on library worker threads, possibly concurrently for different connections
-/// and requests; `user_data` is passed to it as is and must be usable from those threads.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (empty name).
+/// ## Plug-ins
 ///
-/// Ownership: `name` is copied; `user_data` stays the caller's and must outlive every session that uses the plugin.
-/// Thread-safety: registration may be called from any thread; sessions opened afterwards use the new plugin.
+/// A host adds endpoints, transformations and condition operators by registering a C callback
+/// under a name that manifests then use as a plugin name (a registration replaces an earlier one
+/// of the same name; sessions opened afterwards see it). Callbacks run on library worker
+/// threads, possibly at the same time for different connections and requests; the `user_data`
+/// given at registration is handed back to each call as is, and must stay valid and usable from
+/// those threads while any session uses the plug-in. The `native` plug-in loads the same
+/// callbacks from a shared library with dlopen. A callback that returns an error status fails
+/// its connection: every record routed to it is rejected with a reason naming the connection and
+/// the message set with mapi_call_set_error (or mapi_transform_set_error).
+///
+/// ---
+///
+/// Registers `callback_fn` as endpoint plug-in `name`. Each connection of a manifest whose
+/// plugin is `name` calls it once per submit (even with no records routed), with a
+/// `mapi_endpoint_call` that hands out the routed records and takes the output.
+///
+/// `name`: copied. `user_data`: the caller's, passed to every call.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`name` or `callback_fn` NULL);
+/// MAPI_ERR_INVALID_ARGUMENT (an empty name, or not UTF-8).
+///
+/// # Safety
+/// `name` is NULL or NUL-terminated; `callback_fn` has the mapi_endpoint_fn signature and may
+/// be called from any thread with `user_data`.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_register_endpoint(
     name: *const c_char,
@@ -35,11 +54,18 @@ pub unsafe extern "C" fn mapi_register_endpoint(
     })
 }
 
-/// Registers (or replaces) transformation operator `name`. As mapi_register_endpoint.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (empty name).
+/// Registers `callback_fn` as transformation operator `name`: a manifest transformation whose
+/// operator is `name` calls it when a connection first asks for its records in a submit, with a
+/// `mapi_transform_call` holding copies of its inputs.
 ///
-/// Ownership: `name` is copied; `user_data` stays the caller's and must outlive every session that uses the plugin.
-/// Thread-safety: registration may be called from any thread; sessions opened afterwards use the new plugin.
+/// `name`: copied. `user_data`: the caller's, passed to every call.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`name` or `callback_fn` NULL);
+/// MAPI_ERR_INVALID_ARGUMENT (an empty name, or not UTF-8).
+///
+/// # Safety
+/// `name` is NULL or NUL-terminated; `callback_fn` has the mapi_transformation_fn signature
+/// and may be called from any thread with `user_data`.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_register_transformation(
     name: *const c_char,
@@ -53,12 +79,19 @@ pub unsafe extern "C" fn mapi_register_transformation(
     })
 }
 
-/// Registers (or replaces) condition operator `name` (used as a condition's "operator").
-/// As mapi_register_endpoint.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (empty name).
+/// Registers `callback_fn` as condition operator `name`: a comparison condition whose
+/// `operator` is `name` calls it for each record it checks, with the record, the field and the
+/// condition's value as JSON text. It returns 1 (pass), 0 (fail) or a negative number (an
+/// error: the record fails and the error is logged).
 ///
-/// Ownership: `name` is copied; `user_data` stays the caller's and must outlive every session that uses the plugin.
-/// Thread-safety: registration may be called from any thread; sessions opened afterwards use the new plugin.
+/// `name`: copied. `user_data`: the caller's, passed to every call.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`name` or `callback_fn` NULL);
+/// MAPI_ERR_INVALID_ARGUMENT (an empty name, or not UTF-8).
+///
+/// # Safety
+/// `name` is NULL or NUL-terminated; `callback_fn` has the mapi_condition_fn signature and may
+/// be called from any thread with `user_data`.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_register_condition(
     name: *const c_char,
@@ -76,10 +109,11 @@ unsafe fn ecall<'a>(call: *const mapi_endpoint_call) -> Result<&'a mapi_endpoint
     handle(call, "call")
 }
 
-/// The connection id. Ownership: borrowed; valid during the callback.
+/// The id of the connection `call` runs for; NULL for a NULL call. Borrowed while the callback
+/// runs.
 ///
-/// Status: none: the id, or NULL for a NULL call.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// # Safety
+/// `call` is NULL or the call the running callback was given.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_connection_id(call: *const mapi_endpoint_call) -> *const c_char {
     guard_value(std::ptr::null(), || Ok(ecall(call)?.connection_id.as_ptr()))
@@ -101,13 +135,18 @@ unsafe fn parameter_out(
     copy_out(text.as_bytes(), buf, cap, len)
 }
 
-/// Copies constructor value `key` into `buf`: strings raw, anything else as JSON text; `*len`
-/// (nullable) receives the length. MAPI_ERR_UNKNOWN_FIELD when there is no such key,
-/// MAPI_ERR_BUFFER_TOO_SMALL as mapi_record_copy_string.
+/// Copies constructor value `key` of the connection (with the request's runtime parameters
+/// applied) and a NUL into the caller's buffer `buf` of `cap` bytes: a string as its text,
+/// anything else as JSON.
 ///
-/// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// `len`: NULL, or receives the length without the NUL; also on MAPI_ERR_BUFFER_TOO_SMALL.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`call` or `key` NULL); MAPI_ERR_UNKNOWN_FIELD (no
+/// such key); MAPI_ERR_BUFFER_TOO_SMALL (`cap` is less than the length plus one).
+///
+/// # Safety
+/// `call` is NULL or the running callback's call; `key` is NULL or NUL-terminated; `buf` is NULL
+/// or holds `cap` writable bytes; `len` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_parameter(
     call: *const mapi_endpoint_call,
@@ -123,12 +162,11 @@ pub unsafe extern "C" fn mapi_call_parameter(
     })
 }
 
-/// Every record routed to the connection, once each.
+/// Every record routed to the connection of `call`, once each, in container order; NULL for a
+/// NULL call. The list is borrowed while the callback runs.
 ///
-/// Ownership: borrowed; valid during the callback.
-///
-/// Status: none: the list, or NULL for a NULL call.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// # Safety
+/// `call` is NULL or the running callback's call.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_records(
     call: *const mapi_endpoint_call,
@@ -139,11 +177,16 @@ pub unsafe extern "C" fn mapi_call_records(
     })
 }
 
-/// The routed records of collection `collection_id`. MAPI_ERR_INVALID_ARGUMENT for a
-/// collection the container does not have. Ownership: borrowed; valid during the callback.
+/// The routed records of collection `collection_id`.
 ///
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// `out`: receives the collection's records, borrowed while the callback runs.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (the container has no
+/// such collection).
+///
+/// # Safety
+/// `call` is NULL or the running callback's call; `collection_id` is NULL or NUL-terminated;
+/// `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_records_by_collection(
     call: *const mapi_endpoint_call,
@@ -160,11 +203,16 @@ pub unsafe extern "C" fn mapi_call_records_by_collection(
     })
 }
 
-/// The routed records of every collection labelled `key` = `value` (`value` NULL or "*": any).
-/// Ownership: borrowed; valid during the callback.
+/// The routed records of every collection labelled with classifier `key` and `value` (`value`
+/// NULL or "*": any value of `key`).
 ///
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// `out`: receives the labelled records, borrowed while the callback runs.
+///
+/// Returns MAPI_OK, or MAPI_ERR_NULL_ARGUMENT (`call`, `key` or `out` NULL).
+///
+/// # Safety
+/// `call` is NULL or the running callback's call; `key` and `value` are NULL or NUL-terminated;
+/// `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_records_by_classifier(
     call: *const mapi_endpoint_call,
@@ -183,12 +231,18 @@ pub unsafe extern "C" fn mapi_call_records_by_classifier(
     })
 }
 
-/// The output of transformation `transformation_id`, evaluated now if the connection has not
-/// asked yet (at most once per connection per submit). A failure also fails the connection.
-/// Status: MAPI_OK, MAPI_ERR_INVALID_ARGUMENT (unknown id), MAPI_ERR_ENDPOINT (it failed).
+/// The records transformation `transformation_id` produces, evaluated now if this connection has
+/// not asked for them yet in this submit (at most once per connection and submit).
 ///
-/// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// `out`: receives the transformation's output, borrowed while the callback runs.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (no such
+/// transformation); MAPI_ERR_ENDPOINT (the transformation failed; the connection then fails too,
+/// whatever the callback returns).
+///
+/// # Safety
+/// `call` is NULL or the running callback's call; `transformation_id` is NULL or
+/// NUL-terminated; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_records_by_transformation(
     call: *const mapi_endpoint_call,
@@ -207,11 +261,12 @@ pub unsafe extern "C" fn mapi_call_records_by_transformation(
     })
 }
 
-/// The state record: persists while the same request is resubmitted; fields from the
-/// connection's `state-container` (open when absent). Ownership: owned by the request.
+/// The connection's state record: it persists while the same request is resubmitted (stream
+/// mode) and starts anew with each request. Its fields are the connection's `state-container`
+/// (an open record when it has none). Writable; owned by the request. NULL for a NULL call.
 ///
-/// Status: none: the record, or NULL for a NULL call.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// # Safety
+/// `call` is NULL or the running callback's call.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_state(call: *mut mapi_endpoint_call) -> *mut mapi_record {
     guard_value(std::ptr::null_mut(), || {
@@ -220,12 +275,16 @@ pub unsafe extern "C" fn mapi_call_state(call: *mut mapi_endpoint_call) -> *mut 
     })
 }
 
-/// Adds an output record: the connection's `default-fields` if given (narrowed by its
-/// `fields`), else open (setting any field adds it). Ownership: owned by the call; it joins the
-/// response when the callback returns MAPI_OK.
+/// Adds an output record to `call`: of the connection's `default-fields` (narrowed by its
+/// `fields`) when it has them, else open (setting any field adds it).
 ///
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// `out`: receives the record, writable while the callback runs; it joins the response when the
+/// callback returns MAPI_OK.
+///
+/// Returns MAPI_OK, or MAPI_ERR_NULL_ARGUMENT (`call` or `out` NULL).
+///
+/// # Safety
+/// `call` is NULL or the running callback's call; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_add_record(
     call: *mut mapi_endpoint_call,
@@ -241,11 +300,14 @@ pub unsafe extern "C" fn mapi_call_add_record(
     })
 }
 
-/// Rejects (a copy of) `record` with `reason` (copied).
+/// Rejects a copy of `record` with the text `reason` (copied): it joins the response's
+/// rejections, whatever the callback returns.
 ///
-/// Ownership: `record` and `reason` are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (`reason` not UTF-8).
+///
+/// # Safety
+/// `call` is NULL or the running callback's call; `record` is NULL or a live record; `reason` is
+/// NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_reject(
     call: *mut mapi_endpoint_call,
@@ -261,11 +323,13 @@ pub unsafe extern "C" fn mapi_call_reject(
     })
 }
 
-/// Sets the message a failing callback reports (used when it returns an error status).
+/// Sets the message an endpoint callback fails with (copied): when it returns an error status,
+/// each of its records is rejected with a reason naming the connection and this message.
 ///
-/// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (not UTF-8).
+///
+/// # Safety
+/// `call` is NULL or the running callback's call; `message` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_call_set_error(
     call: *mut mapi_endpoint_call,
@@ -282,11 +346,17 @@ unsafe fn tcall<'a>(call: *const mapi_transform_call) -> Result<&'a mapi_transfo
     handle(call, "call")
 }
 
-/// Copies transformation constructor value `key` into `buf`. As mapi_call_parameter.
+/// Copies constructor value `key` of the transformation and a NUL into the caller's buffer `buf`
+/// of `cap` bytes: a string as its text, anything else as JSON.
 ///
-/// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// `len`: NULL, or receives the length without the NUL; also on MAPI_ERR_BUFFER_TOO_SMALL.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_UNKNOWN_FIELD (no such key);
+/// MAPI_ERR_BUFFER_TOO_SMALL.
+///
+/// # Safety
+/// `call` is NULL or the running transformation's call; `key` is NULL or NUL-terminated; `buf`
+/// is NULL or holds `cap` writable bytes; `len` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_transform_parameter(
     call: *const mapi_transform_call,
@@ -302,12 +372,16 @@ pub unsafe extern "C" fn mapi_transform_parameter(
     })
 }
 
-/// The records bound to parameter `param` (this call's own copies).
-/// MAPI_ERR_UNKNOWN_FIELD for a parameter the transformation does not have.
-/// Ownership: borrowed; valid during the callback.
+/// The records bound to parameter `param` of the transformation: this call's own copies.
 ///
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// `out`: receives the parameter's records, borrowed while the callback runs.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_UNKNOWN_FIELD (the transformation has
+/// no such parameter).
+///
+/// # Safety
+/// `call` is NULL or the running transformation's call; `param` is NULL or NUL-terminated; `out`
+/// is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_transform_input(
     call: *const mapi_transform_call,
@@ -329,11 +403,17 @@ pub unsafe extern "C" fn mapi_transform_input(
     })
 }
 
-/// Adds an output record: open, or a copy of `copy_from` (nullable). Ownership: owned by the
-/// call; it becomes output when the callback returns MAPI_OK.
+/// Adds an output record to the transformation: a copy of `copy_from`, or an open record when
+/// `copy_from` is NULL.
 ///
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT; see above for others.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// `out`: receives the record, writable while the callback runs; it becomes output when the
+/// callback returns MAPI_OK.
+///
+/// Returns MAPI_OK, or MAPI_ERR_NULL_ARGUMENT (`call` or `out` NULL).
+///
+/// # Safety
+/// `call` is NULL or the running transformation's call; `copy_from` is NULL or a live record;
+/// `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_transform_add_record(
     call: *mut mapi_transform_call,
@@ -354,11 +434,13 @@ pub unsafe extern "C" fn mapi_transform_add_record(
     })
 }
 
-/// Sets the message a failing transformation callback reports.
+/// Sets the message a transformation callback fails with (copied): each connection that asked
+/// for its records then fails with it.
 ///
-/// Ownership: `call` belongs to the library; everything returned is borrowed until the callback returns; inputs are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT.
-/// Thread-safety: only on the thread running the callback, while it runs.
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (not UTF-8).
+///
+/// # Safety
+/// `call` is NULL or the running transformation's call; `message` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_transform_set_error(
     call: *mut mapi_transform_call,

@@ -39,11 +39,29 @@ fn json_value(text: &str) -> Result<serde_json::Value, Error> {
     serde_json::from_str(text).map_err(|e| Error::InvalidArgument(format!("not a JSON value: {e}")))
 }
 
-/// Sets a string field from NUL-terminated UTF-8 `value` (copied). Status: MAPI_OK,
-/// MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (UTF-8), MAPI_ERR_UNKNOWN_FIELD,
-/// MAPI_ERR_TYPE_MISMATCH. Thread-safety: the record's owner's thread.
+/// ## Records
 ///
-/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
+/// A record holds one value per field, in its layout's order (schema order for request records).
+/// Setters work on records the caller may write: request records, the request record (condition
+/// values only), an endpoint's output records and its state record. Every setter copies what it
+/// is given, converts to the field's type (integers widen into float and double fields, and
+/// anything fits a json field) and fails with MAPI_ERR_UNKNOWN_FIELD for a field the record does
+/// not have (open records, the output records of plug-ins without `default-fields`, add it),
+/// MAPI_ERR_TYPE_MISMATCH for a value of the wrong type, MAPI_ERR_NULL_ARGUMENT for a NULL record
+/// or field name and MAPI_ERR_INVALID_ARGUMENT for text that is not UTF-8. Getters read any
+/// record; they fail with MAPI_ERR_NULL_VALUE on a null field and MAPI_ERR_TYPE_MISMATCH on one
+/// of another type, and those that copy into a buffer report the size they need with
+/// MAPI_ERR_BUFFER_TOO_SMALL. Pointers a getter returns are borrowed from the record's owner.
+/// A record is used from its owner's thread; records of a response from any thread.
+///
+/// ---
+///
+/// Sets string field `field` of `r` to the NUL-terminated UTF-8 text `value` (copied).
+///
+/// Returns MAPI_OK or a setter's status (see above).
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `field` and `value` are NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_string(
     r: *mut mapi_record,
@@ -53,11 +71,14 @@ pub unsafe extern "C" fn mapi_record_set_string(
     set(r, field, || Ok(Value::string(str_arg(value, "value")?)))
 }
 
-/// Sets a string field from `len` bytes of UTF-8 (may hold NULs; copied). As mapi_record_set_string.
+/// Sets string field `field` of `r` to `len` bytes of UTF-8 at `value`, which may hold NUL
+/// bytes and need not end with one (copied; `value` may be NULL when `len` is 0).
 ///
-/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's owner (one thread at a time).
+/// Returns MAPI_OK or a setter's status; bytes that are not UTF-8 are MAPI_ERR_INVALID_ARGUMENT.
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated; `value` is NULL
+/// or holds `len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_string_n(
     r: *mut mapi_record,
@@ -70,11 +91,13 @@ pub unsafe extern "C" fn mapi_record_set_string_n(
     })
 }
 
-/// Sets an integer field (or widens into float/double, or a json field).
+/// Sets field `field` of `r` to the integer `value`: an integer field, or a float, double or
+/// json field (widened).
 ///
-/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's owner (one thread at a time).
+/// Returns MAPI_OK or a setter's status (into a string or boolean field: MAPI_ERR_TYPE_MISMATCH).
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_int(
     r: *mut mapi_record,
@@ -84,11 +107,13 @@ pub unsafe extern "C" fn mapi_record_set_int(
     set(r, field, || Ok(Value::Integer(value)))
 }
 
-/// Sets a float or double field (a float field keeps float precision).
+/// Sets float or double field `field` of `r` to `value` (a float field keeps float
+/// precision; a json field takes it as a number).
 ///
-/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's owner (one thread at a time).
+/// Returns MAPI_OK or a setter's status (into an integer field: MAPI_ERR_TYPE_MISMATCH, no rounding).
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_double(
     r: *mut mapi_record,
@@ -98,11 +123,12 @@ pub unsafe extern "C" fn mapi_record_set_double(
     set(r, field, || Ok(Value::Double(value)))
 }
 
-/// Sets a boolean field: 0 is false, anything else true.
+/// Sets boolean field `field` of `r`: `value` 0 is false, anything else true.
 ///
-/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's owner (one thread at a time).
+/// Returns MAPI_OK or a setter's status (into a non-boolean field: MAPI_ERR_TYPE_MISMATCH).
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_bool(
     r: *mut mapi_record,
@@ -112,12 +138,15 @@ pub unsafe extern "C" fn mapi_record_set_bool(
     set(r, field, || Ok(Value::Boolean(value != 0)))
 }
 
-/// Sets a datetime field from ISO-8601 / RFC-3339 text ("2019-05-06T12:00:00Z", a date-time
-/// without offset is UTC, "2019-05-06" is midnight UTC). MAPI_ERR_INVALID_ARGUMENT for bad text.
+/// Sets datetime field `field` of `r` from ISO-8601 / RFC-3339 text `iso8601` (copied):
+/// "2019-05-06T12:00:00Z" or with an offset; a date-time without one is UTC, and a date alone
+/// ("2019-05-06") is midnight UTC.
 ///
-/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's owner (one thread at a time).
+/// Returns MAPI_OK or a setter's status; text that is not a datetime is
+/// MAPI_ERR_INVALID_ARGUMENT.
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `field` and `iso8601` are NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_datetime(
     r: *mut mapi_record,
@@ -129,11 +158,12 @@ pub unsafe extern "C" fn mapi_record_set_datetime(
     })
 }
 
-/// Sets a field to null (a null required field rejects the record at submit).
+/// Sets field `field` of `r` to null. A required field left null rejects the record at submit.
 ///
-/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's owner (one thread at a time).
+/// Returns MAPI_OK, MAPI_ERR_NULL_ARGUMENT or MAPI_ERR_UNKNOWN_FIELD: any field may be null.
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_null(
     r: *mut mapi_record,
@@ -142,12 +172,14 @@ pub unsafe extern "C" fn mapi_record_set_null(
     set(r, field, || Ok(Value::Null))
 }
 
-/// Sets a list(int) field (or list(double), widened) from `n` values (copied; `values` may be
-/// NULL when `n` is 0).
+/// Sets list(int) field `field` of `r` from `n` integers at `values` (copied); a list(double)
+/// field takes them widened. `values` may be NULL when `n` is 0 (an empty list).
 ///
-/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's owner (one thread at a time).
+/// Returns MAPI_OK or a setter's status (a field that is no numeric list: MAPI_ERR_TYPE_MISMATCH).
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated; `values` is NULL
+/// or points to `n` readable int64_t.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_int_array(
     r: *mut mapi_record,
@@ -160,11 +192,14 @@ pub unsafe extern "C" fn mapi_record_set_int_array(
     })
 }
 
-/// Sets a list(double) field from `n` values (copied; `values` may be NULL when `n` is 0).
+/// Sets list(double) field `field` of `r` from `n` doubles at `values` (copied); `values` may be
+/// NULL when `n` is 0.
 ///
-/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's owner (one thread at a time).
+/// Returns MAPI_OK or a setter's status (into a list(int) field: MAPI_ERR_TYPE_MISMATCH).
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated; `values` is NULL
+/// or points to `n` readable doubles.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_double_array(
     r: *mut mapi_record,
@@ -177,13 +212,16 @@ pub unsafe extern "C" fn mapi_record_set_double_array(
     })
 }
 
-/// Sets a field from JSON text, read as the field's type (any field type works: a string field
-/// takes "\"text\"", a list(int) "[1,2]", a json field anything). MAPI_ERR_INVALID_ARGUMENT for
-/// text that is not JSON, MAPI_ERR_TYPE_MISMATCH for JSON of the wrong shape.
+/// Sets field `field` of `r` from the JSON text `json_value` (copied), read as the field's type:
+/// a string field takes "\"text\"", a list(int) field "[1,2]", a datetime field an RFC-3339
+/// string, a json field any JSON, and "null" sets null.
 ///
-/// Ownership: `r` stays with its owner (request, plugin call or state record); the field name and value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's owner (one thread at a time).
+/// Returns MAPI_OK or a setter's status; text that is not JSON is MAPI_ERR_INVALID_ARGUMENT, JSON
+/// of the wrong shape MAPI_ERR_TYPE_MISMATCH.
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `field` and `json_value` are NULL or
+/// NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_json(
     r: *mut mapi_record,
@@ -212,13 +250,18 @@ unsafe fn slice_arg<'a, T>(values: *const T, n: usize) -> Result<&'a [T], Error>
     Ok(std::slice::from_raw_parts(values, n))
 }
 
-/// Sets the value of condition `condition_id` for this record (request records: the record
-/// must pass it; the request record: collections check it). Converted to the condition
-/// field's type. Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_CONDITION,
-/// MAPI_ERR_TYPE_MISMATCH.
+/// Sets the value of condition `condition_id` on `r` to the text `value` (copied), converted to
+/// the type of the condition's field. On a request record, the record must then pass the
+/// condition at submit; on the request record (mapi_request_conditions), collections listing it
+/// are delivered only when it passes. A condition left without a value is not checked.
 ///
-/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
-/// Thread-safety: the thread using the record's request (one thread at a time).
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (not UTF-8);
+/// MAPI_ERR_UNKNOWN_CONDITION (the schema has no such condition, or `r` carries no conditions);
+/// MAPI_ERR_TYPE_MISMATCH (the value does not fit the condition).
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `condition_id` and `value` are NULL or
+/// NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_string(
     r: *mut mapi_record,
@@ -230,11 +273,13 @@ pub unsafe extern "C" fn mapi_record_set_condition_string(
     })
 }
 
-/// As mapi_record_set_condition_string, with an integer value.
+/// Sets the value of condition `condition_id` on `r` to the integer `value` (widened for a
+/// float or double field), as mapi_record_set_condition_string does with text.
 ///
-/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's request (one thread at a time).
+/// Returns MAPI_OK or the statuses of mapi_record_set_condition_string.
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `condition_id` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_int(
     r: *mut mapi_record,
@@ -244,11 +289,12 @@ pub unsafe extern "C" fn mapi_record_set_condition_int(
     set_condition(r, condition_id, || Ok(Value::Integer(value)))
 }
 
-/// As mapi_record_set_condition_string, with a double value.
+/// Sets the value of condition `condition_id` on `r` to the double `value`.
 ///
-/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's request (one thread at a time).
+/// Returns MAPI_OK or the statuses of mapi_record_set_condition_string.
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `condition_id` is NULL or NUL-terminated (double).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_double(
     r: *mut mapi_record,
@@ -258,11 +304,13 @@ pub unsafe extern "C" fn mapi_record_set_condition_double(
     set_condition(r, condition_id, || Ok(Value::Double(value)))
 }
 
-/// As mapi_record_set_condition_string, with a boolean (0 false, else true).
+/// Sets the value of condition `condition_id` on `r` to a boolean: `value` 0 is false,
+/// anything else true.
 ///
-/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's request (one thread at a time).
+/// Returns MAPI_OK or the statuses of mapi_record_set_condition_string.
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `condition_id` is NULL or NUL-terminated (boolean).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_bool(
     r: *mut mapi_record,
@@ -272,11 +320,15 @@ pub unsafe extern "C" fn mapi_record_set_condition_bool(
     set_condition(r, condition_id, || Ok(Value::Boolean(value != 0)))
 }
 
-/// As mapi_record_set_condition_string, with ISO-8601 / RFC-3339 text.
+/// Sets the value of condition `condition_id` on `r` to the datetime in `iso8601` (copied; the
+/// forms mapi_record_set_datetime reads).
 ///
-/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's request (one thread at a time).
+/// Returns MAPI_OK or the statuses of mapi_record_set_condition_string; text that is not a
+/// datetime is MAPI_ERR_INVALID_ARGUMENT.
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `condition_id` and `iso8601` are NULL or
+/// NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_datetime(
     r: *mut mapi_record,
@@ -288,11 +340,16 @@ pub unsafe extern "C" fn mapi_record_set_condition_datetime(
     })
 }
 
-/// As mapi_record_set_condition_string, with a JSON value (lists for "in": "[1,2,3]").
+/// Sets the value of condition `condition_id` on `r` from JSON text `json_value` (copied): a
+/// list for an `in` condition ("[1,2,3]"), an element for `contains` on a list field, else a
+/// value of the field's type.
 ///
-/// Ownership: `r` stays with its owner (request record or request record of conditions); `condition_id` and the value are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (bad UTF-8 or value text), MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: the thread using the record's request (one thread at a time).
+/// Returns MAPI_OK or the statuses of mapi_record_set_condition_string; text that is not JSON is
+/// MAPI_ERR_INVALID_ARGUMENT.
+///
+/// # Safety
+/// `r` is NULL or a live, writable record; `condition_id` and `json_value` are NULL or
+/// NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_set_condition_json(
     r: *mut mapi_record,
@@ -307,14 +364,19 @@ pub unsafe extern "C" fn mapi_record_set_condition_json(
     })
 }
 
-/// Borrows a string or datetime (RFC-3339 text) value: `*value` points at `*len` bytes followed
-/// by a NUL (a value holding NULs is not usable as a C string; `*len` is always right).
+/// Borrows the text of string or datetime field `field` of `r` (a datetime as RFC-3339 text)
+/// without copying it.
 ///
-/// Ownership: borrowed; valid until the record's owner is freed or the field is set again.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE,
-/// MAPI_ERR_TYPE_MISMATCH.
+/// `value`: receives a pointer to `*len` bytes followed by a NUL, valid until the record's
+/// owner is freed or the field is set again (a value holding NUL bytes is only usable with
+/// `*len`).
+/// `len`: receives the length in bytes.
 ///
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// Returns MAPI_OK or a getter's status (see Records).
+///
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated; `value` and `len` are NULL
+/// or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_string(
     r: *const mapi_record,
@@ -333,13 +395,18 @@ pub unsafe extern "C" fn mapi_record_get_string(
     })
 }
 
-/// Copies a string or datetime value and a NUL into `buf` (capacity `cap`); `*len` (nullable)
-/// receives the length without the NUL. MAPI_ERR_BUFFER_TOO_SMALL when `cap < length + 1`
-/// (with `*len` set: call again with a larger buffer). Other statuses as mapi_record_get_string.
+/// Copies the text of string or datetime field `field` of `r` and a NUL into the caller's
+/// buffer `buf` of `cap` bytes.
 ///
-/// Ownership: nothing changes hands; out-parameters are written only on success.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// `len`: NULL, or receives the length without the NUL; also on MAPI_ERR_BUFFER_TOO_SMALL, so a
+/// second call can size the buffer.
+///
+/// Returns MAPI_OK, a getter's status, or MAPI_ERR_BUFFER_TOO_SMALL when `cap` is less than the
+/// length plus one.
+///
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated; `buf` is NULL or holds `cap`
+/// writable bytes; `len` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_copy_string(
     r: *const mapi_record,
@@ -354,11 +421,12 @@ pub unsafe extern "C" fn mapi_record_copy_string(
     })
 }
 
-/// Reads an integer field. MAPI_ERR_TYPE_MISMATCH for other types; MAPI_ERR_NULL_VALUE for null.
+/// Reads integer field `field` of `r` into `*out`.
 ///
-/// Ownership: nothing changes hands; out-parameters are written only on success.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// Returns MAPI_OK or a getter's status.
+///
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_int(
     r: *const mapi_record,
@@ -372,11 +440,13 @@ pub unsafe extern "C" fn mapi_record_get_int(
     })
 }
 
-/// Reads a float or double field (integers widen).
+/// Reads float or double field `field` of `r` into `*out`; an integer field is widened.
 ///
-/// Ownership: nothing changes hands; out-parameters are written only on success.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// Returns MAPI_OK or a getter's status.
+///
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated; `out` is NULL or writable
+/// (double).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_double(
     r: *const mapi_record,
@@ -390,11 +460,13 @@ pub unsafe extern "C" fn mapi_record_get_double(
     })
 }
 
-/// Reads a boolean field as 0 or 1.
+/// Reads boolean field `field` of `r` into `*out` as 0 or 1.
 ///
-/// Ownership: nothing changes hands; out-parameters are written only on success.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH.
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// Returns MAPI_OK or a getter's status.
+///
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated; `out` is NULL or writable
+/// (int32_t).
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_bool(
     r: *const mapi_record,
@@ -408,12 +480,16 @@ pub unsafe extern "C" fn mapi_record_get_bool(
     })
 }
 
-/// Copies a list(int) field into `buf` (capacity `cap` elements); `*n` receives the element
-/// count. MAPI_ERR_BUFFER_TOO_SMALL when `cap < *n` (`buf` may be NULL with `cap` 0 to ask).
+/// Copies list(int) field `field` of `r` into the caller's array `buf` of `cap` elements.
 ///
-/// Ownership: nothing changes hands; out-parameters are written only on success.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// `n`: receives the list's length, also on MAPI_ERR_BUFFER_TOO_SMALL: call with `buf` NULL and
+/// `cap` 0 to ask for it.
+///
+/// Returns MAPI_OK, a getter's status, or MAPI_ERR_BUFFER_TOO_SMALL when `cap` < the length.
+///
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated; `buf` is NULL or holds `cap`
+/// writable int64_t; `n` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_int_array(
     r: *const mapi_record,
@@ -429,11 +505,16 @@ pub unsafe extern "C" fn mapi_record_get_int_array(
     })
 }
 
-/// Copies a list(double) (or list(int), widened) field. As mapi_record_get_int_array.
+/// Copies list(double) field `field` of `r` (or a list(int) field, widened) into the caller's
+/// array `buf` of `cap` elements.
 ///
-/// Ownership: nothing changes hands; out-parameters are written only on success.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// `n`: receives the list's length, also on MAPI_ERR_BUFFER_TOO_SMALL.
+///
+/// Returns MAPI_OK, a getter's status, or MAPI_ERR_BUFFER_TOO_SMALL when `cap` < the length.
+///
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated; `buf` is NULL or holds `cap`
+/// writable doubles; `n` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_double_array(
     r: *const mapi_record,
@@ -469,13 +550,18 @@ unsafe fn copy_array<T: Copy>(
     Ok(())
 }
 
-/// Writes a field's value as NUL-terminated JSON text into `buf` (null fields give "null");
-/// `field` NULL gives the whole record as a JSON object. `*len` (nullable) receives the length
-/// without the NUL; MAPI_ERR_BUFFER_TOO_SMALL when `cap < length + 1`.
+/// Writes field `field` of `r` as JSON text and a NUL into the caller's buffer `buf` of `cap`
+/// bytes: a null field gives "null", a datetime its RFC-3339 string. With `field` NULL, the
+/// whole record as one JSON object (field id to value, in the record's order).
 ///
-/// Ownership: nothing changes hands; out-parameters are written only on success.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, MAPI_ERR_NULL_VALUE, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_BUFFER_TOO_SMALL (copies).
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// `len`: NULL, or receives the length without the NUL; also on MAPI_ERR_BUFFER_TOO_SMALL.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`r` NULL); MAPI_ERR_UNKNOWN_FIELD;
+/// MAPI_ERR_BUFFER_TOO_SMALL (`cap` is less than the length plus one).
+///
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated; `buf` is NULL or holds `cap`
+/// writable bytes; `len` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_get_json(
     r: *const mapi_record,
@@ -499,22 +585,20 @@ pub unsafe extern "C" fn mapi_record_get_json(
     })
 }
 
-/// Number of fields of the record (0 for NULL).
+/// How many fields `r` has (0 when `r` is NULL).
 ///
-/// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
-/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// # Safety
+/// `r` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_field_count(r: *const mapi_record) -> usize {
     guard_value(0, || Ok(record_arg(r, "record").map_or(0, |r| r.len())))
 }
 
-/// Id of field `index` (record order: schema order for request records), or NULL if out of range.
+/// The id of field `index` of `r` (0-based, in the record's order), or NULL when out of range
+/// or `r` is NULL. The string is borrowed for as long as the record lives.
 ///
-/// Ownership: borrowed; valid while the record lives.
-///
-/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// # Safety
+/// `r` is NULL or a live record.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_field_name(
     r: *const mapi_record,
@@ -532,11 +616,11 @@ pub unsafe extern "C" fn mapi_record_field_name(
     })
 }
 
-/// The MAPI_TYPE_* of a field, or -1 if the record has no such field (or an argument is NULL).
+/// The MAPI_TYPE_* code of field `field` of `r`, or -1 when the record has no such field or an
+/// argument is NULL.
 ///
-/// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
-/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_field_type(
     r: *const mapi_record,
@@ -549,11 +633,10 @@ pub unsafe extern "C" fn mapi_record_field_type(
     })
 }
 
-/// 1 if the record has the field, else 0.
+/// 1 when `r` has field `field`, else 0 (also for NULL arguments).
 ///
-/// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
-/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_has_field(r: *const mapi_record, field: *const c_char) -> i32 {
     guard_value(0, || {
@@ -562,11 +645,11 @@ pub unsafe extern "C" fn mapi_record_has_field(r: *const mapi_record, field: *co
     })
 }
 
-/// 1 if the field is null, 0 if it holds a value, -1 if the record has no such field.
+/// 1 when field `field` of `r` is null, 0 when it holds a value, -1 when the record has no such
+/// field or an argument is NULL.
 ///
-/// Ownership: returned pointers are borrowed from the owner of the record or list (response, request, call).
-/// Status: none: the return value; 0, -1 or NULL for bad arguments (the last error is set).
-/// Thread-safety: records of a response or list from any thread; other records from their owner's thread.
+/// # Safety
+/// `r` is NULL or a live record; `field` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_record_is_null(r: *const mapi_record, field: *const c_char) -> i32 {
     guard_value(-1, || {
@@ -575,5 +658,33 @@ pub unsafe extern "C" fn mapi_record_is_null(r: *const mapi_record, field: *cons
             Ok(v) => i32::from(v.is_null()),
             Err(_) => -1,
         })
+    })
+}
+
+/// How many records `list` holds (0 when it is NULL). Lists come from responses and from the
+/// calls a plug-in gets; they are read-only and live as long as their owner.
+///
+/// # Safety
+/// `list` is NULL or a live list.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_record_list_count(list: *const mapi_record_list) -> usize {
+    guard_value(0, || Ok(list.as_ref().map_or(0, mapi_record_list::len)))
+}
+
+/// Record `index` (0-based) of `list`, or NULL when out of range or `list` is NULL. Borrowed:
+/// valid as long as the list's owner (the response, or the plug-in call while it runs).
+///
+/// # Safety
+/// `list` is NULL or a live list.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_record_list_get(
+    list: *const mapi_record_list,
+    index: usize,
+) -> *const mapi_record {
+    guard_value(std::ptr::null(), || {
+        Ok(list
+            .as_ref()
+            .and_then(|l| l.get(index))
+            .map_or(std::ptr::null(), |r| r.cast()))
     })
 }

@@ -7,18 +7,37 @@ use super::session::mapi_session;
 use super::*;
 use crate::request::Request;
 
-/// A request (opaque). Functions: mapi_request_new, mapi_request_free, mapi_request_add_record,
+/// A request (opaque): records to submit, the request record of request-level condition values,
+/// runtime parameters, and the endpoint instances and state its submits share. Used by one
+/// thread at a time (its pending responses do not use it). Made by mapi_request_new, freed by
+/// mapi_request_free.
+/// Functions: mapi_request_new, mapi_request_free, mapi_request_add_record,
 /// mapi_request_add_json, mapi_request_record_count, mapi_request_clear,
-/// mapi_request_conditions, mapi_request_submit, mapi_request_submit_and_clear.
-/// Thread-safety: one thread at a time; a pending response does not use it.
+/// mapi_request_conditions, mapi_request_submit, mapi_request_submit_and_clear,
+/// mapi_request_set_parameter, mapi_request_record, mapi_request_pop_record.
 pub struct mapi_request {
     pub(crate) inner: Request,
 }
 
-/// A new request on `session`, with fresh endpoint instances (batch mode).
+/// ## Requests
 ///
-/// Ownership: `*out` is new; free it with mapi_request_free (the session may be freed first).
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT. Thread-safety: any thread may create requests.
+/// A request collects records and submits them. Each request has its own endpoint instances:
+/// a new request starts fresh (batch mode), and resubmitting the same request continues with
+/// the same instances and state (stream mode). A submit returns a response at once; the work
+/// runs on library threads. A `mapi_request` is used by one thread at a time; its pending
+/// responses do not use it, so it may be refilled and resubmitted, or freed, while they run.
+///
+/// ---
+///
+/// Makes a request on `session`, with fresh endpoint instances.
+///
+/// `session`: only read; it may be freed before the request.
+/// `out`: receives the new request, which the caller frees with mapi_request_free.
+///
+/// Returns MAPI_OK, or MAPI_ERR_NULL_ARGUMENT (`session` or `out` NULL).
+///
+/// # Safety
+/// `session` is NULL or a live session; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_new(
     session: *const mapi_session,
@@ -34,12 +53,12 @@ pub unsafe extern "C" fn mapi_request_new(
     })
 }
 
-/// Frees a request (its records and endpoint state). NULL is a no-op. Pending responses
-/// complete regardless.
+/// Frees `request`: its records, its request record and its endpoint state. Responses it
+/// submitted still complete, and stay the caller's to free. Calling with NULL is fine; must
+/// not be called twice.
 ///
-/// Ownership: `request` stays the caller's; inputs are copied.
-/// Status: none (no-op for NULL).
-/// Thread-safety: one thread at a time per request.
+/// # Safety
+/// `request` is NULL or a live request not in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_free(request: *mut mapi_request) {
     if !request.is_null() {
@@ -50,12 +69,16 @@ pub unsafe extern "C" fn mapi_request_free(request: *mut mapi_request) {
     }
 }
 
-/// Adds a record (schema defaults, condition values cleared) and returns it for setting.
+/// Adds a record to `request` (the schema's defaults set, its condition values cleared) and
+/// hands it out for setting with the mapi_record_set_* calls.
 ///
-/// Ownership: `*out` is owned by the request: valid until mapi_request_clear or
-/// mapi_request_free. Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+/// `out`: receives the record, which belongs to the request: valid until mapi_request_clear,
+/// mapi_request_pop_record of it, a submit that clears, or mapi_request_free.
 ///
-/// Thread-safety: one thread at a time per request.
+/// Returns MAPI_OK, or MAPI_ERR_NULL_ARGUMENT (`request` or `out` NULL).
+///
+/// # Safety
+/// `request` is NULL or a live request; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_add_record(
     request: *mut mapi_request,
@@ -69,15 +92,21 @@ pub unsafe extern "C" fn mapi_request_add_record(
     })
 }
 
-/// Adds records from `len` bytes of `json`: one JSON object, a JSON array of objects, or JSON
-/// Lines (one object per line). All or nothing: on error nothing is added and the last error
-/// names the line. `added` (nullable) receives the number added.
+/// Adds records read from `len` bytes of JSON: one object, an array of objects, or JSON Lines
+/// (one object per line; blank lines are skipped). Each object sets the fields it names.
+/// All or nothing: on any error nothing is added and the last error names the line.
 ///
-/// Status: MAPI_OK; MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (not UTF-8);
-/// MAPI_ERR_JSON; MAPI_ERR_UNKNOWN_FIELD; MAPI_ERR_TYPE_MISMATCH; MAPI_ERR_OUT_OF_RANGE.
+/// `json`: the text (need not be NUL-terminated); read during the call only.
+/// `added`: NULL, or receives how many records were added.
 ///
-/// Ownership: `request` stays the caller's; inputs are copied.
-/// Thread-safety: one thread at a time per request.
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`request` NULL, or `json` NULL with `len` > 0);
+/// MAPI_ERR_INVALID_ARGUMENT (not UTF-8); MAPI_ERR_JSON (not JSON, or not objects);
+/// MAPI_ERR_UNKNOWN_FIELD (a key the schema does not have); MAPI_ERR_TYPE_MISMATCH (a value of
+/// the wrong type); MAPI_ERR_OUT_OF_RANGE (a number that does not fit).
+///
+/// # Safety
+/// `request` is NULL or a live request; `json` is NULL or holds `len` readable bytes; `added`
+/// is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_add_json(
     request: *mut mapi_request,
@@ -96,22 +125,22 @@ pub unsafe extern "C" fn mapi_request_add_json(
     })
 }
 
-/// Number of records in the request (0 for NULL).
+/// How many records `request` holds (0 when it is NULL).
 ///
-/// Ownership: `request` stays the caller's; inputs are copied.
-/// Status: none: the count (0 for NULL).
-/// Thread-safety: one thread at a time per request.
+/// # Safety
+/// `request` is NULL or a live request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_record_count(request: *const mapi_request) -> usize {
     guard_value(0, || Ok(request.as_ref().map_or(0, |r| r.inner.len())))
 }
 
-/// Drops the request's records (their pointers become invalid); endpoint state is kept, so
-/// the next submit continues the stream.
+/// Drops every record of `request`; pointers to them become invalid. The endpoint state and the
+/// request record stay, so the next submit continues the stream.
 ///
-/// Ownership: record pointers from mapi_request_add_record become invalid.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
-/// Thread-safety: one thread at a time per request.
+/// Returns MAPI_OK, or MAPI_ERR_NULL_ARGUMENT for a NULL request.
+///
+/// # Safety
+/// `request` is NULL or a live request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_clear(request: *mut mapi_request) -> mapi_status {
     guard(|| {
@@ -120,13 +149,17 @@ pub unsafe extern "C" fn mapi_request_clear(request: *mut mapi_request) -> mapi_
     })
 }
 
-/// The request record: set request-level condition values on it (mapi_record_set_condition_*);
-/// it starts with the manifest's condition values.
+/// The request record, on which request-level condition values are set
+/// (mapi_record_set_condition_*): collections whose conditions fail are not delivered. It starts
+/// with the manifest's condition values and keeps what is set across submits.
 ///
-/// Ownership: `*out` is owned by the request (valid until mapi_request_free).
+/// `out`: receives the request record, which belongs to the request (valid until
+/// mapi_request_free).
 ///
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
-/// Thread-safety: one thread at a time per request.
+/// Returns MAPI_OK, or MAPI_ERR_NULL_ARGUMENT (`request` or `out` NULL).
+///
+/// # Safety
+/// `request` is NULL or a live request; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_conditions(
     request: *mut mapi_request,
@@ -140,15 +173,19 @@ pub unsafe extern "C" fn mapi_request_conditions(
     })
 }
 
-/// Submits a copy of the request's records and returns at once; the work runs on library
-/// threads. Resubmitting the same request runs after its previous submit (its endpoints in
-/// order, with the same endpoint instances and state: stream mode); responses of one request
-/// complete in submit order.
+/// Submits a copy of the records of `request` and returns at once; validation, factoring,
+/// routing and the endpoints run on library threads. The request keeps its records. A
+/// resubmit of the same request runs its endpoints after the previous submit's, with the same
+/// instances and state, and responses of one request complete in submit order.
 ///
-/// Ownership: `*out` is a new response; free it with mapi_response_free (allowed before it
-/// completes). Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+/// `out`: receives the response, which the caller frees with mapi_response_free (also before
+/// it completes).
 ///
-/// Thread-safety: one thread at a time per request.
+/// Returns MAPI_OK, or MAPI_ERR_NULL_ARGUMENT. Everything that goes wrong later is in the
+/// response: rejected records with their reasons.
+///
+/// # Safety
+/// `request` is NULL or a live request; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_submit(
     request: *mut mapi_request,
@@ -171,16 +208,16 @@ unsafe fn submit_with(
     })
 }
 
-/// Submits the request's records and clears the request, as mapi_request_submit followed by
-/// mapi_request_clear, but moves the records instead of copying them: the fast path for a
-/// program that builds each batch once (a producer loop). Stream mode as for
-/// mapi_request_submit.
+/// Submits the records of `request` and empties it, as mapi_request_submit then
+/// mapi_request_clear would, but moves the records instead of copying them: the fast path for a
+/// loop that builds each batch once. Pointers to the records become invalid.
 ///
-/// Ownership: `*out` is a new response; free it with mapi_response_free (allowed before it
-/// completes). Record pointers from mapi_request_add_record become invalid.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT.
+/// `out`: receives the response, which the caller frees with mapi_response_free.
 ///
-/// Thread-safety: one thread at a time per request.
+/// Returns MAPI_OK, or MAPI_ERR_NULL_ARGUMENT; later failures are rejections in the response.
+///
+/// # Safety
+/// `request` is NULL or a live request; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_submit_and_clear(
     request: *mut mapi_request,
@@ -189,16 +226,19 @@ pub unsafe extern "C" fn mapi_request_submit_and_clear(
     submit_with(request, out, Request::submit_and_clear)
 }
 
-/// Overrides constructor value `key` of connection `connection_id` with `json_value` (JSON
-/// text, e.g. "[\"obs\"]" or "\"text\"") for later submits of this request: runtime
-/// parameters. A Kafka consumer whose `topics` change re-subscribes (`[]`: unsubscribed, submits
-/// return nothing). Keys with dots (librdkafka settings) of a connection whose client already
-/// exists take effect for new requests only.
+/// Overrides constructor value `key` of connection `connection_id` for the later submits of
+/// `request` (runtime parameters): `json_value` is JSON text, for example "[\"obs\"]" or
+/// "\"text\"". A Kafka consumer whose `topics` change re-subscribes (`[]` unsubscribes). Keys
+/// with dots (librdkafka settings) take effect when the connection's client is made: for a
+/// client that already exists, in new requests only.
 ///
-/// Ownership: inputs are copied.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT (unknown connection, or
-/// `json_value` is not JSON).
-/// Thread-safety: one thread at a time per request.
+/// `connection_id`, `key`, `json_value`: copied.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (no such connection,
+/// or `json_value` is not JSON).
+///
+/// # Safety
+/// `request` is NULL or a live request; the strings are NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_set_parameter(
     request: *mut mapi_request,
@@ -217,12 +257,11 @@ pub unsafe extern "C" fn mapi_request_set_parameter(
     })
 }
 
-/// Record `index` of the request (0-based), or NULL if out of range.
+/// Record `index` (0-based) of `request`, to read or change before a submit; NULL when out of
+/// range or `request` is NULL. It belongs to the request, as from mapi_request_add_record.
 ///
-/// Ownership: borrowed from the request: valid until mapi_request_clear, mapi_request_pop_record
-/// or mapi_request_free.
-/// Status: none: the record, or NULL.
-/// Thread-safety: one thread at a time per request.
+/// # Safety
+/// `request` is NULL or a live request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_record(
     request: *mut mapi_request,
@@ -236,11 +275,13 @@ pub unsafe extern "C" fn mapi_request_record(
     })
 }
 
-/// Removes the request's last record (for example to undo a record that could not be filled).
+/// Removes the last record of `request` (to undo one that could not be filled, say); the
+/// pointer to it becomes invalid.
 ///
-/// Ownership: that record's pointer becomes invalid.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_OUT_OF_RANGE (no records).
-/// Thread-safety: one thread at a time per request.
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_OUT_OF_RANGE (the request is empty).
+///
+/// # Safety
+/// `request` is NULL or a live request.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_request_pop_record(request: *mut mapi_request) -> mapi_status {
     guard(|| match handle_mut(request, "request")?.inner.pop() {

@@ -7,11 +7,13 @@ use std::time::Duration;
 use super::*;
 use crate::response::{Outcome, Response};
 
-/// A response (opaque). Functions: mapi_response_is_complete, mapi_response_wait,
-/// mapi_response_records, mapi_response_record_count, mapi_response_rejection_count,
-/// mapi_response_rejection_record, mapi_response_rejection_reason_count,
-/// mapi_response_rejection_reason, mapi_response_free.
-/// Thread-safety: may be read from any number of threads.
+/// A response (opaque): the outcome of one submit, completed asynchronously. May be read and
+/// waited on from any number of threads at once; everything it hands out is borrowed until
+/// mapi_response_free. Made by mapi_request_submit and mapi_request_submit_and_clear.
+/// Functions: mapi_request_submit, mapi_request_submit_and_clear, mapi_response_is_complete,
+/// mapi_response_wait, mapi_response_records, mapi_response_record_count, mapi_response_record,
+/// mapi_response_rejection_count, mapi_response_rejection_record,
+/// mapi_response_rejection_reason_count, mapi_response_rejection_reason, mapi_response_free.
 pub struct mapi_response {
     inner: Response,
     records: OnceLock<mapi_record_list>,
@@ -48,11 +50,21 @@ impl mapi_response {
     }
 }
 
-/// 1 when the response has completed, else 0 (0 for NULL).
+/// ## Responses
 ///
-/// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
-/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
-/// Thread-safety: any thread, concurrently.
+/// A submit's response completes on a library thread, always: when an endpoint, a
+/// transformation or a broker fails, the records concerned come back as rejections with reasons
+/// naming the connection. A completed response holds the records that came back (connection
+/// order, then endpoint order) and the rejections (required-field ones, then condition ones, in
+/// input order, then the endpoints'). A `mapi_response` may be read and waited on from any
+/// number of threads; what it hands out is borrowed until mapi_response_free.
+///
+/// ---
+///
+/// 1 when `response` has completed, 0 while it is pending (0 for NULL). Does not wait.
+///
+/// # Safety
+/// `response` is NULL or a live response.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_is_complete(response: *const mapi_response) -> i32 {
     guard_value(0, || {
@@ -62,13 +74,14 @@ pub unsafe extern "C" fn mapi_response_is_complete(response: *const mapi_respons
     })
 }
 
-/// Waits for completion: `timeout_ms` -1 waits forever, 0 polls, more waits that long.
+/// Waits until `response` completes: `timeout_ms` -1 waits as long as it takes, 0 only
+/// looks, and a positive value waits at most that many milliseconds.
 ///
-/// Status: MAPI_OK (complete), MAPI_ERR_TIMED_OUT, MAPI_ERR_NULL_ARGUMENT,
-/// MAPI_ERR_INVALID_ARGUMENT (a negative timeout other than -1).
-/// Thread-safety: any number of threads may wait at once.
+/// Returns MAPI_OK once complete, or: MAPI_ERR_TIMED_OUT (still pending after `timeout_ms`);
+/// MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (a timeout below -1).
 ///
-/// Ownership: `response` stays the caller's.
+/// # Safety
+/// `response` is NULL or a live response.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_wait(
     response: *const mapi_response,
@@ -89,12 +102,11 @@ pub unsafe extern "C" fn mapi_response_wait(
     })
 }
 
-/// The records that came back (connection order, then endpoint order), or NULL until complete.
+/// The records that came back in `response`, as a list; NULL until it completes (or for NULL).
+/// The list and its records are borrowed until mapi_response_free.
 ///
-/// Ownership: borrowed; the list and its records are valid until mapi_response_free.
-///
-/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `response` is NULL or a live response.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_records(
     response: *const mapi_response,
@@ -113,11 +125,10 @@ pub unsafe extern "C" fn mapi_response_records(
     })
 }
 
-/// Number of records that came back (0 until complete).
+/// How many records came back in `response` (0 until it completes, or for NULL).
 ///
-/// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
-/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `response` is NULL or a live response.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_record_count(response: *const mapi_response) -> usize {
     guard_value(0, || {
@@ -128,12 +139,11 @@ pub unsafe extern "C" fn mapi_response_record_count(response: *const mapi_respon
     })
 }
 
-/// Record `index` of the response, or NULL (out of range, or not complete).
+/// Record `index` (0-based) that came back in `response`; NULL when out of range, before
+/// completion or for NULL. Borrowed until mapi_response_free.
 ///
-/// Ownership: borrowed; valid until mapi_response_free.
-///
-/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `response` is NULL or a live response.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_record(
     response: *const mapi_response,
@@ -148,12 +158,10 @@ pub unsafe extern "C" fn mapi_response_record(
     })
 }
 
-/// Number of rejections (0 until complete): required-field ones, then condition ones (input
-/// order), then endpoint ones.
+/// How many records `response` rejected (0 until it completes, or for NULL).
 ///
-/// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
-/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `response` is NULL or a live response.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_rejection_count(response: *const mapi_response) -> usize {
     guard_value(0, || {
@@ -164,12 +172,12 @@ pub unsafe extern "C" fn mapi_response_rejection_count(response: *const mapi_res
     })
 }
 
-/// The record of rejection `i`, or NULL if out of range.
+/// The record of rejection `i` of `response` (the record as it was rejected: a request record,
+/// or a collection record for endpoint rejections); NULL when out of range. Borrowed until
+/// mapi_response_free.
 ///
-/// Ownership: borrowed; valid until mapi_response_free.
-///
-/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `response` is NULL or a live response.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_rejection_record(
     response: *const mapi_response,
@@ -184,11 +192,10 @@ pub unsafe extern "C" fn mapi_response_rejection_record(
     })
 }
 
-/// Number of reasons of rejection `i` (0 if out of range).
+/// How many reasons rejection `i` of `response` has (at least one; 0 when out of range).
 ///
-/// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
-/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `response` is NULL or a live response.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_rejection_reason_count(
     response: *const mapi_response,
@@ -203,12 +210,12 @@ pub unsafe extern "C" fn mapi_response_rejection_reason_count(
     })
 }
 
-/// Reason `j` of rejection `i`, or NULL if out of range.
+/// Reason `j` of rejection `i` of `response`, as NUL-terminated text ("Required field x was
+/// missing a value.", "connection out: ..."); NULL when out of range. Borrowed until
+/// mapi_response_free.
 ///
-/// Ownership: borrowed, NUL-terminated; valid until mapi_response_free.
-///
-/// Status: none: the return value; 0 or NULL for bad arguments or an incomplete response.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `response` is NULL or a live response.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_rejection_reason(
     response: *const mapi_response,
@@ -225,12 +232,12 @@ pub unsafe extern "C" fn mapi_response_rejection_reason(
     })
 }
 
-/// Frees a response. Allowed before completion: the work finishes in the background and its
-/// results are discarded. NULL is a no-op.
+/// Frees `response`. Allowed before it completes: the work still finishes in the background
+/// (every record is still written, sent or rejected) and its results are discarded. Calling with
+/// NULL is fine; must not be called twice, nor while another thread still reads the response.
 ///
-/// Ownership: `response` stays the caller's; everything returned is borrowed until mapi_response_free.
-/// Status: none (no-op for NULL).
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `response` is NULL or a live response.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_response_free(response: *mut mapi_response) {
     if !response.is_null() {

@@ -6,23 +6,41 @@ use std::path::Path;
 use super::*;
 use crate::session::Session;
 
-/// An open session (opaque). Functions: mapi_session_open, mapi_session_open_json,
-/// mapi_session_free, mapi_session_field_count, mapi_session_field_name, mapi_request_new.
-/// Thread-safety: immutable; may be used by any number of threads at once.
+/// A session (opaque): a manifest, opened and checked. Immutable: any number of threads may
+/// use one session at once. Made by mapi_session_open or mapi_session_open_json, freed by
+/// mapi_session_free; requests made from it may outlive it.
+/// Functions: mapi_session_open, mapi_session_open_json, mapi_session_free,
+/// mapi_session_field_count, mapi_session_field_name, mapi_session_field_type,
+/// mapi_session_field_required, mapi_session_validate, mapi_request_new.
 pub struct mapi_session {
     pub(crate) inner: Session,
 }
 
-/// Opens the manifest at `manifest_path` (full form or parameter map). `root` (nullable) is the
-/// expansion of `{}` in paths; without it, the environment variable MESSAGEAPI_ROOT, else the
-/// manifest's directory.
+/// ## Sessions
 ///
-/// Ownership: `*out` is a new session; free it with mapi_session_free. Inputs are copied.
-/// Status: MAPI_OK; MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (bad UTF-8);
-/// MAPI_ERR_IO (a file that cannot be read); MAPI_ERR_MANIFEST (the last error names the file
-/// and JSON location); MAPI_ERR_UNKNOWN_PLUGIN; MAPI_ERR_TYPE_MISMATCH (a default or
-/// condition value of the wrong type). `*out` is written only on success.
-/// Thread-safety: any thread.
+/// A session is opened once from a manifest (the full form or a parameter map) and is then
+/// immutable: any number of threads may use one `mapi_session` at once, and each makes its own
+/// requests from it. Opening checks everything the manifest names (fields, conditions,
+/// collections, transformations, endpoints and their constructors) and reports the first
+/// problem with its file and JSON location.
+///
+/// ---
+///
+/// Opens the manifest at `manifest_path`.
+///
+/// `manifest_path`: the manifest file; copied.
+/// `root`: what `{}` in the manifest's paths expands to; NULL for the environment variable
+/// MESSAGEAPI_ROOT, else the manifest's directory. Copied.
+/// `out`: receives the new session, which the caller frees with mapi_session_free.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`manifest_path` or `out` NULL);
+/// MAPI_ERR_INVALID_ARGUMENT (a string that is not UTF-8); MAPI_ERR_IO (the manifest or a file it
+/// names cannot be read); MAPI_ERR_MANIFEST (anything invalid; the last error says
+/// "file: json.location: what"); MAPI_ERR_UNKNOWN_PLUGIN (a plug-in neither built in nor
+/// registered); MAPI_ERR_TYPE_MISMATCH (a field default or condition value of the wrong type).
+///
+/// # Safety
+/// `manifest_path` and `root` are NULL or NUL-terminated; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_open(
     manifest_path: *const c_char,
@@ -39,14 +57,18 @@ pub unsafe extern "C" fn mapi_session_open(
     })
 }
 
-/// Opens a manifest given as JSON text. `base_dir` (nullable) plays the manifest's directory
-/// for relative paths and `{}`; default: the current directory.
+/// Opens a manifest held in memory, as mapi_session_open opens a file.
 ///
-/// Ownership: `*out` is a new session; free it with mapi_session_free. Inputs are copied.
-/// Status: as mapi_session_open: MAPI_OK; MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT;
-/// MAPI_ERR_IO; MAPI_ERR_MANIFEST (also for text that is not JSON); MAPI_ERR_UNKNOWN_PLUGIN;
-/// MAPI_ERR_TYPE_MISMATCH. `*out` is written only on success.
-/// Thread-safety: any thread.
+/// `manifest_json`: the manifest's JSON text; copied.
+/// `base_dir`: the directory that plays the manifest's own (relative paths and `{}` resolve
+/// against it); NULL for the current directory. Copied.
+/// `out`: receives the new session, which the caller frees with mapi_session_free.
+///
+/// Returns MAPI_OK or the statuses of mapi_session_open; text that is not JSON is
+/// MAPI_ERR_MANIFEST.
+///
+/// # Safety
+/// `manifest_json` and `base_dir` are NULL or NUL-terminated; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_open_json(
     manifest_json: *const c_char,
@@ -63,12 +85,12 @@ pub unsafe extern "C" fn mapi_session_open_json(
     })
 }
 
-/// Frees a session. NULL is a no-op. Requests and responses made from it stay valid (they
-/// hold what they need).
+/// Frees `session`. Requests and responses made from it stay usable: they keep what they need.
+/// Calling with NULL is fine. Must not be called twice, nor while another thread still uses the
+/// session.
 ///
-/// Ownership: `session` stays the caller's; returned strings are borrowed while it lives.
-/// Status: none (no-op for NULL).
-/// Thread-safety: any thread, once no other thread uses the handle.
+/// # Safety
+/// `session` is NULL or a live session from mapi_session_open*.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_free(session: *mut mapi_session) {
     if !session.is_null() {
@@ -79,11 +101,10 @@ pub unsafe extern "C" fn mapi_session_free(session: *mut mapi_session) {
     }
 }
 
-/// Number of schema fields (0 for NULL).
+/// How many fields the schema of `session` has (0 when `session` is NULL).
 ///
-/// Ownership: `session` stays the caller's; returned strings are borrowed while it lives.
-/// Status: none: the return value; 0 or NULL for bad arguments.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `session` is NULL or a live session.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_field_count(session: *const mapi_session) -> usize {
     guard_value(0, || {
@@ -91,12 +112,11 @@ pub unsafe extern "C" fn mapi_session_field_count(session: *const mapi_session) 
     })
 }
 
-/// Id of schema field `index` (schema order), or NULL if out of range.
+/// The id of schema field `index` (0-based, schema order), or NULL when `index` is out of range
+/// or `session` is NULL. The string belongs to the session and lives as long as it does.
 ///
-/// Ownership: borrowed; valid while the session lives.
-///
-/// Status: none: the return value; 0 or NULL for bad arguments.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `session` is NULL or a live session.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_field_name(
     session: *const mapi_session,
@@ -110,11 +130,11 @@ pub unsafe extern "C" fn mapi_session_field_name(
     })
 }
 
-/// The MAPI_TYPE_* of schema field `index`, or -1 if out of range.
+/// The MAPI_TYPE_* code of schema field `index`, or -1 when `index` is out of range or
+/// `session` is NULL.
 ///
-/// Ownership: nothing changes hands.
-/// Status: none: the type code; -1 for bad arguments.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `session` is NULL or a live session.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_field_type(
     session: *const mapi_session,
@@ -128,11 +148,11 @@ pub unsafe extern "C" fn mapi_session_field_type(
     })
 }
 
-/// 1 if schema field `index` is required, 0 if not, -1 if out of range.
+/// Whether schema field `index` is required: 1 if so, 0 if not, -1 when `index` is out of
+/// range or `session` is NULL.
 ///
-/// Ownership: nothing changes hands.
-/// Status: none: the flag; -1 for bad arguments.
-/// Thread-safety: any thread, concurrently.
+/// # Safety
+/// `session` is NULL or a live session.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_field_required(
     session: *const mapi_session,
@@ -146,13 +166,21 @@ pub unsafe extern "C" fn mapi_session_field_required(
     })
 }
 
-/// Validates `record` (a record of this session's schema, e.g. from mapi_request_add_record) as
-/// a submit would, without running endpoints: its rejection reasons, one per line, are copied
-/// into `buf` (empty when it passes); `*len` (nullable) receives their length.
+/// Checks `record` as a submit would (required fields, then the record's condition values)
+/// without running any endpoint, and copies the reasons it would be rejected with, one per
+/// line, into `buf`: an empty string when it would pass.
 ///
-/// Ownership: `buf` stays the caller's; nothing else changes hands.
-/// Status: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_BUFFER_TOO_SMALL (with `*len` set).
-/// Thread-safety: any thread for the session; the record's owner's thread for the record.
+/// `record`: a record of this session's schema (from mapi_request_add_record, say); only read.
+/// `buf`: the caller's buffer of `cap` bytes; receives the reasons and a NUL.
+/// `len`: NULL, or receives the reasons' length without the NUL (also on
+/// MAPI_ERR_BUFFER_TOO_SMALL, so a second call can size the buffer).
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`session` or `record` NULL);
+/// MAPI_ERR_BUFFER_TOO_SMALL (`cap` is less than the length plus one).
+///
+/// # Safety
+/// `session` and `record` are NULL or live; `buf` is NULL or holds `cap` writable bytes; `len`
+/// is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mapi_session_validate(
     session: *const mapi_session,

@@ -2,8 +2,6 @@
 //! `crate::status` (both sides of the C boundary use them); field type and log level codes and
 //! `mapi_status_name` are here.
 
-use std::ffi::c_char;
-
 pub use crate::status::*;
 
 /// Field type codes (mapi_record_field_type).
@@ -23,13 +21,3 @@ pub const MAPI_LOG_ERROR: i32 = 1;
 pub const MAPI_LOG_WARN: i32 = 2;
 pub const MAPI_LOG_INFO: i32 = 3;
 pub const MAPI_LOG_DEBUG: i32 = 4;
-
-/// The name of a status, e.g. "MAPI_ERR_MANIFEST"; "MAPI_ERR_UNKNOWN" for unknown codes.
-///
-/// Ownership: static string, never freed. Thread-safety: any thread.
-///
-/// Status: none: the return value.
-#[no_mangle]
-pub extern "C" fn mapi_status_name(status: mapi_status) -> *const c_char {
-    status_name(status).as_ptr()
-}

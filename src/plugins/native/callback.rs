@@ -21,8 +21,9 @@ use crate::schema::{ConditionFactory, ConditionPlugin, PluginContext};
 use crate::status::{last_error, mapi_status, status_name, MAPI_OK};
 use crate::value::Value;
 
-/// What an endpoint callback sees (opaque): its connection, routed records, state record;
-/// where it adds output records and rejections. Valid only during the callback.
+/// What an endpoint callback is given (opaque): its connection, constructor, routed records and
+/// state record, and where its output records and rejections go. Valid only during the
+/// callback, on the thread running it.
 /// Functions: mapi_call_connection_id, mapi_call_parameter, mapi_call_records,
 /// mapi_call_records_by_collection, mapi_call_records_by_classifier,
 /// mapi_call_records_by_transformation, mapi_call_state, mapi_call_add_record, mapi_call_reject,
@@ -35,8 +36,9 @@ pub struct mapi_endpoint_call {
     pub(crate) produced: Produced,
 }
 
-/// What a transformation callback sees (opaque): its constructor and inputs (copies, by
-/// parameter); where it adds output records. Valid only during the callback.
+/// What a transformation callback is given (opaque): its constructor and inputs (its own
+/// copies, by parameter), and where its output records go. Valid only during the callback, on
+/// the thread running it.
 /// Functions: mapi_transform_parameter, mapi_transform_input, mapi_transform_add_record,
 /// mapi_transform_set_error.
 pub struct mapi_transform_call {

@@ -18,8 +18,10 @@ impl mapi_record {
     }
 }
 
-/// A list of borrowed records: a slice of a response's or a transformation's records, or
-/// pointers to routed records.
+/// A list of records (opaque, read-only): the records of a response, or records a plug-in call
+/// hands out. Borrowed from its owner; readable from any thread while the owner lives.
+/// Functions: mapi_record_list_count, mapi_record_list_get, mapi_call_records_by_collection,
+/// mapi_call_records_by_classifier, mapi_call_records_by_transformation, mapi_transform_input.
 pub struct mapi_record_list {
     items: ListItems,
 }
