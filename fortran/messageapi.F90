@@ -1,41 +1,27 @@
 !> messageapi: typed records through a declarative pipeline, from Fortran (gfortran >= 9,
-!> -std=f2008). Raw bind(c) interfaces to the C ABI are private; the public wrappers take
-!> Fortran strings and values, use 1-based indices, and have an optional `stat` argument:
-!> without it an error prints the library's message to error_unit and the program goes on
-!> (nothing here ever calls stop).
+!> -std=f2008). The raw bind(c) interfaces to the C ABI, with the header's constants, are in
+!> module messageapi_c (fortran/messageapi_c.F90); these wrappers take Fortran strings and
+!> values, use 1-based indices, and have an optional `stat` argument: without it an error
+!> prints the library's message to error_unit and the program goes on (nothing here ever
+!> calls stop).
+!>
+!> Every C function is bound in messageapi_c. Three have no wrapper of their own, on purpose:
+!> mapi_record_set_string and mapi_record_copy_string (the character forms of mapi_record_set
+!> and mapi_record_get use mapi_record_set_string_n and mapi_record_get_string, which take and
+!> give lengths: Fortran strings are not NUL-terminated and may hold any byte), and
+!> mapi_abi_version, whose name Fortran (case-insensitive) cannot tell from the constant
+!> MAPI_ABI_VERSION: compare `c_abi_version()` of messageapi_c with MAPI_ABI_VERSION.
 !>
 !> Handles (mapi_session_t, mapi_request_t, mapi_record_t, mapi_response_t) hold a c_ptr.
 !> Free sessions, requests and responses with mapi_free (it nulls the handle; twice is harmless).
 !> Records belong to their request or response; record lists to their response or call.
 module messageapi
   use, intrinsic :: iso_c_binding
+  use messageapi_c
   use, intrinsic :: iso_fortran_env, only: int32, int64, real32, real64, error_unit
   implicit none
   private
 
-  ! Status codes (the C ABI's mapi_status).
-  integer(c_int32_t), parameter, public :: MAPI_OK = 0
-  integer(c_int32_t), parameter, public :: MAPI_ERR_NULL_ARGUMENT = 1
-  integer(c_int32_t), parameter, public :: MAPI_ERR_INVALID_ARGUMENT = 2
-  integer(c_int32_t), parameter, public :: MAPI_ERR_UNKNOWN_FIELD = 3
-  integer(c_int32_t), parameter, public :: MAPI_ERR_UNKNOWN_CONDITION = 4
-  integer(c_int32_t), parameter, public :: MAPI_ERR_TYPE_MISMATCH = 5
-  integer(c_int32_t), parameter, public :: MAPI_ERR_NULL_VALUE = 6
-  integer(c_int32_t), parameter, public :: MAPI_ERR_OUT_OF_RANGE = 7
-  integer(c_int32_t), parameter, public :: MAPI_ERR_BUFFER_TOO_SMALL = 8
-  integer(c_int32_t), parameter, public :: MAPI_ERR_MANIFEST = 9
-  integer(c_int32_t), parameter, public :: MAPI_ERR_IO = 10
-  integer(c_int32_t), parameter, public :: MAPI_ERR_UNKNOWN_PLUGIN = 11
-  integer(c_int32_t), parameter, public :: MAPI_ERR_JSON = 12
-  integer(c_int32_t), parameter, public :: MAPI_ERR_TIMED_OUT = 13
-  integer(c_int32_t), parameter, public :: MAPI_ERR_ENDPOINT = 14
-  integer(c_int32_t), parameter, public :: MAPI_ERR_KAFKA = 15
-  integer(c_int32_t), parameter, public :: MAPI_ERR_PANIC = 16
-
-  ! Field type codes.
-  integer(c_int32_t), parameter, public :: MAPI_TYPE_STRING = 0, MAPI_TYPE_INTEGER = 1, &
-       MAPI_TYPE_FLOAT = 2, MAPI_TYPE_DOUBLE = 3, MAPI_TYPE_BOOLEAN = 4, MAPI_TYPE_DATETIME = 5, &
-       MAPI_TYPE_LIST_INT = 6, MAPI_TYPE_LIST_DOUBLE = 7, MAPI_TYPE_LIST_STRING = 8, MAPI_TYPE_JSON = 9
 
   type, public :: mapi_session_t
      type(c_ptr) :: ptr = c_null_ptr
@@ -72,6 +58,19 @@ module messageapi
   public :: mapi_call_records_by_transformation, mapi_call_state, mapi_call_add_record, mapi_call_reject
   public :: mapi_call_set_error
   public :: mapi_transform_parameter, mapi_transform_input, mapi_transform_add_record, mapi_transform_set_error
+  public :: mapi_session_field_type, mapi_session_field_required, mapi_session_validate
+  public :: mapi_request_record, mapi_request_pop_record, mapi_record_set_condition_datetime
+  public :: mapi_response_records, mapi_register_condition, mapi_call_records_by_classifier
+  public :: mapi_set_log_callback
+  ! The header's constants, from module messageapi_c.
+  public :: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, &
+       MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_NULL_VALUE, MAPI_ERR_OUT_OF_RANGE, &
+       MAPI_ERR_BUFFER_TOO_SMALL, MAPI_ERR_MANIFEST, MAPI_ERR_IO, MAPI_ERR_UNKNOWN_PLUGIN, MAPI_ERR_JSON, &
+       MAPI_ERR_TIMED_OUT, MAPI_ERR_ENDPOINT, MAPI_ERR_KAFKA, MAPI_ERR_PANIC
+  public :: MAPI_TYPE_STRING, MAPI_TYPE_INTEGER, MAPI_TYPE_FLOAT, MAPI_TYPE_DOUBLE, MAPI_TYPE_BOOLEAN, &
+       MAPI_TYPE_DATETIME, MAPI_TYPE_LIST_INT, MAPI_TYPE_LIST_DOUBLE, MAPI_TYPE_LIST_STRING, MAPI_TYPE_JSON
+  public :: MAPI_LOG_ERROR, MAPI_LOG_WARN, MAPI_LOG_INFO, MAPI_LOG_DEBUG
+  public :: MAPI_VERSION_MAJOR, MAPI_VERSION_MINOR, MAPI_VERSION_PATCH, MAPI_ABI_VERSION
 
   !> Sets a field: character(*), integer(int32|int64), real(real32|real64), logical,
   !> rank-1 integer(int64) or real(real64) arrays.
@@ -114,408 +113,6 @@ module messageapi
   end interface mapi_record_list_get
 
   ! ---- the raw C ABI --------------------------------------------------------------------
-  interface
-     function c_strlen(s) bind(c, name='strlen') result(n)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: s
-       integer(c_size_t) :: n
-     end function c_strlen
-     function c_version() bind(c, name='mapi_version') result(p)
-       import :: c_ptr
-       type(c_ptr) :: p
-     end function c_version
-     function c_status_name(s) bind(c, name='mapi_status_name') result(p)
-       import :: c_ptr, c_int32_t
-       integer(c_int32_t), value :: s
-       type(c_ptr) :: p
-     end function c_status_name
-     function c_last_error(buf, n) bind(c, name='mapi_last_error') result(full)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: buf
-       integer(c_size_t), value :: n
-       integer(c_size_t) :: full
-     end function c_last_error
-     function c_session_open(path, root, out) bind(c, name='mapi_session_open') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: path, root
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_session_open
-     function c_session_open_json(text, base, out) bind(c, name='mapi_session_open_json') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: text, base
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_session_open_json
-     subroutine c_session_free(p) bind(c, name='mapi_session_free')
-       import :: c_ptr
-       type(c_ptr), value :: p
-     end subroutine c_session_free
-     function c_session_field_count(p) bind(c, name='mapi_session_field_count') result(n)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: p
-       integer(c_size_t) :: n
-     end function c_session_field_count
-     function c_session_field_name(p, i) bind(c, name='mapi_session_field_name') result(q)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: p
-       integer(c_size_t), value :: i
-       type(c_ptr) :: q
-     end function c_session_field_name
-     function c_request_new(session, out) bind(c, name='mapi_request_new') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: session
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_request_new
-     subroutine c_request_free(p) bind(c, name='mapi_request_free')
-       import :: c_ptr
-       type(c_ptr), value :: p
-     end subroutine c_request_free
-     function c_request_add_record(req, out) bind(c, name='mapi_request_add_record') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: req
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_request_add_record
-     function c_request_add_json(req, text, n, added) bind(c, name='mapi_request_add_json') result(s)
-       import :: c_ptr, c_int32_t, c_size_t
-       type(c_ptr), value :: req, text
-       integer(c_size_t), value :: n
-       integer(c_size_t) :: added
-       integer(c_int32_t) :: s
-     end function c_request_add_json
-     function c_request_record_count(req) bind(c, name='mapi_request_record_count') result(n)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: req
-       integer(c_size_t) :: n
-     end function c_request_record_count
-     function c_request_clear(req) bind(c, name='mapi_request_clear') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: req
-       integer(c_int32_t) :: s
-     end function c_request_clear
-     function c_request_conditions(req, out) bind(c, name='mapi_request_conditions') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: req
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_request_conditions
-     function c_request_set_parameter(req, conn, key, json) bind(c, name='mapi_request_set_parameter') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: req, conn, key, json
-       integer(c_int32_t) :: s
-     end function c_request_set_parameter
-     function c_request_submit(req, out) bind(c, name='mapi_request_submit') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: req
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_request_submit
-     function c_request_submit_and_clear(req, out) bind(c, name='mapi_request_submit_and_clear') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: req
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_request_submit_and_clear
-     function c_set_string_n(r, f, v, n) bind(c, name='mapi_record_set_string_n') result(s)
-       import :: c_ptr, c_int32_t, c_size_t
-       type(c_ptr), value :: r, f, v
-       integer(c_size_t), value :: n
-       integer(c_int32_t) :: s
-     end function c_set_string_n
-     function c_set_int(r, f, v) bind(c, name='mapi_record_set_int') result(s)
-       import :: c_ptr, c_int32_t, c_int64_t
-       type(c_ptr), value :: r, f
-       integer(c_int64_t), value :: v
-       integer(c_int32_t) :: s
-     end function c_set_int
-     function c_set_double(r, f, v) bind(c, name='mapi_record_set_double') result(s)
-       import :: c_ptr, c_int32_t, c_double
-       type(c_ptr), value :: r, f
-       real(c_double), value :: v
-       integer(c_int32_t) :: s
-     end function c_set_double
-     function c_set_bool(r, f, v) bind(c, name='mapi_record_set_bool') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, f
-       integer(c_int32_t), value :: v
-       integer(c_int32_t) :: s
-     end function c_set_bool
-     function c_set_datetime(r, f, v) bind(c, name='mapi_record_set_datetime') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, f, v
-       integer(c_int32_t) :: s
-     end function c_set_datetime
-     function c_set_null(r, f) bind(c, name='mapi_record_set_null') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, f
-       integer(c_int32_t) :: s
-     end function c_set_null
-     function c_set_json(r, f, v) bind(c, name='mapi_record_set_json') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, f, v
-       integer(c_int32_t) :: s
-     end function c_set_json
-     function c_set_int_array(r, f, v, n) bind(c, name='mapi_record_set_int_array') result(s)
-       import :: c_ptr, c_int32_t, c_size_t
-       type(c_ptr), value :: r, f, v
-       integer(c_size_t), value :: n
-       integer(c_int32_t) :: s
-     end function c_set_int_array
-     function c_set_double_array(r, f, v, n) bind(c, name='mapi_record_set_double_array') result(s)
-       import :: c_ptr, c_int32_t, c_size_t
-       type(c_ptr), value :: r, f, v
-       integer(c_size_t), value :: n
-       integer(c_int32_t) :: s
-     end function c_set_double_array
-     function c_cond_string(r, c, v) bind(c, name='mapi_record_set_condition_string') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, c, v
-       integer(c_int32_t) :: s
-     end function c_cond_string
-     function c_cond_int(r, c, v) bind(c, name='mapi_record_set_condition_int') result(s)
-       import :: c_ptr, c_int32_t, c_int64_t
-       type(c_ptr), value :: r, c
-       integer(c_int64_t), value :: v
-       integer(c_int32_t) :: s
-     end function c_cond_int
-     function c_cond_double(r, c, v) bind(c, name='mapi_record_set_condition_double') result(s)
-       import :: c_ptr, c_int32_t, c_double
-       type(c_ptr), value :: r, c
-       real(c_double), value :: v
-       integer(c_int32_t) :: s
-     end function c_cond_double
-     function c_cond_bool(r, c, v) bind(c, name='mapi_record_set_condition_bool') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, c
-       integer(c_int32_t), value :: v
-       integer(c_int32_t) :: s
-     end function c_cond_bool
-     function c_cond_json(r, c, v) bind(c, name='mapi_record_set_condition_json') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, c, v
-       integer(c_int32_t) :: s
-     end function c_cond_json
-     function c_get_string(r, f, v, n) bind(c, name='mapi_record_get_string') result(s)
-       import :: c_ptr, c_int32_t, c_size_t
-       type(c_ptr), value :: r, f
-       type(c_ptr) :: v
-       integer(c_size_t) :: n
-       integer(c_int32_t) :: s
-     end function c_get_string
-     function c_get_int(r, f, v) bind(c, name='mapi_record_get_int') result(s)
-       import :: c_ptr, c_int32_t, c_int64_t
-       type(c_ptr), value :: r, f
-       integer(c_int64_t) :: v
-       integer(c_int32_t) :: s
-     end function c_get_int
-     function c_get_double(r, f, v) bind(c, name='mapi_record_get_double') result(s)
-       import :: c_ptr, c_int32_t, c_double
-       type(c_ptr), value :: r, f
-       real(c_double) :: v
-       integer(c_int32_t) :: s
-     end function c_get_double
-     function c_get_bool(r, f, v) bind(c, name='mapi_record_get_bool') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, f
-       integer(c_int32_t) :: v
-       integer(c_int32_t) :: s
-     end function c_get_bool
-     function c_get_int_array(r, f, buf, cap, n) bind(c, name='mapi_record_get_int_array') result(s)
-       import :: c_ptr, c_int32_t, c_size_t
-       type(c_ptr), value :: r, f, buf
-       integer(c_size_t), value :: cap
-       integer(c_size_t) :: n
-       integer(c_int32_t) :: s
-     end function c_get_int_array
-     function c_get_double_array(r, f, buf, cap, n) bind(c, name='mapi_record_get_double_array') result(s)
-       import :: c_ptr, c_int32_t, c_size_t
-       type(c_ptr), value :: r, f, buf
-       integer(c_size_t), value :: cap
-       integer(c_size_t) :: n
-       integer(c_int32_t) :: s
-     end function c_get_double_array
-     function c_get_json(r, f, buf, cap, n) bind(c, name='mapi_record_get_json') result(s)
-       import :: c_ptr, c_int32_t, c_size_t
-       type(c_ptr), value :: r, f, buf
-       integer(c_size_t), value :: cap
-       integer(c_size_t) :: n
-       integer(c_int32_t) :: s
-     end function c_get_json
-     function c_record_field_count(r) bind(c, name='mapi_record_field_count') result(n)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: r
-       integer(c_size_t) :: n
-     end function c_record_field_count
-     function c_record_field_name(r, i) bind(c, name='mapi_record_field_name') result(p)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: r
-       integer(c_size_t), value :: i
-       type(c_ptr) :: p
-     end function c_record_field_name
-     function c_record_field_type(r, f) bind(c, name='mapi_record_field_type') result(t)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, f
-       integer(c_int32_t) :: t
-     end function c_record_field_type
-     function c_record_has_field(r, f) bind(c, name='mapi_record_has_field') result(t)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, f
-       integer(c_int32_t) :: t
-     end function c_record_has_field
-     function c_record_is_null(r, f) bind(c, name='mapi_record_is_null') result(t)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r, f
-       integer(c_int32_t) :: t
-     end function c_record_is_null
-     function c_list_count(l) bind(c, name='mapi_record_list_count') result(n)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: l
-       integer(c_size_t) :: n
-     end function c_list_count
-     function c_list_get(l, i) bind(c, name='mapi_record_list_get') result(p)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: l
-       integer(c_size_t), value :: i
-       type(c_ptr) :: p
-     end function c_list_get
-     function c_response_wait(r, t) bind(c, name='mapi_response_wait') result(s)
-       import :: c_ptr, c_int32_t, c_int64_t
-       type(c_ptr), value :: r
-       integer(c_int64_t), value :: t
-       integer(c_int32_t) :: s
-     end function c_response_wait
-     function c_response_is_complete(r) bind(c, name='mapi_response_is_complete') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: r
-       integer(c_int32_t) :: s
-     end function c_response_is_complete
-     function c_response_record_count(r) bind(c, name='mapi_response_record_count') result(n)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: r
-       integer(c_size_t) :: n
-     end function c_response_record_count
-     function c_response_record(r, i) bind(c, name='mapi_response_record') result(p)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: r
-       integer(c_size_t), value :: i
-       type(c_ptr) :: p
-     end function c_response_record
-     function c_rejection_count(r) bind(c, name='mapi_response_rejection_count') result(n)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: r
-       integer(c_size_t) :: n
-     end function c_rejection_count
-     function c_rejection_record(r, i) bind(c, name='mapi_response_rejection_record') result(p)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: r
-       integer(c_size_t), value :: i
-       type(c_ptr) :: p
-     end function c_rejection_record
-     function c_reason_count(r, i) bind(c, name='mapi_response_rejection_reason_count') result(n)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: r
-       integer(c_size_t), value :: i
-       integer(c_size_t) :: n
-     end function c_reason_count
-     function c_reason(r, i, j) bind(c, name='mapi_response_rejection_reason') result(p)
-       import :: c_ptr, c_size_t
-       type(c_ptr), value :: r
-       integer(c_size_t), value :: i, j
-       type(c_ptr) :: p
-     end function c_reason
-     subroutine c_response_free(p) bind(c, name='mapi_response_free')
-       import :: c_ptr
-       type(c_ptr), value :: p
-     end subroutine c_response_free
-     function c_register_endpoint(name, fn, ud) bind(c, name='mapi_register_endpoint') result(s)
-       import :: c_ptr, c_funptr, c_int32_t
-       type(c_ptr), value :: name, ud
-       type(c_funptr), value :: fn
-       integer(c_int32_t) :: s
-     end function c_register_endpoint
-     function c_register_transformation(name, fn, ud) bind(c, name='mapi_register_transformation') result(s)
-       import :: c_ptr, c_funptr, c_int32_t
-       type(c_ptr), value :: name, ud
-       type(c_funptr), value :: fn
-       integer(c_int32_t) :: s
-     end function c_register_transformation
-     function c_call_connection_id(call) bind(c, name='mapi_call_connection_id') result(p)
-       import :: c_ptr
-       type(c_ptr), value :: call
-       type(c_ptr) :: p
-     end function c_call_connection_id
-     function c_call_parameter(call, key, buf, cap, n) bind(c, name='mapi_call_parameter') result(s)
-       import :: c_ptr, c_int32_t, c_size_t
-       type(c_ptr), value :: call, key, buf
-       integer(c_size_t), value :: cap
-       integer(c_size_t) :: n
-       integer(c_int32_t) :: s
-     end function c_call_parameter
-     function c_call_records(call) bind(c, name='mapi_call_records') result(p)
-       import :: c_ptr
-       type(c_ptr), value :: call
-       type(c_ptr) :: p
-     end function c_call_records
-     function c_call_by_collection(call, id, out) bind(c, name='mapi_call_records_by_collection') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: call, id
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_call_by_collection
-     function c_call_by_transformation(call, id, out) bind(c, name='mapi_call_records_by_transformation') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: call, id
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_call_by_transformation
-     function c_call_state(call) bind(c, name='mapi_call_state') result(p)
-       import :: c_ptr
-       type(c_ptr), value :: call
-       type(c_ptr) :: p
-     end function c_call_state
-     function c_call_add_record(call, out) bind(c, name='mapi_call_add_record') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: call
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_call_add_record
-     function c_call_reject(call, rec, reason) bind(c, name='mapi_call_reject') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: call, rec, reason
-       integer(c_int32_t) :: s
-     end function c_call_reject
-     function c_call_set_error(call, msg) bind(c, name='mapi_call_set_error') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: call, msg
-       integer(c_int32_t) :: s
-     end function c_call_set_error
-     function c_transform_parameter(call, key, buf, cap, n) bind(c, name='mapi_transform_parameter') result(s)
-       import :: c_ptr, c_int32_t, c_size_t
-       type(c_ptr), value :: call, key, buf
-       integer(c_size_t), value :: cap
-       integer(c_size_t) :: n
-       integer(c_int32_t) :: s
-     end function c_transform_parameter
-     function c_transform_input(call, param, out) bind(c, name='mapi_transform_input') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: call, param
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_transform_input
-     function c_transform_add_record(call, from, out) bind(c, name='mapi_transform_add_record') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: call, from
-       type(c_ptr) :: out
-       integer(c_int32_t) :: s
-     end function c_transform_add_record
-     function c_transform_set_error(call, msg) bind(c, name='mapi_transform_set_error') result(s)
-       import :: c_ptr, c_int32_t
-       type(c_ptr), value :: call, msg
-       integer(c_int32_t) :: s
-     end function c_transform_set_error
-  end interface
 
   !> A NUL-terminated copy of a Fortran string, for passing to C.
   type :: cstring
@@ -1454,5 +1051,122 @@ contains
     call to_c(message, m)
     s = c_transform_set_error(call, c_loc(m%chars))
   end subroutine mapi_transform_set_error
+
+  ! ---- bound since the module was split ------------------------------------------------------
+
+  !> The MAPI_TYPE_* of schema field i (1-based), or -1 if out of range.
+  integer function mapi_session_field_type(session, i)
+    type(mapi_session_t), intent(in) :: session
+    integer, intent(in) :: i
+    mapi_session_field_type = int(c_session_field_type(session%ptr, int(i - 1, c_size_t)))
+  end function mapi_session_field_type
+
+  !> Whether schema field i (1-based) is required (.false. also when out of range).
+  logical function mapi_session_field_required(session, i)
+    type(mapi_session_t), intent(in) :: session
+    integer, intent(in) :: i
+    mapi_session_field_required = c_session_field_required(session%ptr, int(i - 1, c_size_t)) == 1
+  end function mapi_session_field_required
+
+  !> The reasons `record` would be rejected for at submit, one per line (empty: it passes).
+  function mapi_session_validate(session, record, stat) result(reasons)
+    type(mapi_session_t), intent(in) :: session
+    type(mapi_record_t), intent(in) :: record
+    integer, intent(out), optional :: stat
+    character(:), allocatable :: reasons
+    character(kind=c_char), allocatable, target :: buf(:)
+    integer(c_size_t) :: n
+    integer(c_int32_t) :: status
+    allocate(buf(256))
+    status = c_session_validate(session%ptr, record%ptr, c_loc(buf), int(size(buf), c_size_t), n)
+    if (status == MAPI_ERR_BUFFER_TOO_SMALL) then
+       deallocate(buf)
+       allocate(buf(n + 1))
+       status = c_session_validate(session%ptr, record%ptr, c_loc(buf), n + 1, n)
+    end if
+    reasons = ''
+    if (status == MAPI_OK) reasons = from_c_n(c_loc(buf), n)
+    call report(status, 'mapi_session_validate', stat)
+  end function mapi_session_validate
+
+  !> Record i (1-based) of the request, to read or change before a submit (null if out of range).
+  function mapi_request_record(request, i) result(record)
+    type(mapi_request_t), intent(in) :: request
+    integer, intent(in) :: i
+    type(mapi_record_t) :: record
+    record%ptr = c_null_ptr
+    if (i >= 1) record%ptr = c_request_record(request%ptr, int(i - 1, c_size_t))
+  end function mapi_request_record
+
+  !> Removes the request's last record (MAPI_ERR_OUT_OF_RANGE when it has none).
+  subroutine mapi_request_pop_record(request, stat)
+    type(mapi_request_t), intent(in) :: request
+    integer, intent(out), optional :: stat
+    call report(c_request_pop_record(request%ptr), 'mapi_request_pop_record', stat)
+  end subroutine mapi_request_pop_record
+
+  !> Sets a datetime condition value from ISO-8601 / RFC-3339 text.
+  subroutine mapi_record_set_condition_datetime(record, condition_id, iso8601, stat)
+    type(mapi_record_t), intent(in) :: record
+    character(*), intent(in) :: condition_id, iso8601
+    integer, intent(out), optional :: stat
+    type(cstring), target :: c, v
+    call to_c(condition_id, c)
+    call to_c(iso8601, v)
+    call report(c_cond_datetime(record%ptr, c_loc(c%chars), c_loc(v%chars)), &
+         'mapi_record_set_condition_datetime ' // trim(condition_id), stat)
+  end subroutine mapi_record_set_condition_datetime
+
+  !> The records that came back, as a list (null until the response completes).
+  function mapi_response_records(response) result(list)
+    type(mapi_response_t), intent(in) :: response
+    type(mapi_record_list_t) :: list
+    list%ptr = c_response_records(response%ptr)
+  end function mapi_response_records
+
+  !> Registers a condition operator: `callback_fn` = c_funloc of a bind(c) function
+  !> (record, field, value_json, user_data) returning integer(c_int32_t): 1 pass, 0 fail.
+  subroutine mapi_register_condition(name, callback_fn, user_data, stat)
+    character(*), intent(in) :: name
+    type(c_funptr), value :: callback_fn
+    type(c_ptr), intent(in), optional :: user_data
+    integer, intent(out), optional :: stat
+    type(cstring), target :: n
+    type(c_ptr) :: ud
+    call to_c(name, n)
+    ud = c_null_ptr
+    if (present(user_data)) ud = user_data
+    call report(c_register_condition(c_loc(n%chars), callback_fn, ud), 'mapi_register_condition', stat)
+  end subroutine mapi_register_condition
+
+  !> The routed records of every collection labelled `key` = `value` (`value` absent: any).
+  subroutine mapi_call_records_by_classifier(call, key, list, value, stat)
+    type(c_ptr), intent(in) :: call
+    character(*), intent(in) :: key
+    type(mapi_record_list_t), intent(out) :: list
+    character(*), intent(in), optional :: value
+    integer, intent(out), optional :: stat
+    type(cstring), target :: k, v
+    type(c_ptr) :: vp
+    call to_c(key, k)
+    vp = c_null_ptr
+    if (present(value)) then
+       call to_c(value, v)
+       vp = c_loc(v%chars)
+    end if
+    call report(c_call_by_classifier(call, c_loc(k%chars), vp, list%ptr), 'mapi_call_records_by_classifier', stat)
+  end subroutine mapi_call_records_by_classifier
+
+  !> Sends log messages to `callback_fn` (c_funloc of a bind(c) subroutine (level, message,
+  !> user_data)); c_null_funptr restores the default (stderr, filtered by MAPI_LOG).
+  subroutine mapi_set_log_callback(callback_fn, user_data, stat)
+    type(c_funptr), value :: callback_fn
+    type(c_ptr), intent(in), optional :: user_data
+    integer, intent(out), optional :: stat
+    type(c_ptr) :: ud
+    ud = c_null_ptr
+    if (present(user_data)) ud = user_data
+    call report(c_set_log_callback(callback_fn, ud), 'mapi_set_log_callback', stat)
+  end subroutine mapi_set_log_callback
 
 end module messageapi

@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 prefix="$work/prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in lib/libmessageapi.so lib/libmessageapi.so.1 lib/libmessageapi.a include/messageapi.h include/messageapi/messageapi.F90 \
+for f in lib/libmessageapi.so lib/libmessageapi.so.1 lib/libmessageapi.a include/messageapi.h include/messageapi/messageapi.F90 include/messageapi/messageapi_c.F90 \
          lib/cmake/MessageAPI/MessageAPIConfig.cmake lib/cmake/MessageAPI/MessageAPIConfigVersion.cmake \
          lib/pkgconfig/messageapi.pc; do
   [ -e "$prefix/$f" ] || { echo "FAILED: $f is not installed"; exit 1; }

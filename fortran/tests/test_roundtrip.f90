@@ -2,7 +2,9 @@
 ! strings, error paths with stat, and one error without stat that prints and goes on.
 program test_roundtrip
   use messageapi
+  use messageapi_c, only: c_abi_version
   use, intrinsic :: iso_fortran_env, only: int32, int64, real32, real64
+  use, intrinsic :: iso_c_binding, only: c_ptr, c_int32_t, c_funloc, c_null_funptr, c_associated
   implicit none
   type(mapi_session_t) :: session, missing
   type(mapi_request_t) :: request
@@ -16,6 +18,9 @@ program test_roundtrip
   real(real64), allocatable :: reals(:)
   integer :: stat, failures
   character(len=1024) :: root
+  type(mapi_record_list_t) :: list
+  type(mapi_session_t) :: filtered
+  integer, save :: log_calls = 0
 
   failures = 0
   call get_command_argument(1, root)
@@ -158,6 +163,58 @@ program test_roundtrip
   call mapi_record_get(out, 'name', s)
   call check(s == 'b', 'moved record values')
 
+  ! Calls bound since the module was split into messageapi_c and messageapi.
+  call check(c_abi_version() == MAPI_ABI_VERSION, 'ABI version of the loaded library')
+  list = mapi_response_records(response)
+  call check(mapi_record_list_count(list) == 2, 'the response records as a list')
+  call check(mapi_session_field_type(session, 2) == MAPI_TYPE_INTEGER, 'session field type')
+  call check(mapi_session_field_type(session, 10) == -1, 'session field type out of range')
+  call check(mapi_session_field_required(session, 1), 'a required field')
+  call check(.not. mapi_session_field_required(session, 2), 'an optional field')
+  call mapi_request_add_record(request, record)
+  call mapi_record_set(record, 'count', 3)
+  reason = mapi_session_validate(session, record, stat=stat)
+  call check(stat == MAPI_OK, 'validate')
+  call check(reason == 'Required field name was missing a value.', 'validate: ' // reason)
+  call mapi_record_set(record, 'name', 'x')
+  reason = mapi_session_validate(session, record)
+  call check(reason == '', 'a valid record has no reasons')
+  out = mapi_request_record(request, 1)
+  call mapi_record_get(out, 'count', i64)
+  call check(i64 == 3, 'request record by index')
+  call mapi_record_set_condition_datetime(out, 'count-below', '2019-05-06T00:00:00Z', stat=stat)
+  call check(stat == MAPI_ERR_TYPE_MISMATCH, 'a datetime for an integer condition')
+  call mapi_request_pop_record(request, stat=stat)
+  call check(stat == MAPI_OK, 'pop record')
+  call check(mapi_request_record_count(request) == 0, 'pop record empties the request')
+  call mapi_request_pop_record(request, stat=stat)
+  call check(stat == MAPI_ERR_OUT_OF_RANGE, 'pop from an empty request')
+
+  ! A condition operator and a log callback written in Fortran.
+  call mapi_register_condition('fortran-even', c_funloc(even), stat=stat)
+  call check(stat == MAPI_OK, 'register condition')
+  call mapi_set_log_callback(c_funloc(count_log), stat=stat)
+  call check(stat == MAPI_OK, 'set log callback')
+  call mapi_session_open_json(filtered, '{"fields": [{"id": "n", "type": "integer", "required": true}],' // &
+       '"conditions": [{"id": "even", "operator": "fortran-even", "field": "n", "value": 0}],' // &
+       '"collections": [{"id": "all", "fields": ["n"], "conditions": ["even"]}],' // &
+       '"endpoints": [{"plugin": "evaluation", "connections": [{"id": "e", "collections": ["all"]}]}],' // &
+       '"unknown-key": true}', stat=stat)
+  call check(stat == MAPI_OK, 'open with a Fortran condition')
+  call check(log_calls > 0, 'the log callback heard of the unknown key')
+  call mapi_set_log_callback(c_null_funptr)
+  call mapi_free(response)
+  call mapi_free(request)
+  call mapi_request_new(request, filtered)
+  do stat = 1, 4
+     call mapi_request_add_record(request, record)
+     call mapi_record_set(record, 'n', stat)
+  end do
+  call mapi_request_submit(request, response)
+  call mapi_response_wait(response)
+  call check(mapi_response_record_count(response) == 2, 'the Fortran condition kept the even records')
+  call mapi_free(filtered)
+
   call mapi_free(response)
   call mapi_free(response)                  ! twice is harmless
   call mapi_free(request)
@@ -171,6 +228,29 @@ program test_roundtrip
   end if
 
 contains
+
+  !> Condition operator: passes records whose field holds an even integer.
+  function even(record, field, value_json, user_data) bind(c) result(pass)
+    type(c_ptr), value :: record, field, value_json, user_data
+    integer(c_int32_t) :: pass
+    type(mapi_record_t) :: r
+    integer(int64) :: n
+    integer :: st
+    r%ptr = record
+    pass = 0
+    call mapi_record_get(r, 'n', n, stat=st)
+    if (st == MAPI_OK .and. mod(n, 2_int64) == 0) pass = 1
+    if (.not. c_associated(field) .or. .not. c_associated(value_json) .or. c_associated(user_data)) pass = -1
+  end function even
+
+  !> Log callback: counts the messages.
+  subroutine count_log(level, message, user_data) bind(c)
+    integer(c_int32_t), value :: level
+    type(c_ptr), value :: message, user_data
+    if (level >= MAPI_LOG_ERROR .and. c_associated(message) .and. .not. c_associated(user_data)) then
+       log_calls = log_calls + 1
+    end if
+  end subroutine count_log
 
   subroutine check(cond, what)
     logical, intent(in) :: cond
