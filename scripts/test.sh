@@ -6,6 +6,7 @@
 #   Fortran: the module's examples and tests in the same ctest runs (valgrind too), fpm
 #   Python: the package installed with pip, pytest (a broker too), mypy --strict
 #   CLI: `mapi` integration tests (in the Rust tests), on files and on a broker
+#   One ingest from C, Fortran, Python and Rust: the same files, byte for byte
 # Ends with one line "suite: N passed, M failed" counting every test run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +85,10 @@ build/venv/bin/pip install --quiet ./bindings/python
 p=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' "$logs/pytest.log" | tail -1)
 passed=$((passed + ${p:-0}))
 (cd bindings/python && ../../build/venv/bin/mypy --strict src/messageapi)
+passed=$((passed + 1))
+
+section "One ingest from C, Fortran, Python and Rust: byte-identical outputs"
+scripts/cross-language.sh build/release build/venv/bin/python
 passed=$((passed + 1))
 
 section "C and Fortran: install, find_package and pkg-config consumers"
