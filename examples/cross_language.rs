@@ -28,8 +28,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     r.set("when", when("2019-05-06T12:30:00Z")?)?;
     r.set("ids", Value::IntList(vec![1, 2, 3].into()))?;
     r.set("temps", Value::DoubleList(vec![20.5, -3.25].into()))?;
-    r.set("tags", Value::StringList(vec!["x".into(), "y z".into()].into()))?;
-    r.set("extra", Value::Json(serde_json::json!({"k": [1, null]}).into()))?;
+    r.set(
+        "tags",
+        Value::StringList(vec!["x".into(), "y z".into()].into()),
+    )?;
+    r.set(
+        "extra",
+        Value::Json(serde_json::json!({"k": [1, null]}).into()),
+    )?;
     r.set_condition("count-below", Value::Integer(100))?;
 
     let r = request.add_record();

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
+use super::find_cycle;
 use super::node::Node;
 use super::plugins;
 use crate::container::{Collection, InputSpec, TransformationDef};
@@ -155,7 +156,23 @@ pub fn parse_transformations(
             plugin,
         });
     }
-    check_cycles(&out, &elements)?;
+    let inputs_of = |i: usize| {
+        out[i]
+            .inputs
+            .iter()
+            .filter_map(|(_, spec)| match spec {
+                InputSpec::Transformation(t) => Some(*t),
+                _ => None,
+            })
+            .collect()
+    };
+    if let Some(cycle) = find_cycle(out.len(), inputs_of) {
+        let names: Vec<&str> = cycle.iter().map(|&c| &*out[c].id).collect();
+        return Err(elements[cycle[0]].error(format!(
+            "cycle among transformations: {}",
+            names.join(" -> ")
+        )));
+    }
     Ok(out)
 }
 
@@ -208,47 +225,4 @@ fn parse_spec(
             "unknown record spec key \"{other}\" (use COLLECTION, CLASSIFIER or TRANSFORMATION)"
         ))),
     }
-}
-
-fn check_cycles(defs: &[TransformationDef], nodes: &[Node]) -> Result<()> {
-    fn visit(
-        i: usize,
-        defs: &[TransformationDef],
-        state: &mut [u8],
-        path: &mut Vec<usize>,
-    ) -> Option<Vec<usize>> {
-        match state[i] {
-            2 => return None,
-            1 => {
-                let start = path.iter().position(|&p| p == i).unwrap_or(0);
-                let mut c = path[start..].to_vec();
-                c.push(i);
-                return Some(c);
-            }
-            _ => {}
-        }
-        state[i] = 1;
-        path.push(i);
-        for (_, spec) in &defs[i].inputs {
-            if let InputSpec::Transformation(t) = spec {
-                if let Some(c) = visit(*t, defs, state, path) {
-                    return Some(c);
-                }
-            }
-        }
-        path.pop();
-        state[i] = 2;
-        None
-    }
-    let mut state = vec![0u8; defs.len()];
-    for i in 0..defs.len() {
-        if let Some(cycle) = visit(i, defs, &mut state, &mut Vec::new()) {
-            let names: Vec<&str> = cycle.iter().map(|&c| &*defs[c].id).collect();
-            return Err(nodes[cycle[0]].error(format!(
-                "cycle among transformations: {}",
-                names.join(" -> ")
-            )));
-        }
-    }
-    Ok(())
 }

@@ -428,3 +428,39 @@ impl Loader {
         Ok(v)
     }
 }
+
+/// The first cycle among `n` nodes whose edges `next` gives (composite conditions and their
+/// children, transformations and the transformations they read), as the nodes along it with
+/// the first repeated at the end.
+fn find_cycle(n: usize, next: impl Fn(usize) -> Vec<usize>) -> Option<Vec<usize>> {
+    // 0 = unvisited, 1 = on the current path, 2 = done
+    fn visit(
+        i: usize,
+        next: &dyn Fn(usize) -> Vec<usize>,
+        state: &mut [u8],
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        match state[i] {
+            2 => return None,
+            1 => {
+                let start = path.iter().position(|&p| p == i).unwrap_or(0);
+                let mut cycle = path[start..].to_vec();
+                cycle.push(i);
+                return Some(cycle);
+            }
+            _ => {}
+        }
+        state[i] = 1;
+        path.push(i);
+        for c in next(i) {
+            if let Some(cycle) = visit(c, next, state, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        state[i] = 2;
+        None
+    }
+    let mut state = vec![0u8; n];
+    (0..n).find_map(|i| visit(i, &next, &mut state, &mut Vec::new()))
+}

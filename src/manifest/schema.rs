@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
+use super::find_cycle;
 use super::node::Node;
 use super::plugins;
 use crate::error::{Error, Result};
@@ -111,7 +112,16 @@ pub fn parse_conditions(
             value: None,
         });
     }
-    check_cycles(&conditions, &elements)?;
+    if let Some(cycle) = find_cycle(conditions.len(), |i| match &conditions[i].kind {
+        ConditionKind::Composite { children, .. } => children.clone(),
+        ConditionKind::Comparison { .. } => Vec::new(),
+    }) {
+        let names: Vec<&str> = cycle.iter().map(|&c| &*conditions[c].id).collect();
+        return Err(elements[cycle[0]].error(format!(
+            "cycle among composite conditions: {}",
+            names.join(" -> ")
+        )));
+    }
     let set = ConditionSet::new(conditions.clone());
     for (i, v) in values.iter().enumerate() {
         if let Some(v) = v {
@@ -183,47 +193,4 @@ fn comparison(
         field_type,
         operator,
     })
-}
-
-fn check_cycles(conditions: &[Condition], nodes: &[Node]) -> Result<()> {
-    // 0 = unvisited, 1 = on the current path, 2 = done
-    fn visit(
-        i: usize,
-        conds: &[Condition],
-        state: &mut [u8],
-        path: &mut Vec<usize>,
-    ) -> Option<Vec<usize>> {
-        if state[i] == 2 {
-            return None;
-        }
-        if state[i] == 1 {
-            let start = path.iter().position(|&p| p == i).unwrap_or(0);
-            let mut cycle = path[start..].to_vec();
-            cycle.push(i);
-            return Some(cycle);
-        }
-        state[i] = 1;
-        path.push(i);
-        if let ConditionKind::Composite { children, .. } = &conds[i].kind {
-            for &c in children {
-                if let Some(cycle) = visit(c, conds, state, path) {
-                    return Some(cycle);
-                }
-            }
-        }
-        path.pop();
-        state[i] = 2;
-        None
-    }
-    let mut state = vec![0u8; conditions.len()];
-    for i in 0..conditions.len() {
-        if let Some(cycle) = visit(i, conditions, &mut state, &mut Vec::new()) {
-            let names: Vec<&str> = cycle.iter().map(|&c| &*conditions[c].id).collect();
-            return Err(nodes[cycle[0]].error(format!(
-                "cycle among composite conditions: {}",
-                names.join(" -> ")
-            )));
-        }
-    }
-    Ok(())
 }
