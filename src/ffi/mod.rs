@@ -5,14 +5,23 @@
 // Boxes inside vectors give C stable addresses while the vector grows.
 #![allow(clippy::vec_box)]
 
-// In the order a user meets them; cbindgen writes the header's functions in this order.
+// In the order a user meets them: cbindgen writes the header's functions in this order. (One
+// comment per module keeps rustfmt from sorting them.)
+// 1. version and errors
 pub mod library;
-pub mod log;
-pub mod plugins;
-pub mod record;
-pub mod request;
-pub mod response;
+// 2. sessions
 pub mod session;
+// 3. requests
+pub mod request;
+// 4. records
+pub mod record;
+// 5. responses
+pub mod response;
+// 6. plug-ins
+pub mod plugins;
+// 7. logging
+pub mod log;
+// constants
 pub mod status;
 pub mod version;
 
