@@ -76,7 +76,7 @@ pub use container::TransformCall;
 pub use error::{Error, Result};
 pub use manifest::OpenOptions;
 pub use plugins::function::{FnCondition, FnEndpoint, FnTransformation};
-pub use protocol::{EndpointCall, Finished};
+pub use protocol::{EndpointCall, Finished, Taken};
 pub use record::{FieldDef, Layout, Record, Rejection};
 pub use request::Request;
 pub use response::{Outcome, Response};

@@ -9,7 +9,7 @@ use crate::container::factor::{self, ContainerRecords};
 use crate::error::panic_message;
 use crate::error::Error;
 use crate::manifest::{SessionCore, SessionKind};
-use crate::protocol::call::Finisher;
+use crate::protocol::call::{Custody, Finisher};
 use crate::protocol::Endpoint;
 use crate::protocol::{self, ConnectionDef};
 use crate::protocol::{EndpointCall, Finished};
@@ -132,6 +132,27 @@ struct ConnResult {
     records: Vec<Record>,
     rejections: Vec<Rejection>,
     later: Option<Finisher>,
+    /// Where records the endpoint took come back to if its finisher fails.
+    custody: Custody,
+}
+
+impl ConnResult {
+    fn empty() -> ConnResult {
+        ConnResult {
+            records: Vec::new(),
+            rejections: Vec::new(),
+            later: None,
+            custody: Custody::default(),
+        }
+    }
+}
+
+/// Rejections of `records` with one reason.
+fn rejected(records: Vec<Record>, reason: &str) -> impl Iterator<Item = Rejection> + '_ {
+    records.into_iter().map(move |record| Rejection {
+        record,
+        reasons: vec![reason.to_string()],
+    })
 }
 
 /// A submit whose stream work is done: [`Pending::finish`] runs the endpoints' finishers
@@ -155,25 +176,30 @@ impl Pending {
                 mut records,
                 mut rejections,
                 later,
+                custody,
             } = result;
             if let Some(f) = later {
                 let mut finished = Finished::default();
-                match catch_unwind(AssertUnwindSafe(|| f(&mut finished))) {
-                    Ok(()) => {
-                        records.extend(narrow(conn, finished.outputs));
-                        rejections.extend(finished.rejections);
-                    }
-                    Err(p) => {
-                        let reason = format!(
-                            "connection {}: endpoint panicked while finishing: {}",
-                            conn.id,
-                            panic_message(&*p)
-                        );
-                        crate::log::error(&reason);
+                let panicked = catch_unwind(AssertUnwindSafe(|| f(&mut finished))).err();
+                // What the finisher returned or rejected before any panic stands.
+                records.extend(narrow(conn, finished.outputs));
+                rejections.extend(finished.rejections);
+                if let Some(p) = panicked {
+                    let reason = format!(
+                        "connection {}: endpoint panicked while finishing: {}",
+                        conn.id,
+                        panic_message(&*p)
+                    );
+                    crate::log::error(&reason);
+                    let held = custody.take();
+                    if held.is_empty() {
+                        // No record was left in its hands: the failure still shows.
                         rejections.push(Rejection {
                             record: Record::open(),
                             reasons: vec![reason],
                         });
+                    } else {
+                        rejections.extend(rejected(held, &reason));
                     }
                 }
             }
@@ -274,11 +300,7 @@ pub(crate) fn run(
                             panic_message(&*p)
                         );
                         crate::log::error(&reason);
-                        ConnResult {
-                            records: Vec::new(),
-                            rejections: Vec::new(),
-                            later: None,
-                        }
+                        ConnResult::empty()
                     })
                 })
                 .collect()
@@ -356,18 +378,6 @@ fn instantiate(core: &SessionCore) -> Vec<ConnectionInstance> {
         .collect()
 }
 
-fn reject_all(conn: &ConnectionDef, routed: ContainerRecords, err: &Error) -> Vec<Rejection> {
-    let reason = format!("connection {}: {}", conn.id, err.message());
-    routed
-        .records
-        .into_iter()
-        .map(|record| Rejection {
-            record,
-            reasons: vec![reason.clone()],
-        })
-        .collect()
-}
-
 fn run_connection(
     core: &SessionCore,
     conn: &ConnectionDef,
@@ -390,11 +400,10 @@ fn run_connection(
     let endpoint = match &mut inst.endpoint {
         Ok(e) => e,
         Err(err) => {
-            let err = err.clone();
+            let reason = format!("connection {}: {}", conn.id, err.message());
             return ConnResult {
-                records: Vec::new(),
-                rejections: reject_all(conn, routed, &err),
-                later: None,
+                rejections: rejected(routed.records, &reason).collect(),
+                ..ConnResult::empty()
             };
         }
     };
@@ -412,6 +421,7 @@ fn run_connection(
         rejections: Vec::new(),
         transform_error: None,
         later: None,
+        custody: Custody::default(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| endpoint.process(&mut call)));
     let failure = match result {
@@ -428,20 +438,25 @@ fn run_connection(
     let mut rejections = std::mem::take(&mut call.rejections);
     // A finisher registered before a failure still runs: it owns records already handed on.
     let later = call.later.take();
+    let custody = call.custody.clone();
     drop(call);
     if let Some(err) = failure {
-        crate::log::warn(&format!("connection {}: {}", conn.id, err.message()));
-        rejections.extend(reject_all(conn, routed, &err));
-        return ConnResult {
-            records: Vec::new(),
-            rejections,
-            later,
-        };
+        // Every record routed to the connection ends returned (what the endpoint returned
+        // before it failed) or rejected: those it was not yet given and those it took and
+        // dropped, with a reason naming the connection.
+        let reason = format!("connection {}: {}", conn.id, err.message());
+        crate::log::warn(&reason);
+        rejections.extend(rejected(routed.records, &reason));
+        rejections.extend(rejected(custody.take(), &reason));
+    } else if later.is_none() {
+        // A successful endpoint answers for what it took: records it dropped were consumed.
+        drop(custody.take());
     }
     ConnResult {
         records: narrow(conn, outputs),
         rejections,
         later,
+        custody,
     }
 }
 

@@ -937,3 +937,126 @@ fn an_endpoint_finishing_later_lets_the_next_submit_run_and_responses_complete_i
     assert_eq!(out.records.len(), 1);
     assert_eq!(get_int(&out.records[0], "x"), 1);
 }
+
+/// Every record routed to a connection ends returned or rejected, wherever its endpoint fails:
+/// after taking its records, after returning some, in its finisher, holding them or not.
+#[test]
+fn records_an_endpoint_took_are_rejected_when_it_fails() {
+    type Call<'a> = messageapi::EndpointCall<'a>;
+    let fail = || Error::Endpoint("gave up".into());
+    register_endpoint(
+        "test-takes-then-fails",
+        Arc::new(FnEndpoint(move |call: &mut Call<'_>| {
+            let _taken = call.listed_records()?;
+            Err(fail())
+        })),
+    )
+    .unwrap();
+    register_endpoint(
+        "test-takes-then-panics",
+        Arc::new(FnEndpoint(
+            |call: &mut Call<'_>| -> messageapi::Result<()> {
+                let taken = call.listed_records()?;
+                panic!("lost {} records?", taken.len())
+            },
+        )),
+    )
+    .unwrap();
+    register_endpoint(
+        "test-returns-one-then-fails",
+        Arc::new(FnEndpoint(move |call: &mut Call<'_>| {
+            let mut taken = call.listed_records()?;
+            let first = taken.remove(0);
+            call.add_record(first);
+            Err(fail())
+        })),
+    )
+    .unwrap();
+    register_endpoint(
+        "test-finisher-panics",
+        Arc::new(FnEndpoint(|call: &mut Call<'_>| {
+            let taken = call.listed_records()?;
+            call.finish_later(move |_out| {
+                let _held = taken;
+                panic!("late")
+            });
+            Ok(())
+        })),
+    )
+    .unwrap();
+    register_endpoint(
+        "test-finisher-returns-one-then-panics",
+        Arc::new(FnEndpoint(|call: &mut Call<'_>| {
+            let mut taken = call.listed_records()?;
+            call.finish_later(move |out| {
+                out.add_record(taken.remove(0));
+                panic!("late")
+            });
+            Ok(())
+        })),
+    )
+    .unwrap();
+    register_endpoint(
+        "test-consumes",
+        Arc::new(FnEndpoint(|call: &mut Call<'_>| {
+            drop(call.listed_records()?);
+            Ok(())
+        })),
+    )
+    .unwrap();
+    let connections = [
+        ("test-takes-then-fails", "a"),
+        ("test-takes-then-panics", "b"),
+        ("test-returns-one-then-fails", "c"),
+        ("test-finisher-panics", "d"),
+        ("test-finisher-returns-one-then-panics", "e"),
+        ("test-consumes", "f"),
+    ];
+    let endpoints: Vec<serde_json::Value> = connections
+        .iter()
+        .map(|(plugin, id)| json!({"plugin": plugin, "connections": [{"id": id, "collections": ["c"]}]}))
+        .collect();
+    let session = session(json!({
+        "fields": [{"id": "x", "type": "integer", "required": true}],
+        "collections": [{"id": "c", "fields": ["x"]}],
+        "endpoints": endpoints
+    }));
+    let mut req = session.request();
+    for x in 1..=3 {
+        req.add_record().set("x", Value::Integer(x)).unwrap();
+    }
+    let resp = req.submit();
+    let out = resp.wait(Some(Duration::from_secs(10))).unwrap();
+    let rejected = |prefix: &str| -> Vec<i64> {
+        let mut xs: Vec<i64> = out
+            .rejections
+            .iter()
+            .filter(|r| r.reasons[0].starts_with(prefix))
+            .map(|r| get_int(&r.record, "x"))
+            .collect();
+        xs.sort();
+        xs
+    };
+    assert_eq!(rejected("connection a: gave up"), [1, 2, 3]);
+    assert_eq!(
+        rejected("connection b: endpoint panicked: lost 3 records?"),
+        [1, 2, 3]
+    );
+    assert_eq!(rejected("connection c: gave up"), [2, 3]);
+    assert_eq!(
+        rejected("connection d: endpoint panicked while finishing: late"),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        rejected("connection e: endpoint panicked while finishing: late"),
+        [2, 3]
+    );
+    assert_eq!(
+        out.rejections.len(),
+        3 + 3 + 2 + 3 + 2,
+        "no other rejection"
+    );
+    // Returned before failing: c's first record and e's first record, nothing else.
+    let returned: Vec<i64> = out.records.iter().map(|r| get_int(r, "x")).collect();
+    assert_eq!(returned, [1, 1]);
+}

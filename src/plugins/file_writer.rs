@@ -99,7 +99,7 @@ impl Endpoint for FileWriterInstance {
         }
         let mut buf = Vec::with_capacity(records.len() * 64);
         let mut writer = crate::json::RecordWriter::default();
-        for r in &records {
+        for r in records.iter() {
             writer.write(r, &mut buf);
             buf.push(b'\n');
         }
@@ -113,7 +113,7 @@ impl Endpoint for FileWriterInstance {
             Ok(())
         });
         match written {
-            Ok(()) => call.extend(records),
+            Ok(()) => call.extend(records.release()),
             Err(e) => {
                 // The handle may be unusable; reopen on the next submit.
                 self.file = None;
@@ -122,7 +122,7 @@ impl Endpoint for FileWriterInstance {
                     call.connection_id(),
                     self.config.path.display()
                 );
-                for r in records {
+                for r in records.release() {
                     call.reject(r, reason.clone());
                 }
             }

@@ -1,8 +1,9 @@
 //! What an endpoint sees when it runs: its connection, its routed records (all, by collection,
 //! classifier, UUID or transformation), its state record; and what it returns.
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
@@ -56,6 +57,64 @@ pub trait Endpoint: Send {
     fn process(&mut self, call: &mut EndpointCall<'_>) -> Result<()>;
 }
 
+/// Records an endpoint has taken from its call ([`EndpointCall::listed_records`]). They stay in
+/// the engine's custody until the endpoint hands them on: returns them (`extend` after
+/// [`Taken::release`]), rejects them, or releases them once written or sent. Dropped while it
+/// still holds records (the endpoint or its finisher failed, panicked or forgot them), it hands
+/// them back to the engine, which rejects them with a reason naming the connection when the
+/// endpoint failed. Records replaced by [`Record::empty`] placeholders count as handed on.
+pub struct Taken {
+    records: Vec<Record>,
+    custody: Custody,
+}
+
+impl Taken {
+    /// The records, out of custody: the endpoint now answers for each one (returns, rejects or
+    /// has written it).
+    pub fn release(mut self) -> Vec<Record> {
+        std::mem::take(&mut self.records)
+    }
+}
+
+impl Deref for Taken {
+    type Target = Vec<Record>;
+    fn deref(&self) -> &Vec<Record> {
+        &self.records
+    }
+}
+
+impl DerefMut for Taken {
+    fn deref_mut(&mut self) -> &mut Vec<Record> {
+        &mut self.records
+    }
+}
+
+impl Drop for Taken {
+    fn drop(&mut self) {
+        self.records.retain(|r| !r.is_placeholder());
+        if !self.records.is_empty() {
+            self.custody.keep(std::mem::take(&mut self.records));
+        }
+    }
+}
+
+/// Where the records a connection's endpoint took come back to when it drops them (one per
+/// connection and submit; shared with the endpoint's finisher).
+#[derive(Clone, Default)]
+pub(crate) struct Custody(Arc<Mutex<Vec<Record>>>);
+
+impl Custody {
+    fn keep(&self, mut records: Vec<Record>) {
+        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        held.append(&mut records);
+    }
+
+    /// The records handed back so far.
+    pub(crate) fn take(&self) -> Vec<Record> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
 /// One run of a connection's endpoint for one submit.
 pub struct EndpointCall<'a> {
     pub(crate) conn: &'a ConnectionDef,
@@ -71,6 +130,8 @@ pub struct EndpointCall<'a> {
     pub(crate) rejections: Vec<Rejection>,
     pub(crate) transform_error: Option<Error>,
     pub(crate) later: Option<Finisher>,
+    /// Where records the endpoint took come back to (see [`Taken`]).
+    pub(crate) custody: Custody,
 }
 
 /// The second half of an endpoint's work for one submit, registered with
@@ -246,7 +307,7 @@ impl<'a> EndpointCall<'a> {
     /// The records a writing endpoint sends: those of the listed collections and classifiers
     /// (once each, in routed order), then the outputs of the listed transformations. Takes the
     /// routed records (transformations are evaluated first): call it once, at the end.
-    pub fn listed_records(&mut self) -> Result<Vec<Record>> {
+    pub fn listed_records(&mut self) -> Result<Taken> {
         let mut transformed = Vec::new();
         for t in self.conn.transformations.clone() {
             transformed.push(self.transformation_index_records(t)?);
@@ -272,7 +333,10 @@ impl<'a> EndpointCall<'a> {
         for t in transformed {
             records.extend(t.iter().cloned());
         }
-        Ok(records)
+        Ok(Taken {
+            records,
+            custody: self.custody.clone(),
+        })
     }
 
     /// The connection's `fields` narrowing (empty: none).

@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json};
 use crate::container::factor::ContainerRecords;
 use crate::container::{Container, InputSpec};
 use crate::record::{Layout, Record};
-pub use call::{Endpoint, EndpointCall, EndpointFactory, Finished, PreparedEndpoint};
+pub use call::{Endpoint, EndpointCall, EndpointFactory, Finished, PreparedEndpoint, Taken};
 
 /// A classifier a connection lists: key and value (`None` for `"*"`, any value).
 #[derive(Debug, Clone, PartialEq, Eq)]

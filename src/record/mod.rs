@@ -56,12 +56,16 @@ impl Record {
     /// A record with no fields (a placeholder left where a record was moved out).
     #[doc(hidden)]
     pub fn empty() -> Record {
-        static EMPTY: std::sync::OnceLock<Arc<Layout>> = std::sync::OnceLock::new();
         Record {
-            layout: EMPTY.get_or_init(|| Layout::new(Vec::new())).clone(),
+            layout: empty_layout().clone(),
             values: Vec::new(),
             conditions: None,
         }
+    }
+
+    /// Whether this is a [`Record::empty`] placeholder (left where a record was moved out).
+    pub fn is_placeholder(&self) -> bool {
+        Arc::ptr_eq(&self.layout, empty_layout())
     }
 
     /// An empty open record: any field may be set; its type is taken from the first value.
@@ -314,6 +318,12 @@ fn holds_not(field: &str, want: &str, v: &Value) -> Error {
         "field \"{field}\" holds {}, not {want}",
         v.described()
     ))
+}
+
+/// The layout every [`Record::empty`] shares.
+fn empty_layout() -> &'static Arc<Layout> {
+    static EMPTY: std::sync::OnceLock<Arc<Layout>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| Layout::new(Vec::new()))
 }
 
 pub(crate) fn unknown_field(name: &str) -> Error {

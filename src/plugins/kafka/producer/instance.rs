@@ -15,6 +15,7 @@ use super::delivery::Batch;
 use super::sender::{Chunk, Outgoing, CHUNK, NOT_SENT};
 use super::{Instance, Link, Shared};
 use crate::error::Result;
+use crate::protocol::call::Taken;
 use crate::protocol::{Endpoint, EndpointCall, Finished};
 use crate::record::{DerivedLayouts, Record};
 use crate::value::Value;
@@ -226,7 +227,7 @@ impl Endpoint for Instance {
         let link = match self.0.link() {
             Ok(l) => l,
             Err(e) => {
-                for r in records {
+                for r in records.release() {
                     call.reject(r, format!("connection {conn}: {e}"));
                 }
                 return Ok(());
@@ -285,13 +286,7 @@ pub(super) struct Sent<'a> {
 impl Shared {
     /// Waits for the delivery reports of a submit (until its deadline and a margin), then
     /// returns the delivered records with their Kafka fields and rejects the others.
-    pub(super) fn finish(
-        &self,
-        out: &mut Finished,
-        conn: &str,
-        sent: Sent<'_>,
-        records: Vec<Record>,
-    ) {
+    pub(super) fn finish(&self, out: &mut Finished, conn: &str, sent: Sent<'_>, records: Taken) {
         let batch = sent.batch;
         // librdkafka reports every message within message.timeout.ms; the margin covers a
         // report racing the deadline.
@@ -356,6 +351,6 @@ impl Shared {
             kept += 1;
         }
         records.truncate(kept);
-        out.extend(records);
+        out.extend(records.release());
     }
 }
