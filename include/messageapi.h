@@ -489,8 +489,14 @@ mapi_status mapi_request_submit_and_clear(mapi_request *request, mapi_response *
 //
 // `connection_id`, `key`, `json_value`: copied.
 //
+// The value is checked now: the connection's endpoint must be able to use it (a Kafka
+// producer's `topic` must be a topic name unless it has a `topic-field`, say). The built-in
+// file-reader, file-writer and evaluation endpoints read their constructor when the session
+// opens and take no runtime parameters; plug-ins take any.
+//
 // Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (no such connection,
-// or `json_value` is not JSON).
+// `json_value` is not JSON, or the endpoint cannot use the value: the last error names the
+// connection and the key and says what it expects).
 //
 // # Safety
 // `request` is NULL or a live request; the strings are NULL or NUL-terminated.

@@ -121,17 +121,35 @@ impl Request {
         key: &str,
         value: serde_json::Value,
     ) -> Result<()> {
-        if !self
+        let conn = self
             .core
             .protocol
             .connections
             .iter()
-            .any(|c| &*c.id == connection_id)
-        {
-            return Err(crate::error::Error::InvalidArgument(format!(
-                "no connection \"{connection_id}\" in this session"
-            )));
+            .find(|c| &*c.id == connection_id)
+            .ok_or_else(|| {
+                crate::error::Error::InvalidArgument(format!(
+                    "no connection \"{connection_id}\" in this session"
+                ))
+            })?;
+        // The constructor the next submit would see, with the new value.
+        let mut constructor = conn.constructor.clone();
+        if let Some(set) = self.parameters.get(connection_id) {
+            constructor.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
+        constructor.insert(key.to_string(), value.clone());
+        conn.prepared
+            .check_parameter(key, &constructor)
+            .map_err(|e| {
+                let m = e.message();
+                let what = m
+                    .strip_prefix(&format!("constructor.{key}: "))
+                    .or_else(|| m.strip_prefix("constructor: "))
+                    .unwrap_or(m);
+                crate::error::Error::InvalidArgument(format!(
+                    "connection {connection_id}: parameter \"{key}\": {what}"
+                ))
+            })?;
         self.parameters
             .entry(connection_id.to_string())
             .or_default()

@@ -1060,3 +1060,92 @@ fn records_an_endpoint_took_are_rejected_when_it_fails() {
     let returned: Vec<i64> = out.records.iter().map(|r| get_int(r, "x")).collect();
     assert_eq!(returned, [1, 1]);
 }
+
+/// Runtime parameters are checked when set: a value the endpoint cannot use, or a key an
+/// endpoint fixed at open would ignore, is refused with a message naming the key.
+#[test]
+fn runtime_parameters_are_checked_when_set() {
+    register_endpoint(
+        "test-reads-parameters",
+        Arc::new(FnEndpoint(|_: &mut messageapi::EndpointCall<'_>| Ok(()))),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let session = session(json!({
+        "fields": [{"id": "x", "type": "integer", "required": true}],
+        "collections": [{"id": "c", "fields": ["x"]}],
+        "endpoints": [
+            {"plugin": "file-writer", "connections": [{"id": "out", "collections": ["c"],
+              "constructor": {"path": dir.path().join("out.jsonl").to_str().unwrap()}}]},
+            {"plugin": "test-reads-parameters", "connections": [{"id": "mine", "collections": ["c"]}]}
+        ]
+    }));
+    let mut req = session.request();
+    let err = req
+        .set_parameter("out", "path", json!("/elsewhere.jsonl"))
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    assert_eq!(
+        err.message(),
+        "connection out: parameter \"path\": the file-writer endpoint reads its constructor when the session opens; runtime parameters do not change it"
+    );
+    let err = req.set_parameter("nope", "x", json!(1)).unwrap_err();
+    assert_eq!(err.message(), "no connection \"nope\" in this session");
+    // A plug-in reads its parameters itself: any key and value.
+    req.set_parameter("mine", "anything", json!({"a": 1}))
+        .unwrap();
+    req.add_record().set("x", Value::Integer(1)).unwrap();
+    let resp = req.submit();
+    let out = resp.wait(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(
+        out.records.len(),
+        1,
+        "the refused parameter changed nothing"
+    );
+}
+
+/// The case that lost a record: a producer's topic set to null at run time is refused when it
+/// is set, not discovered by the endpoint later.
+#[cfg(feature = "kafka")]
+#[test]
+fn kafka_runtime_parameters_are_checked_when_set() {
+    let session = session(json!({
+        "fields": [{"id": "a", "type": "integer", "required": true}],
+        "collections": [{"id": "c", "fields": ["a"]}],
+        "endpoints": [
+            {"plugin": "kafka-producer", "connections": [{"id": "p", "collections": ["c"],
+              "constructor": {"topic": "t", "bootstrap.servers": "127.0.0.1:1"}}]},
+            {"plugin": "kafka-consumer", "connections": [{"id": "k",
+              "constructor": {"topics": ["t"], "bootstrap.servers": "127.0.0.1:1"}}]}
+        ]
+    }));
+    let mut req = session.request();
+    let refused = |r: messageapi::Result<()>| match r {
+        Err(Error::InvalidArgument(m)) => m,
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    };
+    assert_eq!(
+        refused(req.set_parameter("p", "topic", serde_json::Value::Null)),
+        "connection p: parameter \"topic\": kafka-producer needs \"topic\" or \"topic-field\""
+    );
+    assert_eq!(
+        refused(req.set_parameter("p", "topic", json!(5))),
+        "connection p: parameter \"topic\": expected a non-empty string, found 5"
+    );
+    assert_eq!(
+        refused(req.set_parameter("p", "create-topic-partitions", json!("many"))),
+        "connection p: parameter \"create-topic-partitions\": expected an integer, found \"many\""
+    );
+    req.set_parameter("p", "topic-field", json!("a")).unwrap();
+    req.set_parameter("p", "topic", serde_json::Value::Null)
+        .expect("with a topic-field, no topic is fine");
+    assert_eq!(
+        refused(req.set_parameter("k", "topics", json!(5))),
+        "connection k: parameter \"topics\": expected a topic or a list of topics, found 5"
+    );
+    assert_eq!(
+        refused(req.set_parameter("k", "timeout-ms", json!("soon"))),
+        "connection k: parameter \"timeout-ms\": expected an integer, found \"soon\""
+    );
+    req.set_parameter("k", "topics", json!([])).unwrap();
+}

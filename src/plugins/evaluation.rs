@@ -21,6 +21,13 @@ impl EndpointFactory for EvaluationFactory {
 }
 
 impl PreparedEndpoint for Evaluation {
+    fn check_parameter(
+        &self,
+        _key: &str,
+        _constructor: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<()> {
+        super::fixed_at_open("evaluation")
+    }
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
         Ok(Box::new(Evaluation))
     }

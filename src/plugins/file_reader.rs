@@ -39,6 +39,13 @@ impl EndpointFactory for FileReaderFactory {
 }
 
 impl PreparedEndpoint for FileReader {
+    fn check_parameter(
+        &self,
+        _key: &str,
+        _constructor: &serde_json::Map<String, Json>,
+    ) -> Result<()> {
+        super::fixed_at_open("file-reader")
+    }
     fn default_fields(&self) -> Option<Vec<FieldDef>> {
         Some(vec![
             FieldDef::new("value", FieldType::String),

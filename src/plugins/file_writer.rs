@@ -62,6 +62,13 @@ impl EndpointFactory for FileWriterFactory {
 }
 
 impl PreparedEndpoint for FileWriter {
+    fn check_parameter(
+        &self,
+        _key: &str,
+        _constructor: &serde_json::Map<String, Json>,
+    ) -> Result<()> {
+        super::fixed_at_open("file-writer")
+    }
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
         Ok(Box::new(FileWriterInstance {
             config: self.clone(),

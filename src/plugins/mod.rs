@@ -14,6 +14,8 @@ pub mod native;
 
 use std::sync::{Arc, Once};
 
+use crate::error::{Error, Result};
+
 use crate::registry::{
     register_condition_with, register_endpoint_with, register_transformation_with, Replace,
 };
@@ -58,4 +60,12 @@ pub fn register_builtins() {
             Replace::No,
         );
     });
+}
+
+/// The answer of built-in endpoints that read their whole constructor when the session opens:
+/// a runtime parameter would not change what they do, so it is refused rather than ignored.
+pub(crate) fn fixed_at_open(endpoint: &str) -> Result<()> {
+    Err(Error::InvalidArgument(format!(
+        "the {endpoint} endpoint reads its constructor when the session opens; runtime parameters do not change it"
+    )))
 }

@@ -47,6 +47,15 @@ pub trait PreparedEndpoint: Send + Sync {
     fn appended_fields(&self) -> usize {
         0
     }
+    /// Whether runtime parameter `key` may take the value it has in `constructor` (the
+    /// connection's constructor with the request's runtime parameters and the new value
+    /// applied). An error says what the key expects; `Request::set_parameter` (and
+    /// `mapi_request_set_parameter`) then refuses the value with MAPI_ERR_INVALID_ARGUMENT.
+    /// Default: any key and value (plug-ins read their parameters themselves).
+    fn check_parameter(&self, key: &str, constructor: &Map<String, Json>) -> Result<()> {
+        let _ = (key, constructor);
+        Ok(())
+    }
     /// A fresh instance: one per request (batch mode), reused on resubmit (stream mode).
     fn instantiate(&self) -> Result<Box<dyn Endpoint>>;
 }

@@ -60,12 +60,18 @@ fn topics_of(c: &Map<String, Json>) -> Result<Vec<String>> {
     }
 }
 
+/// The constructor values a submit reads (at open, and for runtime parameters).
+fn check_runtime(c: &Map<String, Json>) -> Result<()> {
+    topics_of(c)?;
+    int_or(c, "max-records", 500)?;
+    int_or(c, "timeout-ms", 1000)?;
+    Ok(())
+}
+
 impl EndpointFactory for KafkaConsumerFactory {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>> {
         let c = ctx.constructor;
-        topics_of(c)?;
-        int_or(c, "max-records", 500)?;
-        int_or(c, "timeout-ms", 1000)?;
+        check_runtime(c)?;
         let format = match c.get("format").and_then(Json::as_str) {
             None | Some("json") => Format::Json,
             Some("raw") => Format::Raw,
@@ -115,6 +121,9 @@ impl EndpointFactory for KafkaConsumerFactory {
 }
 
 impl PreparedEndpoint for Prepared {
+    fn check_parameter(&self, _key: &str, constructor: &Map<String, Json>) -> Result<()> {
+        check_runtime(constructor)
+    }
     fn default_fields(&self) -> Option<Vec<FieldDef>> {
         Some(self.layout.fields().to_vec())
     }

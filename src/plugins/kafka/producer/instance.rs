@@ -14,7 +14,7 @@ use super::super::{int_or, kafka_fields, opt_string};
 use super::delivery::Batch;
 use super::sender::{Chunk, Outgoing, CHUNK, NOT_SENT};
 use super::{Instance, Link, Shared};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::protocol::call::Taken;
 use crate::protocol::{Endpoint, EndpointCall, Finished};
 use crate::record::{DerivedLayouts, Record};
@@ -36,7 +36,7 @@ fn write_key(v: &Value, out: &mut Vec<u8>) -> bool {
 }
 
 /// A submit's settings: the constructor with the request's runtime parameters applied.
-struct Settings {
+pub(super) struct Settings {
     topic: Option<String>,
     topic_field: Option<String>,
     key_field: Option<String>,
@@ -45,6 +45,18 @@ struct Settings {
 }
 
 impl Settings {
+    /// Checks a constructor as the producer reads it (at open, and for runtime parameters).
+    pub(super) fn check(c: &serde_json::Map<String, Json>) -> Result<()> {
+        let s = Settings::read(c)?;
+        if s.topic.is_none() && s.topic_field.is_none() {
+            return Err(Error::Manifest(
+                "constructor: kafka-producer needs \"topic\" or \"topic-field\"".into(),
+            ));
+        }
+        int_or(c, "message.timeout.ms", 30_000)?;
+        Ok(())
+    }
+
     fn read(c: &serde_json::Map<String, Json>) -> Result<Settings> {
         Ok(Settings {
             topic: opt_string(c, "topic")?,

@@ -30,8 +30,8 @@ mod delivery;
 mod instance;
 mod sender;
 
-use super::{block_on, client_config, int_or, kafka_fields, opt_string, KafkaContext};
-use crate::error::{Error, Result};
+use super::{block_on, client_config, int_or, kafka_fields, KafkaContext};
+use crate::error::Result;
 use crate::protocol::{Endpoint, EndpointFactory, PreparedEndpoint};
 use crate::schema::PluginContext;
 use delivery::ProducerCtx;
@@ -79,12 +79,7 @@ struct Prepared(Arc<Shared>);
 impl EndpointFactory for KafkaProducerFactory {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>> {
         let c = ctx.constructor;
-        if opt_string(c, "topic")?.is_none() && opt_string(c, "topic-field")?.is_none() {
-            return Err(Error::Manifest(
-                "constructor: kafka-producer needs \"topic\" or \"topic-field\"".into(),
-            ));
-        }
-        opt_string(c, "key-field")?;
+        instance::Settings::check(c)?;
         let timeout_ms = int_or(c, "message.timeout.ms", 30_000)?;
         let config = client_config(
             c,
@@ -118,6 +113,13 @@ impl EndpointFactory for KafkaProducerFactory {
 }
 
 impl PreparedEndpoint for Prepared {
+    fn check_parameter(
+        &self,
+        _key: &str,
+        constructor: &serde_json::Map<String, Json>,
+    ) -> Result<()> {
+        instance::Settings::check(constructor)
+    }
     fn applies_fields(&self) -> bool {
         true
     }
