@@ -94,6 +94,27 @@ int main(void) {
     mapi_request *req = NULL;
     CHECK_STATUS(mapi_request_new(NULL, &req), MAPI_ERR_NULL_ARGUMENT);
     CHECK_STATUS(mapi_request_new(session, &req), MAPI_OK);
+    /* Runtime parameters are checked when set: a C plug-in takes any key; an unknown
+       connection, text that is not JSON, or a key a built-in would ignore are refused. */
+    CHECK_STATUS(mapi_request_set_parameter(req, "slow", "anything", "{\"a\": 1}"), MAPI_OK);
+    CHECK_STATUS(mapi_request_set_parameter(req, "nope", "k", "1"), MAPI_ERR_INVALID_ARGUMENT);
+    CHECK_ERROR_HAS("no connection \"nope\"");
+    CHECK_STATUS(mapi_request_set_parameter(req, "slow", "k", "{bad"), MAPI_ERR_INVALID_ARGUMENT);
+    {
+        mapi_session *eval_session = NULL;
+        mapi_request *eval_req = NULL;
+        CHECK_STATUS(mapi_session_open_json(
+                         "{\"fields\": [{\"id\": \"a\", \"type\": \"integer\"}],"
+                         " \"collections\": [{\"id\": \"c\", \"fields\": [\"a\"]}],"
+                         " \"endpoints\": [{\"plugin\": \"evaluation\", \"connections\": [{\"id\": \"e\", \"collections\": [\"c\"]}]}]}",
+                         NULL, &eval_session),
+                     MAPI_OK);
+        CHECK_STATUS(mapi_request_new(eval_session, &eval_req), MAPI_OK);
+        CHECK_STATUS(mapi_request_set_parameter(eval_req, "e", "k", "1"), MAPI_ERR_INVALID_ARGUMENT);
+        CHECK_ERROR_HAS("connection e: parameter \"k\": the evaluation endpoint reads its constructor");
+        mapi_request_free(eval_req);
+        mapi_session_free(eval_session);
+    }
     mapi_record *r = NULL;
     CHECK_STATUS(mapi_request_add_record(req, NULL), MAPI_ERR_NULL_ARGUMENT);
     CHECK_STATUS(mapi_request_add_record(req, &r), MAPI_OK);
