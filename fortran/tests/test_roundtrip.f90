@@ -215,6 +215,30 @@ program test_roundtrip
   call check(mapi_response_record_count(response) == 2, 'the Fortran condition kept the even records')
   call mapi_free(filtered)
 
+  ! A Fortran endpoint that adds an output record, then fails: the connection returns nothing
+  ! and every record routed to it comes back rejected, with the message it set.
+  call mapi_register_endpoint('fortran-half-done', c_funloc(half_done), stat=stat)
+  call check(stat == MAPI_OK, 'register endpoint')
+  call mapi_session_open_json(filtered, '{"fields": [{"id": "n", "type": "integer", "required": true}],' // &
+       '"collections": [{"id": "all", "fields": ["n"]}],' // &
+       '"endpoints": [{"plugin": "fortran-half-done", "connections": [{"id": "half", "collections": ["all"]}]}]}', &
+       stat=stat)
+  call check(stat == MAPI_OK, 'open with a failing Fortran endpoint')
+  call mapi_free(response)
+  call mapi_free(request)
+  call mapi_request_new(request, filtered)
+  do stat = 1, 3
+     call mapi_request_add_record(request, record)
+     call mapi_record_set(record, 'n', stat)
+  end do
+  call mapi_request_submit(request, response)
+  call mapi_response_wait(response)
+  call check(mapi_response_record_count(response) == 0, 'a failed connection returns nothing')
+  call check(mapi_response_rejection_count(response) == 3, 'every routed record rejected')
+  reason = mapi_response_rejection_reason(response, 3, 1)
+  call check(reason == 'connection half: gave up after one', 'the reason names the connection: ' // reason)
+  call mapi_free(filtered)
+
   call mapi_free(response)
   call mapi_free(response)                  ! twice is harmless
   call mapi_free(request)
@@ -242,6 +266,18 @@ contains
     if (st == MAPI_OK .and. mod(n, 2_int64) == 0) pass = 1
     if (.not. c_associated(field) .or. .not. c_associated(value_json) .or. c_associated(user_data)) pass = -1
   end function even
+
+  !> Endpoint: adds one output record, then fails.
+  function half_done(call, user_data) bind(c) result(status)
+    type(c_ptr), value :: call, user_data
+    integer(c_int32_t) :: status
+    type(mapi_record_t) :: out
+    call mapi_call_add_record(call, out)
+    call mapi_record_set(out, 'n', 99)
+    call mapi_call_set_error(call, 'gave up after one')
+    status = MAPI_ERR_ENDPOINT
+    if (c_associated(user_data)) status = MAPI_ERR_PANIC
+  end function half_done
 
   !> Log callback: counts the messages.
   subroutine count_log(level, message, user_data) bind(c)

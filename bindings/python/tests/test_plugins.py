@@ -105,3 +105,38 @@ def test_plugins_run_while_other_python_threads_wait() -> None:
     for t in threads:
         t.join(30)
     assert results == [1, 1, 1, 1]
+
+
+@mapi.endpoint("py-half-done")
+def half_done(call: mapi.EndpointCall) -> None:
+    for r in call.records[:2]:
+        call.add(station=r["station"])
+    raise ValueError("disk full after two")
+
+
+def test_a_python_endpoint_failing_mid_output_returns_nothing_and_rejects_every_record() -> None:
+    session = mapi.Session.from_json({
+        "fields": [{"id": "station", "type": "string", "required": True}],
+        "collections": [{"id": "obs", "fields": ["station"]}],
+        "endpoints": [{"plugin": "py-half-done", "connections": [{"id": "half", "collections": ["obs"]}]}],
+    })
+    req = session.request()
+    for station in ("A", "B", "C"):
+        req.add(station=station)
+    resp = req.submit()
+    assert resp.records == []
+    assert [r.record["station"] for r in resp.rejections] == ["A", "B", "C"]
+    assert {r.reasons[0] for r in resp.rejections} == {"connection half: ValueError: disk full after two"}
+
+
+def test_runtime_parameters_are_checked_when_set() -> None:
+    session = mapi.Session.from_json({
+        "fields": [{"id": "station", "type": "string", "required": True}],
+        "collections": [{"id": "obs", "fields": ["station"]}],
+        "endpoints": [{"plugin": "evaluation", "connections": [{"id": "e", "collections": ["obs"]}]},
+                      {"plugin": "py-half-done", "connections": [{"id": "half", "collections": ["obs"]}]}],
+    })
+    req = session.request()
+    with pytest.raises(mapi.InvalidArgumentError, match='connection e: parameter "k": the evaluation endpoint'):
+        req.set_parameter("e", "k", 1)
+    req.set_parameter("half", "anything", [1, 2])  # a Python plug-in reads its own parameters
