@@ -300,7 +300,15 @@ pub(crate) fn run(
                             panic_message(&*p)
                         );
                         crate::log::error(&reason);
-                        ConnResult::empty()
+                        // The connection's records went down with the worker: the failure
+                        // shows in the response rather than vanishing.
+                        ConnResult {
+                            rejections: vec![Rejection {
+                                record: Record::open(),
+                                reasons: vec![reason],
+                            }],
+                            ..ConnResult::empty()
+                        }
                     })
                 })
                 .collect()
@@ -345,7 +353,9 @@ fn validate_and_factor_parallel(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
+            // A panic here is a bug of the library: it goes on to the submit's handler, which
+            // reports the submit as failed, instead of dropping this chunk's records silently.
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
     let mut validated = Validated::default();
