@@ -581,7 +581,8 @@ mapi_status mapi_record_set_double(mapi_record *r,
 
 // Sets boolean field `field` of `r`: `value` 0 is false, anything else true.
 //
-// Returns MAPI_OK or a setter's status (into a non-boolean field: MAPI_ERR_TYPE_MISMATCH).
+// Returns MAPI_OK or a setter's status (into a field neither boolean nor json:
+// MAPI_ERR_TYPE_MISMATCH).
 //
 // # Safety
 // `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated.
@@ -609,7 +610,8 @@ mapi_status mapi_record_set_null(mapi_record *r, const char *field);
 // Sets list(int) field `field` of `r` from `n` integers at `values` (copied); a list(double)
 // field takes them widened. `values` may be NULL when `n` is 0 (an empty list).
 //
-// Returns MAPI_OK or a setter's status (a field that is no numeric list: MAPI_ERR_TYPE_MISMATCH).
+// Returns MAPI_OK or a setter's status (a field neither a numeric list nor json:
+// MAPI_ERR_TYPE_MISMATCH).
 //
 // # Safety
 // `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated; `values` is NULL
