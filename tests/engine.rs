@@ -1102,6 +1102,11 @@ fn runtime_parameters_are_checked_when_set() {
         1,
         "the refused parameter changed nothing"
     );
+    let written = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    assert_eq!(
+        written, "{\"x\":1}\n",
+        "the writer kept the path it opened with"
+    );
 }
 
 /// The case that lost a record: a producer's topic set to null at run time is refused when it
