@@ -1118,7 +1118,8 @@ mapi_record *mapi_call_state(mapi_endpoint_call *call);
 mapi_status mapi_call_add_record(mapi_endpoint_call *call, mapi_record **out);
 
 // Rejects a copy of `record` with the text `reason` (copied): it joins the response's
-// rejections, whatever the callback returns.
+// rejections, whatever the callback returns. A routed record rejected here keeps this reason
+// if the callback then fails: it is not rejected a second time.
 //
 // Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (`reason` not UTF-8).
 //

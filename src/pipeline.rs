@@ -432,6 +432,7 @@ fn run_connection(
         transform_error: None,
         later: None,
         custody: Custody::default(),
+        answered: Vec::new(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| endpoint.process(&mut call)));
     let failure = match result {
@@ -444,7 +445,7 @@ fn run_connection(
         ))),
     };
     let outputs = std::mem::take(&mut call.outputs);
-    let routed = std::mem::take(&mut call.routed);
+    let unanswered = call.take_unanswered();
     let mut rejections = std::mem::take(&mut call.rejections);
     // A finisher registered before a failure still runs: it owns records already handed on.
     let later = call.later.take();
@@ -456,7 +457,7 @@ fn run_connection(
         // dropped, with a reason naming the connection.
         let reason = format!("connection {}: {}", conn.id, err.message());
         crate::log::warn(&reason);
-        rejections.extend(rejected(routed.records, &reason));
+        rejections.extend(rejected(unanswered, &reason));
         rejections.extend(rejected(custody.take(), &reason));
     } else if later.is_none() {
         // A successful endpoint answers for what it took: records it dropped were consumed.

@@ -301,7 +301,8 @@ pub unsafe extern "C" fn mapi_call_add_record(
 }
 
 /// Rejects a copy of `record` with the text `reason` (copied): it joins the response's
-/// rejections, whatever the callback returns.
+/// rejections, whatever the callback returns. A routed record rejected here keeps this reason
+/// if the callback then fails: it is not rejected a second time.
 ///
 /// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (`reason` not UTF-8).
 ///
@@ -316,9 +317,9 @@ pub unsafe extern "C" fn mapi_call_reject(
 ) -> mapi_status {
     guard(|| {
         let c = handle_mut(call, "call")?;
-        let record = record_arg(record, "record")?.clone();
+        let record = record_arg(record, "record")?;
         let reason = str_arg(reason, "reason")?;
-        c.inner_mut().reject(record, reason);
+        c.inner_mut().reject_copy(record, reason);
         Ok(())
     })
 }

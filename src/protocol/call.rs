@@ -141,6 +141,9 @@ pub struct EndpointCall<'a> {
     pub(crate) later: Option<Finisher>,
     /// Where records the endpoint took come back to (see [`Taken`]).
     pub(crate) custody: Custody,
+    /// Indexes of routed records the endpoint rejected itself ([`EndpointCall::reject_copy`]):
+    /// if it then fails, they keep their own rejection and are not rejected a second time.
+    pub(crate) answered: Vec<usize>,
 }
 
 /// The second half of an endpoint's work for one submit, registered with
@@ -383,6 +386,38 @@ impl<'a> EndpointCall<'a> {
             record,
             reasons: vec![reason.into()],
         });
+    }
+
+    /// Rejects a copy of `record` with a reason. When `record` is one of the routed records
+    /// ([`EndpointCall::records`]), the endpoint has answered for it: should the endpoint then
+    /// fail, that record keeps this rejection and is not rejected again.
+    pub fn reject_copy(&mut self, record: &Record, reason: impl Into<String>) {
+        let routed = self.routed.records.as_ptr_range();
+        let p: *const Record = record;
+        if routed.contains(&p) {
+            // In the slice, so the offset is a whole number of records.
+            let i = (p as usize - routed.start as usize) / std::mem::size_of::<Record>();
+            self.answered.push(i);
+        }
+        self.reject(record.clone(), reason);
+    }
+
+    /// The routed records still unanswered (for the engine when the endpoint failed): those
+    /// the endpoint neither took nor rejected itself.
+    pub(crate) fn take_unanswered(&mut self) -> Vec<Record> {
+        let records = std::mem::take(&mut self.routed.records);
+        if self.answered.is_empty() {
+            return records;
+        }
+        let mut answered = vec![false; records.len()];
+        for &i in &self.answered {
+            answered[i] = true;
+        }
+        records
+            .into_iter()
+            .zip(answered)
+            .filter_map(|(r, done)| (!done).then_some(r))
+            .collect()
     }
 
     /// The output records added so far.
