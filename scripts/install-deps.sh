@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, when missing: Debian packages (cmake, gfortran,
 # valgrind, pkg-config, g++), the pinned cbindgen, the tansu Kafka broker (about 15 minutes to
-# build the first time), and a Python venv in build/venv (kafka-python, fpm, cffi, pytest, mypy).
+# build the first time), cargo-fuzz and the nightly toolchain it needs, and a Python venv in build/venv (kafka-python, fpm, cffi, pytest, mypy).
 # Safe to run again (does nothing then).
 #
 #   install-deps.sh           everything the test suite needs
@@ -32,6 +32,14 @@ fi
 CBINDGEN_VERSION=0.29.2
 if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$CBINDGEN_VERSION" ]; then
   cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
+fi
+# Fuzzing (scripts/fuzz.sh): cargo-fuzz on the nightly toolchain (the sanitizers need it).
+if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  rustup toolchain install nightly --profile minimal
+fi
+CARGO_FUZZ_VERSION=0.13.2
+if ! command -v cargo-fuzz >/dev/null || [ "$(cargo-fuzz --version | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 TANSU_VERSION=0.6.0
 if ! { command -v tansu >/dev/null || [ -x "$HOME/.cargo/bin/tansu" ]; }; then
