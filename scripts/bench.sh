@@ -3,6 +3,8 @@
 #   Rust engine: CF6 session open and submit→complete; records/s through validate → factor →
 #   route → evaluation (sequential and parallel sessions).
 #   C ABI: CF6 through ingest_cf6 (warm, repeated); mapi_record_set_* calls/s; bulk JSON MB/s.
+#   Soak: 10,000,000 small records through one request (batches of 10,000, three submits in
+#   flight) to a C endpoint and a file-writer: records/s and peak RSS after 1 M and 10 M.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh >/dev/null
@@ -16,3 +18,5 @@ cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DMAPI_BUILD_BENCHES=ON -DM
 cmake --build build/bench -j "$(nproc)" >/dev/null
 build/bench/c_examples/ingest_cf6 --repeat 50 | grep -E "^repeat"
 build/bench/benches/c/bench_ffi
+echo "== soak (benches/c/soak.c)"
+build/bench/benches/c/soak --records 10000000 --warmup 1000000 --file build/bench/soak.jsonl
