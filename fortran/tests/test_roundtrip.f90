@@ -16,7 +16,7 @@ program test_roundtrip
   logical :: flag
   integer(int64), allocatable :: ints(:)
   real(real64), allocatable :: reals(:)
-  integer :: stat, failures
+  integer :: stat, failures, own, named
   character(len=1024) :: root
   type(mapi_record_list_t) :: list
   type(mapi_session_t) :: filtered
@@ -239,6 +239,50 @@ program test_roundtrip
   call check(reason == 'connection half: gave up after one', 'the reason names the connection: ' // reason)
   call mapi_free(filtered)
 
+  ! A Fortran endpoint that rejects one record itself, then fails: that record keeps its own
+  ! reason (once), the others are rejected naming the connection. A Fortran transformation
+  ! that fails: each record routed to the connection asking for it is rejected once.
+  call mapi_register_endpoint('fortran-rejects-two', c_funloc(rejects_two), stat=stat)
+  call check(stat == MAPI_OK, 'register endpoint')
+  call mapi_register_endpoint('fortran-via-bad', c_funloc(via_bad), stat=stat)
+  call check(stat == MAPI_OK, 'register endpoint')
+  call mapi_register_transformation('fortran-bad', c_funloc(bad_transformation), stat=stat)
+  call check(stat == MAPI_OK, 'register transformation')
+  call mapi_session_open_json(filtered, '{"fields": [{"id": "n", "type": "integer", "required": true}],' // &
+       '"collections": [{"id": "all", "fields": ["n"]}],' // &
+       '"transformations": [{"id": "bad", "operator": "fortran-bad", "records": {"in": {"COLLECTION": "all"}}}],' // &
+       '"endpoints": [{"plugin": "fortran-rejects-two", "connections": [{"id": "rej", "collections": ["all"]}]},' // &
+       '{"plugin": "fortran-via-bad", "connections": [{"id": "via", "transformations": ["bad"]}]}]}', stat=stat)
+  call check(stat == MAPI_OK, 'open with a failing Fortran transformation')
+  call mapi_free(response)
+  call mapi_free(request)
+  call mapi_request_new(request, filtered)
+  do stat = 1, 3
+     call mapi_request_add_record(request, record)
+     call mapi_record_set(record, 'n', stat)
+  end do
+  call mapi_request_submit(request, response)
+  call mapi_response_wait(response)
+  call check(mapi_response_record_count(response) == 0, 'failed connections return nothing')
+  call check(mapi_response_rejection_count(response) == 6, 'each routed record rejected once')
+  own = 0
+  named = 0
+  do stat = 1, mapi_response_rejection_count(response)
+     reason = mapi_response_rejection_reason(response, stat, 1)
+     if (reason == 'n may not be 2') then
+        own = own + 1
+        call mapi_response_rejection_record(response, stat, out)
+        call mapi_record_get(out, 'n', i64)
+        call check(i64 == 2, 'the record rejected by the plug-in is n = 2')
+     else if (reason == 'connection rej: gave up') then
+        named = named + 1
+     else
+        call check(reason == 'connection via: transformation bad failed: no station table', 'reason: ' // reason)
+     end if
+  end do
+  call check(own == 1 .and. named == 2, 'one own rejection, two naming the connection')
+  call mapi_free(filtered)
+
   call mapi_free(response)
   call mapi_free(response)                  ! twice is harmless
   call mapi_free(request)
@@ -278,6 +322,48 @@ contains
     status = MAPI_ERR_ENDPOINT
     if (c_associated(user_data)) status = MAPI_ERR_PANIC
   end function half_done
+
+  !> Endpoint: rejects the record whose n is 2, then fails.
+  function rejects_two(call, user_data) bind(c) result(status)
+    type(c_ptr), value :: call, user_data
+    integer(c_int32_t) :: status
+    type(mapi_record_list_t) :: list
+    type(mapi_record_t) :: r
+    integer(int64) :: n
+    integer :: i
+    list = mapi_call_records(call)
+    do i = 1, mapi_record_list_count(list)
+       r = mapi_record_list_get(list, i)
+       call mapi_record_get(r, 'n', n)
+       if (n == 2) call mapi_call_reject(call, r, 'n may not be 2')
+    end do
+    call mapi_call_set_error(call, 'gave up')
+    status = MAPI_ERR_ENDPOINT
+    if (c_associated(user_data)) status = MAPI_ERR_PANIC
+  end function rejects_two
+
+  !> Endpoint: returns what transformation "bad" gives (it fails: so does the connection).
+  function via_bad(call, user_data) bind(c) result(status)
+    type(c_ptr), value :: call, user_data
+    integer(c_int32_t) :: status
+    type(mapi_record_list_t) :: list
+    integer :: st
+    call mapi_call_records_by_transformation(call, 'bad', list, stat=st)
+    status = st
+    if (c_associated(user_data)) status = MAPI_ERR_PANIC
+  end function via_bad
+
+  !> Transformation: adds one record, then fails.
+  function bad_transformation(call, user_data) bind(c) result(status)
+    type(c_ptr), value :: call, user_data
+    integer(c_int32_t) :: status
+    type(mapi_record_t) :: out
+    call mapi_transform_add_record(call, out)
+    call mapi_record_set(out, 'n', 100)
+    call mapi_transform_set_error(call, 'no station table')
+    status = MAPI_ERR_ENDPOINT
+    if (c_associated(user_data)) status = MAPI_ERR_PANIC
+  end function bad_transformation
 
   !> Log callback: counts the messages.
   subroutine count_log(level, message, user_data) bind(c)

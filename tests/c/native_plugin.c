@@ -46,3 +46,18 @@ int32_t native_multiple_of(const mapi_record *record, const char *field, const c
     if (m == 0) return -1;
     return v % m == 0 ? 1 : 0;
 }
+
+/* Endpoint: rejects the record whose value is 1 itself, returns one output, then fails. */
+mapi_status native_rejects_one_then_fails(mapi_endpoint_call *call, void *user_data) {
+    (void)user_data;
+    const mapi_record_list *in = mapi_call_records(call);
+    for (size_t i = 0; i < mapi_record_list_count(in); i++) {
+        int64_t v = 0;
+        mapi_record_get_int(mapi_record_list_get(in, i), "value", &v);
+        if (v == 1) mapi_call_reject(call, mapi_record_list_get(in, i), "value 1 is reserved");
+    }
+    mapi_record *out;
+    mapi_call_add_record(call, &out);
+    mapi_call_set_error(call, "native store unavailable");
+    return MAPI_ERR_IO;
+}

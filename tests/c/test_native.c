@@ -74,6 +74,36 @@ int main(void) {
     mapi_request_free(req);
     mapi_session_free(session);
 
+    /* A native endpoint that rejects one record itself, then fails: that record keeps its
+     * reason, every other routed record is rejected once naming the connection, and the
+     * output it added before failing is not returned. */
+    const char *failing =
+        "{\"fields\": [{\"id\": \"value\", \"type\": \"integer\", \"required\": true}],"
+        " \"collections\": [{\"id\": \"values\", \"fields\": [\"value\"]}],"
+        " \"endpoints\": [{\"plugin\": \"native\", \"connections\": [{\"id\": \"store\", \"collections\": [\"values\"],"
+        "     \"constructor\": {\"native-library\": \"libmapi_native_test.so\", \"symbol\": \"native_rejects_one_then_fails\"}}]}]}";
+    CHECK_STATUS(mapi_session_open_json(failing, MAPI_NATIVE_DIR, &session), MAPI_OK);
+    mapi_request_new(session, &req);
+    for (int v = 1; v <= 3; v++) {
+        mapi_request_add_record(req, &r);
+        mapi_record_set_int(r, "value", v);
+    }
+    resp = run(req);
+    CHECK(mapi_response_record_count(resp) == 0);
+    CHECK(mapi_response_rejection_count(resp) == 3);
+    int own = 0, named = 0;
+    for (size_t i = 0; i < mapi_response_rejection_count(resp); i++) {
+        const char *reason = mapi_response_rejection_reason(resp, i, 0);
+        int64_t value = 0;
+        mapi_record_get_int(mapi_response_rejection_record(resp, i), "value", &value);
+        if (strcmp(reason, "value 1 is reserved") == 0 && value == 1) own++;
+        if (strcmp(reason, "connection store: native store unavailable") == 0 && value > 1) named++;
+    }
+    CHECK(own == 1 && named == 2);
+    mapi_response_free(resp);
+    mapi_request_free(req);
+    mapi_session_free(session);
+
     /* A missing library names the path; a missing symbol names the symbol. */
     mapi_session *bad = NULL;
     const char *missing =

@@ -129,6 +129,69 @@ def test_a_python_endpoint_failing_mid_output_returns_nothing_and_rejects_every_
     assert {r.reasons[0] for r in resp.rejections} == {"connection half: ValueError: disk full after two"}
 
 
+@mapi.endpoint("py-reads-then-fails")
+def reads_then_fails(call: mapi.EndpointCall) -> None:
+    total = sum(r["n"] for r in call.records)
+    raise OSError(f"lost the disk after reading {total}")
+
+
+@mapi.endpoint("py-rejects-one-then-fails")
+def rejects_one_then_fails(call: mapi.EndpointCall) -> None:
+    for r in call.records:
+        if r["n"] == 2:
+            call.reject(r, "n may not be 2")
+    raise RuntimeError("gave up")
+
+
+@mapi.endpoint("py-via-transformation")
+def via_transformation(call: mapi.EndpointCall) -> None:
+    for r in call.records_by_transformation("bad"):
+        call.add(n=r["n"])
+
+
+@mapi.transformation("py-bad-transformation")
+def bad_transformation(call: mapi.TransformCall) -> None:
+    for r in call.input("in"):
+        call.add(n=r["n"])
+        raise KeyError("station table")
+
+
+def test_every_record_is_accounted_for_wherever_a_python_plugin_fails() -> None:
+    """Each record routed to a failing connection comes back rejected once, naming it; a
+    record the plug-in rejected itself keeps its own reason; streamed submits give the same."""
+    session = mapi.Session.from_json({
+        "fields": [{"id": "n", "type": "integer", "required": True}],
+        "collections": [{"id": "c", "fields": ["n"]}],
+        "transformations": [{"id": "bad", "operator": "py-bad-transformation", "records": {"in": {"COLLECTION": "c"}}}],
+        "endpoints": [
+            {"plugin": "py-broken", "connections": [{"id": "before", "collections": ["c"]}]},
+            {"plugin": "py-reads-then-fails", "connections": [{"id": "after", "collections": ["c"]}]},
+            {"plugin": "py-rejects-one-then-fails", "connections": [{"id": "rejone", "collections": ["c"]}]},
+            {"plugin": "py-via-transformation", "connections": [{"id": "via", "transformations": ["bad"]}]},
+            {"plugin": "evaluation", "connections": [{"id": "fine", "collections": ["c"]}]},
+        ],
+    })
+    req = session.request()
+    for n in (1, 2, 3, 4):
+        req.add(n=n)
+    req.add()  # no n: a validation rejection, routed nowhere
+    for _ in range(2):
+        resp = req.submit()
+        assert sorted(r["n"] for r in resp.records) == [1, 2, 3, 4]
+        counts: dict[str, list[int | None]] = {}
+        for rej in resp.rejections:
+            assert len(rej.reasons) == 1
+            counts.setdefault(rej.reasons[0], []).append(rej.record["n"])
+        assert counts == {
+            "Required field n was missing a value.": [None],
+            "connection before: RuntimeError: sensor offline": [1, 2, 3, 4],
+            "connection after: OSError: lost the disk after reading 10": [1, 2, 3, 4],
+            "n may not be 2": [2],
+            "connection rejone: RuntimeError: gave up": [1, 3, 4],
+            "connection via: transformation bad failed: KeyError: 'station table'": [1, 2, 3, 4],
+        }
+
+
 def test_runtime_parameters_are_checked_when_set() -> None:
     session = mapi.Session.from_json({
         "fields": [{"id": "station", "type": "string", "required": True}],
