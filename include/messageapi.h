@@ -54,6 +54,9 @@
 typedef struct mapi_record mapi_record;
 
 
+// The longest text a field holds: 4 GiB - 1 bytes (views index it with 32 bits).
+#define Text_MAX_LEN (size_t)UINT32_MAX
+
 // Field type codes (mapi_record_field_type).
 #define MAPI_TYPE_STRING 0
 
@@ -549,7 +552,8 @@ mapi_status mapi_record_set_string(mapi_record *r, const char *field, const char
 // Sets string field `field` of `r` to `len` bytes of UTF-8 at `value`, which may hold NUL
 // bytes and need not end with one (copied; `value` may be NULL when `len` is 0).
 //
-// Returns MAPI_OK or a setter's status; bytes that are not UTF-8 are MAPI_ERR_INVALID_ARGUMENT.
+// Returns MAPI_OK or a setter's status; bytes that are not UTF-8 are MAPI_ERR_INVALID_ARGUMENT,
+// more than 4 GiB - 1 of them MAPI_ERR_OUT_OF_RANGE (checked before any byte is read).
 //
 // # Safety
 // `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated; `value` is NULL

@@ -228,7 +228,24 @@ impl Text {
     }
 }
 
+impl Text {
+    /// The longest text a field holds: 4 GiB - 1 bytes (views index it with 32 bits).
+    pub const MAX_LEN: usize = u32::MAX as usize;
+
+    /// An error naming the limit when `len` bytes cannot be a field's text.
+    pub fn check_len(len: usize) -> Result<()> {
+        if len > Text::MAX_LEN {
+            return Err(Error::OutOfRange(format!(
+                "a text of {len} bytes is longer than a field holds (4 GiB)"
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl From<&str> for Text {
+    /// Panics for a text longer than [`Text::MAX_LEN`]: input paths check with
+    /// [`Text::check_len`] (or [`Value::try_string`]) first.
     fn from(s: &str) -> Text {
         let len = s.len();
         // One allocation: the text and its NUL, written straight into the shared buffer.
@@ -352,6 +369,13 @@ impl Value {
     /// A string value.
     pub fn string(s: &str) -> Value {
         Value::String(Text::from(s))
+    }
+
+    /// A string value from input: an error instead of a panic for a text longer than a field
+    /// can hold ([`Text::MAX_LEN`]).
+    pub fn try_string(s: &str) -> Result<Value> {
+        Text::check_len(s.len())?;
+        Ok(Value::string(s))
     }
 
     /// A short name of the value's kind, for messages.

@@ -9,7 +9,7 @@
 use std::ffi::c_char;
 
 use super::*;
-use crate::value::{FieldType, Value};
+use crate::value::{FieldType, Text, Value};
 
 unsafe fn set(
     r: *mut mapi_record,
@@ -68,13 +68,14 @@ pub unsafe extern "C" fn mapi_record_set_string(
     field: *const c_char,
     value: *const c_char,
 ) -> mapi_status {
-    set(r, field, || Ok(Value::string(str_arg(value, "value")?)))
+    set(r, field, || Value::try_string(str_arg(value, "value")?))
 }
 
 /// Sets string field `field` of `r` to `len` bytes of UTF-8 at `value`, which may hold NUL
 /// bytes and need not end with one (copied; `value` may be NULL when `len` is 0).
 ///
-/// Returns MAPI_OK or a setter's status; bytes that are not UTF-8 are MAPI_ERR_INVALID_ARGUMENT.
+/// Returns MAPI_OK or a setter's status; bytes that are not UTF-8 are MAPI_ERR_INVALID_ARGUMENT,
+/// more than 4 GiB - 1 of them MAPI_ERR_OUT_OF_RANGE (checked before any byte is read).
 ///
 /// # Safety
 /// `r` is NULL or a live, writable record; `field` is NULL or NUL-terminated; `value` is NULL
@@ -87,7 +88,8 @@ pub unsafe extern "C" fn mapi_record_set_string_n(
     len: usize,
 ) -> mapi_status {
     set(r, field, || {
-        Ok(Value::string(bytes_str_arg(value, len, "value")?))
+        Text::check_len(len)?;
+        Value::try_string(bytes_str_arg(value, len, "value")?)
     })
 }
 

@@ -10,7 +10,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use crate::error::Error;
 use crate::record::Record;
-use crate::value::{parse_datetime, FieldType, Text, Value};
+use crate::value::{parse_datetime, FieldType, Value};
 
 /// Deserializes one JSON object into `record` (fields set by id). The first core error is kept
 /// in `error` (serde's own error then only stops the parse).
@@ -231,7 +231,7 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
         match self.ty {
-            FieldType::String => Ok(Value::String(Text::from(s))),
+            FieldType::String => Value::try_string(s).map_err(|e| fail(self.error, e)),
             FieldType::DateTime => parse_datetime(s).map(Value::datetime).map_err(|e| {
                 fail(
                     self.error,

@@ -1,6 +1,9 @@
 /* Every status code reachable from C, provoked at least once, with the last-error contract. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "check.h"
 
+#include <stdint.h>
+#include <sys/mman.h>
 #include <time.h>
 
 static const char *MANIFEST =
@@ -147,6 +150,17 @@ int main(void) {
     CHECK(full == strlen("unknown field \"nope\""));
     CHECK(strcmp(tiny, "unknown") == 0);
     CHECK(mapi_last_error(NULL, 0) == full);
+
+    /* A text longer than a field holds (4 GiB): MAPI_ERR_OUT_OF_RANGE, not a panic. The
+     * bytes are a real, readable mapping (zero pages, never touched: the length is checked
+     * before any byte is read). */
+    size_t huge = (size_t)UINT32_MAX + 1;
+    void *zeros = mmap(NULL, huge, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (zeros != MAP_FAILED) {
+        CHECK_STATUS(mapi_record_set_string_n(r, "name", zeros, huge), MAPI_ERR_OUT_OF_RANGE);
+        CHECK_ERROR_HAS("a text of 4294967296 bytes is longer than a field holds (4 GiB)");
+        munmap(zeros, huge);
+    }
 
     /* Bulk JSON: bad JSON, numbers out of range; nothing added. */
     const char *bad_json = "{\"name\": \"a\"}\n{\"name\": ";
