@@ -7,6 +7,7 @@
 #   Python: the package installed with pip, pytest (a broker too), mypy --strict
 #   CLI: `mapi` integration tests (in the Rust tests), on files and on a broker
 #   One ingest from C, Fortran, Python and Rust: the same files, byte for byte
+#   Fuzzing: every cargo-fuzz target for 20,000 runs, and every crash input ever found
 # Ends with one line "suite: N passed, M failed" counting every test run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,6 +95,14 @@ passed=$((passed + 1))
 section "C and Fortran: install, find_package and pkg-config consumers"
 scripts/test-packaging.sh build/release
 passed=$((passed + 1))
+
+section "Fuzzing: each target 20,000 runs, then every committed regression input (address sanitizer)"
+if ! scripts/fuzz.sh --runs 20000 | tee "$logs/fuzz.log"; then
+  failed=$((failed + 1))
+  echo "suite: $passed passed, $failed failed"
+  exit 1
+fi
+passed=$((passed + $(grep -c ' 0 crashes$' "$logs/fuzz.log")))
 
 echo
 echo "suite: $passed passed, $failed failed"
