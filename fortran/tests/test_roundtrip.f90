@@ -224,15 +224,7 @@ program test_roundtrip
        '"endpoints": [{"plugin": "fortran-half-done", "connections": [{"id": "half", "collections": ["all"]}]}]}', &
        stat=stat)
   call check(stat == MAPI_OK, 'open with a failing Fortran endpoint')
-  call mapi_free(response)
-  call mapi_free(request)
-  call mapi_request_new(request, filtered)
-  do stat = 1, 3
-     call mapi_request_add_record(request, record)
-     call mapi_record_set(record, 'n', stat)
-  end do
-  call mapi_request_submit(request, response)
-  call mapi_response_wait(response)
+  call submit_three(filtered, request, response)
   call check(mapi_response_record_count(response) == 0, 'a failed connection returns nothing')
   call check(mapi_response_rejection_count(response) == 3, 'every routed record rejected')
   reason = mapi_response_rejection_reason(response, 3, 1)
@@ -254,15 +246,7 @@ program test_roundtrip
        '"endpoints": [{"plugin": "fortran-rejects-two", "connections": [{"id": "rej", "collections": ["all"]}]},' // &
        '{"plugin": "fortran-via-bad", "connections": [{"id": "via", "transformations": ["bad"]}]}]}', stat=stat)
   call check(stat == MAPI_OK, 'open with a failing Fortran transformation')
-  call mapi_free(response)
-  call mapi_free(request)
-  call mapi_request_new(request, filtered)
-  do stat = 1, 3
-     call mapi_request_add_record(request, record)
-     call mapi_record_set(record, 'n', stat)
-  end do
-  call mapi_request_submit(request, response)
-  call mapi_response_wait(response)
+  call submit_three(filtered, request, response)
   call check(mapi_response_record_count(response) == 0, 'failed connections return nothing')
   call check(mapi_response_rejection_count(response) == 6, 'each routed record rejected once')
   own = 0
@@ -364,6 +348,25 @@ contains
     status = MAPI_ERR_ENDPOINT
     if (c_associated(user_data)) status = MAPI_ERR_PANIC
   end function bad_transformation
+
+  !> Frees `response` and `request`, then submits records n = 1, 2, 3 in a new request of
+  !> `session` and waits for the response.
+  subroutine submit_three(session, request, response)
+    type(mapi_session_t), intent(in) :: session
+    type(mapi_request_t), intent(inout) :: request
+    type(mapi_response_t), intent(inout) :: response
+    type(mapi_record_t) :: r
+    integer :: n
+    call mapi_free(response)
+    call mapi_free(request)
+    call mapi_request_new(request, session)
+    do n = 1, 3
+       call mapi_request_add_record(request, r)
+       call mapi_record_set(r, 'n', n)
+    end do
+    call mapi_request_submit(request, response)
+    call mapi_response_wait(response)
+  end subroutine submit_three
 
   !> Log callback: counts the messages.
   subroutine count_log(level, message, user_data) bind(c)

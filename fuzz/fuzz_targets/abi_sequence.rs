@@ -20,12 +20,12 @@ use arbitrary::Arbitrary;
 use common::{c, last_error, ok_status};
 use libfuzzer_sys::fuzz_target;
 use messageapi::ffi::plugins::*;
-use messageapi::plugins::native::callback::{mapi_endpoint_call, mapi_transform_call};
 use messageapi::ffi::record::*;
 use messageapi::ffi::request::*;
 use messageapi::ffi::response::*;
 use messageapi::ffi::session::*;
 use messageapi::ffi::*;
+use messageapi::plugins::native::callback::{mapi_endpoint_call, mapi_transform_call};
 use messageapi::{EndpointCall, Error, FnEndpoint, Record, Value};
 
 const MANIFEST: &str = r#"{
@@ -58,7 +58,14 @@ unsafe fn param(call: *const mapi_endpoint_call, key: &str) -> String {
     let key = c(key);
     let mut buf = [0u8; 64];
     let mut len = 0usize;
-    if mapi_call_parameter(call, key.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), &mut len) != MAPI_OK {
+    if mapi_call_parameter(
+        call,
+        key.as_ptr(),
+        buf.as_mut_ptr().cast(),
+        buf.len(),
+        &mut len,
+    ) != MAPI_OK
+    {
         return String::new();
     }
     String::from_utf8_lossy(&buf[..len]).into_owned()
@@ -160,11 +167,14 @@ unsafe extern "C" fn fz_fail(call: *mut mapi_transform_call, _ud: *mut c_void) -
 /// panics; 3 returns one, then panics; 4 its finisher panics holding the records; 5 its
 /// finisher returns one, then panics; 6 takes, then fails; 7 a sink.
 fn fz_rust(call: &mut EndpointCall<'_>) -> messageapi::Result<()> {
-    let mode = call.parameter("mode").map_or(0, |v| mode_of(&v.to_string()));
+    let mode = call
+        .parameter("mode")
+        .map_or(0, |v| mode_of(&v.to_string()));
     let tag = |r: &Record| {
         let mut out = Record::open();
         out.set("conn", Value::String("r1".into())).unwrap();
-        out.set("x", r.get("x").cloned().unwrap_or(Value::Null)).unwrap();
+        out.set("x", r.get("x").cloned().unwrap_or(Value::Null))
+            .unwrap();
         out
     };
     if mode == 1 {
@@ -227,13 +237,30 @@ fn setup() {
                 abort_hook(info);
             }
         }));
-        unsafe extern "C" fn quiet(_level: i32, _message: *const std::ffi::c_char, _ud: *mut c_void) {}
+        unsafe extern "C" fn quiet(
+            _level: i32,
+            _message: *const std::ffi::c_char,
+            _ud: *mut c_void,
+        ) {
+        }
         unsafe {
             // The plug-ins' failures are logged as warnings: thousands a second, unread.
-            assert_eq!(messageapi::ffi::log::mapi_set_log_callback(Some(quiet), ptr::null_mut()), MAPI_OK);
-            assert_eq!(mapi_register_endpoint(c"fz".as_ptr(), Some(fz), ptr::null_mut()), MAPI_OK);
-            assert_eq!(mapi_register_transformation(c"fz-copy".as_ptr(), Some(fz_copy), ptr::null_mut()), MAPI_OK);
-            assert_eq!(mapi_register_transformation(c"fz-fail".as_ptr(), Some(fz_fail), ptr::null_mut()), MAPI_OK);
+            assert_eq!(
+                messageapi::ffi::log::mapi_set_log_callback(Some(quiet), ptr::null_mut()),
+                MAPI_OK
+            );
+            assert_eq!(
+                mapi_register_endpoint(c"fz".as_ptr(), Some(fz), ptr::null_mut()),
+                MAPI_OK
+            );
+            assert_eq!(
+                mapi_register_transformation(c"fz-copy".as_ptr(), Some(fz_copy), ptr::null_mut()),
+                MAPI_OK
+            );
+            assert_eq!(
+                mapi_register_transformation(c"fz-fail".as_ptr(), Some(fz_fail), ptr::null_mut()),
+                MAPI_OK
+            );
         }
         messageapi::registry::register_endpoint("fz-rust", Arc::new(FnEndpoint(fz_rust))).unwrap();
     });
@@ -309,7 +336,10 @@ unsafe fn check(resp: *mut mapi_response, e: &Expect) {
             "e1".to_string()
         };
         let x = x_of(r);
-        assert!(e.valid.contains(&x), "{conn} returned x = {x}, never submitted as valid");
+        assert!(
+            e.valid.contains(&x),
+            "{conn} returned x = {x}, never submitted as valid"
+        );
         *returned.entry(conn).or_default() += 1;
     }
     let mut rejected: HashMap<String, usize> = HashMap::new();
@@ -327,8 +357,16 @@ unsafe fn check(resp: *mut mapi_response, e: &Expect) {
         };
         *rejected.entry(who).or_default() += 1;
     }
-    assert_eq!(rejected.get("validation").copied().unwrap_or(0), e.invalid, "validation rejections");
-    assert_eq!(returned.get("e1").copied().unwrap_or(0), n, "the evaluation connection returns all");
+    assert_eq!(
+        rejected.get("validation").copied().unwrap_or(0),
+        e.invalid,
+        "validation rejections"
+    );
+    assert_eq!(
+        returned.get("e1").copied().unwrap_or(0),
+        n,
+        "the evaluation connection returns all"
+    );
     for (conn, _) in MODED {
         let mode = e.modes[conn];
         let (ret, rej) = expected(conn, mode, n);
@@ -336,7 +374,11 @@ unsafe fn check(resp: *mut mapi_response, e: &Expect) {
             returned.get(conn).copied().unwrap_or(0),
             rejected.get(conn).copied().unwrap_or(0),
         );
-        assert_eq!(got, (ret, rej), "connection {conn} in mode {mode} with {n} records");
+        assert_eq!(
+            got,
+            (ret, rej),
+            "connection {conn} in mode {mode} with {n} records"
+        );
     }
 }
 
@@ -395,7 +437,11 @@ impl World {
                 invalid += 1;
             }
         }
-        Expect { valid, invalid, modes: self.modes.clone() }
+        Expect {
+            valid,
+            invalid,
+            modes: self.modes.clone(),
+        }
     }
 
     unsafe fn run(&mut self, op: &Op) {
@@ -430,18 +476,27 @@ impl World {
                 let mut r = ptr::null_mut();
                 assert_eq!(mapi_request_add_record(req, &mut r), MAPI_OK);
                 if let Some(x) = x {
-                    assert_eq!(mapi_record_set_int(r, c"x".as_ptr(), i64::from(*x)), MAPI_OK);
+                    assert_eq!(
+                        mapi_record_set_int(r, c"x".as_ptr(), i64::from(*x)),
+                        MAPI_OK
+                    );
                 }
                 if let Some(t) = tag {
                     let t = c(t);
-                    assert_eq!(mapi_record_set_string(r, c"tag".as_ptr(), t.as_ptr()), MAPI_OK);
+                    assert_eq!(
+                        mapi_record_set_string(r, c"tag".as_ptr(), t.as_ptr()),
+                        MAPI_OK
+                    );
                 }
             }
             Op::AddJson(text) => {
                 let req = self.request();
                 let before = mapi_request_record_count(req);
                 let mut added = usize::MAX;
-                let st = ok_status(mapi_request_add_json(req, text.as_ptr().cast(), text.len(), &mut added), "add_json");
+                let st = ok_status(
+                    mapi_request_add_json(req, text.as_ptr().cast(), text.len(), &mut added),
+                    "add_json",
+                );
                 let after = mapi_request_record_count(req);
                 if st == MAPI_OK {
                     assert_eq!(after, before + added);
@@ -478,7 +533,10 @@ impl World {
                 let (id, modes) = MODED[*conn as usize % MODED.len()];
                 let mode = mode % modes;
                 let (idc, v) = (c(id), c(&mode.to_string()));
-                assert_eq!(mapi_request_set_parameter(req, idc.as_ptr(), c"mode".as_ptr(), v.as_ptr()), MAPI_OK);
+                assert_eq!(
+                    mapi_request_set_parameter(req, idc.as_ptr(), c"mode".as_ptr(), v.as_ptr()),
+                    MAPI_OK
+                );
                 self.modes.insert(id, mode);
             }
             Op::SetModes(modes) => {
@@ -493,7 +551,10 @@ impl World {
                     return;
                 }
                 let (id, k, v) = (c(ids[*conn as usize % ids.len()]), c(key), c(json));
-                ok_status(mapi_request_set_parameter(req, id.as_ptr(), k.as_ptr(), v.as_ptr()), "set_parameter");
+                ok_status(
+                    mapi_request_set_parameter(req, id.as_ptr(), k.as_ptr(), v.as_ptr()),
+                    "set_parameter",
+                );
             }
             Op::Submit | Op::SubmitAndClear => {
                 let expect = self.expectation();
@@ -508,7 +569,10 @@ impl World {
                 if matches!(op, Op::SubmitAndClear) {
                     assert_eq!(mapi_request_record_count(req), 0);
                 }
-                self.pending.push(Pending { response: resp, expect });
+                self.pending.push(Pending {
+                    response: resp,
+                    expect,
+                });
             }
             Op::Wait(i, ms) => {
                 if self.pending.is_empty() {
@@ -538,7 +602,11 @@ impl World {
             mapi_session_free(s);
         }
         for p in self.pending.drain(..) {
-            assert_eq!(mapi_response_wait(p.response, 30_000), MAPI_OK, "a response never completed");
+            assert_eq!(
+                mapi_response_wait(p.response, 30_000),
+                MAPI_OK,
+                "a response never completed"
+            );
             check(p.response, &p.expect);
             mapi_response_free(p.response);
         }

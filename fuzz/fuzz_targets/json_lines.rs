@@ -3,32 +3,18 @@
 //! the reader agree), and the library's own JSON writer must agree with serde_json's.
 #![no_main]
 
+mod common;
+
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use messageapi::Session;
 
-const MANIFEST: &str = r#"{
-  "fields": [
-    {"id": "s", "type": "string", "required": false},
-    {"id": "i", "type": "integer", "required": false},
-    {"id": "f", "type": "float", "required": false},
-    {"id": "d", "type": "double", "required": false},
-    {"id": "b", "type": "boolean", "required": false},
-    {"id": "t", "type": "datetime", "required": false},
-    {"id": "li", "type": "list(int)", "required": false},
-    {"id": "ld", "type": "list(double)", "required": false},
-    {"id": "ls", "type": "list(string)", "required": false},
-    {"id": "j", "type": "json", "required": false},
-    {"id": "r", "type": "string", "required": true}
-  ],
-  "collections": [{"id": "all", "fields": ["s", "i", "f", "d", "b", "t", "li", "ld", "ls", "j", "r"]}],
-  "endpoints": []
-}"#;
-
 fn session() -> &'static Session {
     static S: OnceLock<Session> = OnceLock::new();
-    S.get_or_init(|| Session::from_json(MANIFEST, None).expect("the fuzz manifest opens"))
+    S.get_or_init(|| {
+        Session::from_json(common::EVERY_TYPE_MANIFEST, None).expect("the fuzz manifest opens")
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -44,9 +30,13 @@ fuzz_target!(|data: &[u8]| {
         let mut ours = Vec::new();
         record.write_json(&mut ours);
         let ours = String::from_utf8(ours).expect("the writer writes UTF-8");
-        let parsed: serde_json::Value =
-            serde_json::from_str(&ours).unwrap_or_else(|e| panic!("unreadable output {ours:?}: {e}"));
-        assert_eq!(parsed, record.to_json(), "the writer and to_json disagree on {ours}");
+        let parsed: serde_json::Value = serde_json::from_str(&ours)
+            .unwrap_or_else(|e| panic!("unreadable output {ours:?}: {e}"));
+        assert_eq!(
+            parsed,
+            record.to_json(),
+            "the writer and to_json disagree on {ours}"
+        );
         lines.push_str(&ours);
         lines.push('\n');
     }
@@ -55,7 +45,11 @@ fuzz_target!(|data: &[u8]| {
         .unwrap_or_else(|e| panic!("what was written does not read back: {e}\n{lines}"));
     assert_eq!(again.len(), records.len());
     for (a, b) in records.iter().zip(&again) {
-        assert_eq!(a.to_json(), b.to_json(), "a record changed on the round trip");
+        assert_eq!(
+            a.to_json(),
+            b.to_json(),
+            "a record changed on the round trip"
+        );
         // Validation is total: a reason for each missing required field at most.
         let reasons = session.validate(b);
         assert!(reasons.len() <= 1, "{reasons:?}");

@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let reference = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/reference/messageapi"));
+    let reference = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/reference/messageapi"
+    ));
     let options = OpenOptions {
         root: Some(reference.to_path_buf()),
         standard: None,

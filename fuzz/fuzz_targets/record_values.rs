@@ -17,27 +17,6 @@ use messageapi::ffi::request::*;
 use messageapi::ffi::session::*;
 use messageapi::ffi::*;
 
-const MANIFEST: &str = r#"{
-  "fields": [
-    {"id": "s", "type": "string", "required": false},
-    {"id": "i", "type": "integer", "required": false},
-    {"id": "f", "type": "float", "required": false},
-    {"id": "d", "type": "double", "required": false},
-    {"id": "b", "type": "boolean", "required": false},
-    {"id": "t", "type": "datetime", "required": false},
-    {"id": "li", "type": "list(int)", "required": false},
-    {"id": "ld", "type": "list(double)", "required": false},
-    {"id": "ls", "type": "list(string)", "required": false},
-    {"id": "j", "type": "json", "required": false}
-  ],
-  "conditions": [
-    {"id": "c-i", "type": "comparison", "operator": "<", "field": "i"},
-    {"id": "c-s", "type": "comparison", "operator": "=", "field": "s"},
-    {"id": "c-t", "type": "comparison", "operator": ">", "field": "t"}
-  ],
-  "collections": [{"id": "all", "fields": ["s", "i", "f", "d", "b", "t", "li", "ld", "ls", "j"]}],
-  "endpoints": []
-}"#;
 const FIELDS: [&str; 10] = ["s", "i", "f", "d", "b", "t", "li", "ld", "ls", "j"];
 const CONDITIONS: [&str; 3] = ["c-i", "c-s", "c-t"];
 
@@ -105,7 +84,7 @@ unsafe impl Sync for Handles {}
 fn session() -> *mut mapi_session {
     static S: OnceLock<Handles> = OnceLock::new();
     S.get_or_init(|| {
-        let text = c(MANIFEST);
+        let text = c(common::EVERY_TYPE_MANIFEST);
         let mut s = ptr::null_mut();
         // SAFETY: valid strings and out-pointer.
         let st = unsafe { mapi_session_open_json(text.as_ptr(), ptr::null(), &mut s) };
@@ -140,9 +119,13 @@ fuzz_target!(|ops: Vec<Op>| {
         let st = mapi_record_get_json(r, ptr::null(), ptr::null_mut(), 0, &mut len);
         assert_eq!(ok_status(st, "get_json size"), MAPI_ERR_BUFFER_TOO_SMALL);
         let mut buf = vec![0u8; len + 1];
-        assert_eq!(mapi_record_get_json(r, ptr::null(), buf.as_mut_ptr().cast(), buf.len(), &mut len), MAPI_OK);
+        assert_eq!(
+            mapi_record_get_json(r, ptr::null(), buf.as_mut_ptr().cast(), buf.len(), &mut len),
+            MAPI_OK
+        );
         let text = std::str::from_utf8(&buf[..len]).expect("UTF-8 JSON");
-        let json: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let json: serde_json::Value =
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert!(json.is_object());
         mapi_request_free(req);
     }
@@ -155,7 +138,11 @@ unsafe fn run(r: *mut mapi_record, op: &Op, model: &mut HashMap<String, Known>) 
         let field = name.of(&FIELDS);
         ok_status(st, "a setter");
         if st == MAPI_OK {
-            let k = if own.contains(&field.as_str()) { exact } else { Known::Unknown };
+            let k = if own.contains(&field.as_str()) {
+                exact
+            } else {
+                Known::Unknown
+            };
             model.insert(field, k);
         }
     };
@@ -208,7 +195,12 @@ unsafe fn run(r: *mut mapi_record, op: &Op, model: &mut HashMap<String, Known>) 
         Op::SetDoubleArray(n, v) => {
             let f = c(&n.of(&FIELDS));
             let st = mapi_record_set_double_array(r, f.as_ptr(), v.as_ptr(), v.len());
-            set(n, &["ld"], Known::Doubles(v.iter().map(|x| bits(*x)).collect()), st);
+            set(
+                n,
+                &["ld"],
+                Known::Doubles(v.iter().map(|x| bits(*x)).collect()),
+                st,
+            );
         }
         Op::SetJson(n, s) => {
             let f = c(&n.of(&FIELDS));
@@ -218,26 +210,47 @@ unsafe fn run(r: *mut mapi_record, op: &Op, model: &mut HashMap<String, Known>) 
         }
         Op::SetConditionString(n, s) => {
             let (id, v) = (c(&n.of(&CONDITIONS)), c(s));
-            ok_status(mapi_record_set_condition_string(r, id.as_ptr(), v.as_ptr()), "condition string");
+            ok_status(
+                mapi_record_set_condition_string(r, id.as_ptr(), v.as_ptr()),
+                "condition string",
+            );
         }
         Op::SetConditionInt(n, v) => {
             let id = c(&n.of(&CONDITIONS));
-            ok_status(mapi_record_set_condition_int(r, id.as_ptr(), *v), "condition int");
+            ok_status(
+                mapi_record_set_condition_int(r, id.as_ptr(), *v),
+                "condition int",
+            );
         }
         Op::SetConditionDouble(n, v) => {
             let id = c(&n.of(&CONDITIONS));
-            ok_status(mapi_record_set_condition_double(r, id.as_ptr(), *v), "condition double");
+            ok_status(
+                mapi_record_set_condition_double(r, id.as_ptr(), *v),
+                "condition double",
+            );
         }
         Op::SetConditionJson(n, s) => {
             let (id, v) = (c(&n.of(&CONDITIONS)), c(s));
-            ok_status(mapi_record_set_condition_json(r, id.as_ptr(), v.as_ptr()), "condition json");
+            ok_status(
+                mapi_record_set_condition_json(r, id.as_ptr(), v.as_ptr()),
+                "condition json",
+            );
         }
         Op::CopyString(n, cap) => {
             let field = n.of(&FIELDS);
             let f = c(&field);
             let mut buf = vec![0xAAu8; *cap as usize];
             let mut len = usize::MAX;
-            let st = ok_status(mapi_record_copy_string(r, f.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), &mut len), "copy_string");
+            let st = ok_status(
+                mapi_record_copy_string(
+                    r,
+                    f.as_ptr(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    &mut len,
+                ),
+                "copy_string",
+            );
             if let Some(Known::Text(want)) = model.get(&field) {
                 if want.len() < buf.len() {
                     assert_eq!(st, MAPI_OK);
@@ -253,7 +266,10 @@ unsafe fn run(r: *mut mapi_record, op: &Op, model: &mut HashMap<String, Known>) 
             let field = n.of(&FIELDS);
             let f = c(&field);
             let (mut p, mut len) = (ptr::null(), 0usize);
-            let st = ok_status(mapi_record_get_string(r, f.as_ptr(), &mut p, &mut len), "get_string");
+            let st = ok_status(
+                mapi_record_get_string(r, f.as_ptr(), &mut p, &mut len),
+                "get_string",
+            );
             if let Some(Known::Text(want)) = model.get(&field) {
                 assert_eq!(st, MAPI_OK);
                 assert_eq!(std::slice::from_raw_parts(p.cast::<u8>(), len), &want[..]);
@@ -293,7 +309,10 @@ unsafe fn run(r: *mut mapi_record, op: &Op, model: &mut HashMap<String, Known>) 
             let f = c(&field);
             let mut buf = vec![0i64; *cap as usize];
             let mut len = usize::MAX;
-            let st = ok_status(mapi_record_get_int_array(r, f.as_ptr(), buf.as_mut_ptr(), buf.len(), &mut len), "get_int_array");
+            let st = ok_status(
+                mapi_record_get_int_array(r, f.as_ptr(), buf.as_mut_ptr(), buf.len(), &mut len),
+                "get_int_array",
+            );
             if let Some(Known::Ints(want)) = model.get(&field) {
                 assert_eq!(len, want.len());
                 if want.len() <= buf.len() {
@@ -308,7 +327,10 @@ unsafe fn run(r: *mut mapi_record, op: &Op, model: &mut HashMap<String, Known>) 
             let f = c(&field);
             let mut buf = vec![0f64; *cap as usize];
             let mut len = usize::MAX;
-            let st = ok_status(mapi_record_get_double_array(r, f.as_ptr(), buf.as_mut_ptr(), buf.len(), &mut len), "get_double_array");
+            let st = ok_status(
+                mapi_record_get_double_array(r, f.as_ptr(), buf.as_mut_ptr(), buf.len(), &mut len),
+                "get_double_array",
+            );
             if let Some(Known::Doubles(want)) = model.get(&field) {
                 assert_eq!(len, want.len());
                 if want.len() <= buf.len() {
@@ -325,11 +347,17 @@ unsafe fn run(r: *mut mapi_record, op: &Op, model: &mut HashMap<String, Known>) 
             let fp = field.as_ref().map_or(ptr::null(), |f| f.as_ptr());
             let mut buf = vec![0u8; *cap as usize];
             let mut len = usize::MAX;
-            let st = ok_status(mapi_record_get_json(r, fp, buf.as_mut_ptr().cast(), buf.len(), &mut len), "get_json");
+            let st = ok_status(
+                mapi_record_get_json(r, fp, buf.as_mut_ptr().cast(), buf.len(), &mut len),
+                "get_json",
+            );
             if st == MAPI_OK {
                 let text = std::str::from_utf8(&buf[..len]).expect("UTF-8 JSON");
-                let v: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-                if let (Some(n), Some(Known::Int(want))) = (n, n.as_ref().and_then(|n| model.get(&n.of(&FIELDS)))) {
+                let v: serde_json::Value =
+                    serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+                if let (Some(n), Some(Known::Int(want))) =
+                    (n, n.as_ref().and_then(|n| model.get(&n.of(&FIELDS))))
+                {
                     let _ = n;
                     assert_eq!(v, serde_json::json!(want));
                 }

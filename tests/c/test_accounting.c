@@ -28,15 +28,19 @@ static int64_t x_of(const mapi_record *r) {
     return x;
 }
 
-/* Returns each routed record (a copy of x). */
-static mapi_status ok(mapi_endpoint_call *call, void *user_data) {
-    (void)user_data;
-    const mapi_record_list *list = mapi_call_records(call);
+/* Adds an output record with the x of each record of `list`. */
+static void return_copies(mapi_endpoint_call *call, const mapi_record_list *list) {
     for (size_t i = 0; i < mapi_record_list_count(list); i++) {
         mapi_record *out = NULL;
         mapi_call_add_record(call, &out);
         mapi_record_set_int(out, "x", x_of(mapi_record_list_get(list, i)));
     }
+}
+
+/* Returns each routed record (a copy of x). */
+static mapi_status ok(mapi_endpoint_call *call, void *user_data) {
+    (void)user_data;
+    return_copies(call, mapi_call_records(call));
     return MAPI_OK;
 }
 
@@ -45,11 +49,7 @@ static mapi_status via(mapi_endpoint_call *call, void *user_data) {
     const mapi_record_list *list = NULL;
     mapi_status s = mapi_call_records_by_transformation(call, user_data, &list);
     if (s != MAPI_OK) return s;
-    for (size_t i = 0; i < mapi_record_list_count(list); i++) {
-        mapi_record *out = NULL;
-        mapi_call_add_record(call, &out);
-        mapi_record_set_int(out, "x", x_of(mapi_record_list_get(list, i)));
-    }
+    return_copies(call, list);
     return MAPI_OK;
 }
 
