@@ -45,6 +45,7 @@ echo "reference files: $MAPI_REFERENCE_DIR"
 
 section "rust: fmt, clippy"
 cargo fmt --check
+(cd fuzz && cargo fmt --check)
 cargo clippy --all-targets --quiet -- -D warnings
 
 section "rust: tests (Kafka ones against tansu brokers on 127.0.0.1)"
