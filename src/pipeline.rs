@@ -155,6 +155,19 @@ fn rejected(records: Vec<Record>, reason: &str) -> impl Iterator<Item = Rejectio
     })
 }
 
+/// The rejections of a connection's failure: each record it still held, with the reason; when
+/// it held none, one rejection of an empty record carries the reason, so that a failure always
+/// shows in the response (not only in the log).
+fn failure_rejections(held: Vec<Record>, reason: String) -> Vec<Rejection> {
+    if held.is_empty() {
+        return vec![Rejection {
+            record: Record::open(),
+            reasons: vec![reason],
+        }];
+    }
+    rejected(held, &reason).collect()
+}
+
 /// A submit whose stream work is done: [`Pending::finish`] runs the endpoints' finishers
 /// (see [`crate::protocol::call::EndpointCall::finish_later`]) and gives the outcome.
 pub(crate) struct Pending {
@@ -191,16 +204,7 @@ impl Pending {
                         panic_message(&*p)
                     );
                     crate::log::error(&reason);
-                    let held = custody.take();
-                    if held.is_empty() {
-                        // No record was left in its hands: the failure still shows.
-                        rejections.push(Rejection {
-                            record: Record::open(),
-                            reasons: vec![reason],
-                        });
-                    } else {
-                        rejections.extend(rejected(held, &reason));
-                    }
+                    rejections.extend(failure_rejections(custody.take(), reason));
                 }
             }
             if outcome.records.is_empty() {
@@ -412,7 +416,7 @@ fn run_connection(
         Err(err) => {
             let reason = format!("connection {}: {}", conn.id, err.message());
             return ConnResult {
-                rejections: rejected(routed.records, &reason).collect(),
+                rejections: failure_rejections(routed.records, reason),
                 ..ConnResult::empty()
             };
         }
@@ -457,8 +461,9 @@ fn run_connection(
         // dropped, with a reason naming the connection.
         let reason = format!("connection {}: {}", conn.id, err.message());
         crate::log::warn(&reason);
-        rejections.extend(rejected(unanswered, &reason));
-        rejections.extend(rejected(custody.take(), &reason));
+        let mut held = unanswered;
+        held.append(&mut custody.take());
+        rejections.extend(failure_rejections(held, reason));
     } else if later.is_none() {
         // A successful endpoint answers for what it took: records it dropped were consumed.
         drop(custody.take());

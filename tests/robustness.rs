@@ -214,11 +214,21 @@ fn json_numbers_read_exactly_and_round_trip() {
             .read_json(&format!(r#"{{"d": {text}, "j": {text}}}"#))
             .unwrap();
         let r = &records[0];
-        assert_eq!(r.get_double("d").unwrap().to_bits(), want.to_bits(), "{text}");
+        assert_eq!(
+            r.get_double("d").unwrap().to_bits(),
+            want.to_bits(),
+            "{text}"
+        );
         let mut out = Vec::new();
         r.write_json(&mut out);
-        let again = session.read_json(std::str::from_utf8(&out).unwrap()).unwrap();
-        assert_eq!(again[0].get_double("d").unwrap().to_bits(), want.to_bits(), "{text}");
+        let again = session
+            .read_json(std::str::from_utf8(&out).unwrap())
+            .unwrap();
+        assert_eq!(
+            again[0].get_double("d").unwrap().to_bits(),
+            want.to_bits(),
+            "{text}"
+        );
         assert_eq!(again[0].to_json(), r.to_json(), "{text}");
     }
 }

@@ -299,27 +299,31 @@ struct Pending {
     expect: Expect,
 }
 
-/// Returned and rejected counts of a connection in `mode` given `n` records (None: the
-/// counts are not exact, only bounded).
+/// Returned and rejected counts of a connection in `mode` given `n` routed records. A failed
+/// connection rejects each record it still held; holding none, it shows its failure once (a
+/// rejection of an empty record).
 fn expected(conn: &str, mode: u8, n: usize) -> (usize, usize) {
+    let failed = |held: usize| held.max(1);
     if conn == "r1" {
         return match mode {
             0 => (n, 0),
-            3 | 5 if n > 0 => (1, n - 1),
-            // A finisher that fails holding nothing still shows its failure once.
-            4 | 5 => (0, n.max(1)),
+            // Returned one, then panicked (in the call or in its finisher).
+            3 | 5 if n > 0 => (1, failed(n - 1)),
             7 => (0, 0),
-            _ => (0, n),
+            _ => (0, failed(n)),
         };
     }
-    let failed_transformation = conn == "t2";
+    if conn == "t2" {
+        // Its transformation fails whatever the endpoint does.
+        return (0, failed(n));
+    }
     match mode {
-        _ if failed_transformation && mode != 1 => (0, n),
         0 => (n, 0),
         4 if n > 0 => (n - 1, 1),
-        4 => (0, 0),
-        6 => (0, 0),
-        _ => (0, n),
+        4 | 6 => (0, 0),
+        // Rejected one itself, then failed: that one keeps its own rejection.
+        5 if n > 0 => (0, 1 + failed(n - 1)),
+        _ => (0, failed(n)),
     }
 }
 
