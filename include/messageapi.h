@@ -153,7 +153,8 @@ typedef int32_t mapi_status;
 
 // An endpoint callback: read routed records from `call`, add output records and rejections.
 // Return MAPI_OK, or an error status to reject every record routed to the connection (the
-// reason names the connection and the message given to mapi_call_set_error).
+// reason names the connection and the message given to mapi_call_set_error; with no record
+// routed, one rejection of an empty record carries it).
 typedef mapi_status (*mapi_endpoint_fn)(mapi_endpoint_call *call, void *user_data);
 
 // A transformation callback: read inputs from `call`, add output records.

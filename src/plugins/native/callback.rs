@@ -71,7 +71,8 @@ impl Produced {
 
 /// An endpoint callback: read routed records from `call`, add output records and rejections.
 /// Return MAPI_OK, or an error status to reject every record routed to the connection (the
-/// reason names the connection and the message given to mapi_call_set_error).
+/// reason names the connection and the message given to mapi_call_set_error; with no record
+/// routed, one rejection of an empty record carries it).
 pub type mapi_endpoint_fn = Option<
     unsafe extern "C" fn(call: *mut mapi_endpoint_call, user_data: *mut c_void) -> mapi_status,
 >;
