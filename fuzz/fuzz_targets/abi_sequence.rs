@@ -321,7 +321,10 @@ fn expected(conn: &str, mode: u8, n: usize) -> (usize, usize) {
         0 => (n, 0),
         4 if n > 0 => (n - 1, 1),
         4 | 6 => (0, 0),
-        // Rejected one itself, then failed: that one keeps its own rejection.
+        // Rejected a transformation's output record (not a routed one), then failed: that
+        // rejection, and each routed record rejected for the failure.
+        5 if n > 0 && conn == "t1" => (0, 1 + n),
+        // Rejected one routed record itself, then failed: that one keeps its own rejection.
         5 if n > 0 => (0, 1 + failed(n - 1)),
         _ => (0, failed(n)),
     }
