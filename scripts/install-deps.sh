@@ -17,6 +17,10 @@ command -v g++ >/dev/null || need+=(g++)
 command -v cc >/dev/null || need+=(gcc)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
+# librdkafka's TLS and SASL SCRAM (system OpenSSL) and gzip (system zlib)
+pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev)
+pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   sudo=""
@@ -29,6 +33,13 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 [ "$mode" = "--build" ] && exit 0
+# The TLS front of the secured-broker tests (tests/common/tls.rs).
+if ! command -v stunnel4 >/dev/null && ! command -v stunnel >/dev/null; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq stunnel4 >/dev/null
+fi
 CBINDGEN_VERSION=0.29.2
 if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$CBINDGEN_VERSION" ]; then
   cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
@@ -47,8 +58,9 @@ if ! { command -v tansu >/dev/null || [ -x "$HOME/.cargo/bin/tansu" ]; }; then
   cargo install tansu --locked --version "$TANSU_VERSION" --features dynostore,libsql
 fi
 cd "$(dirname "$0")/.."
-if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka, cffi, pytest, mypy" 2>/dev/null \
+if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka, cffi, pytest, mypy, lz4, zstandard, snappy" 2>/dev/null \
    || [ ! -x build/venv/bin/fpm ]; then
   python3 -m venv build/venv
-  build/venv/bin/pip install --quiet fpm==0.12.0 kafka-python==2.2.15 cffi pytest mypy setuptools wheel
+  build/venv/bin/pip install --quiet fpm==0.12.0 kafka-python==2.2.15 cffi pytest mypy setuptools wheel \
+    lz4 zstandard python-snappy
 fi

@@ -1,6 +1,8 @@
 //! Library logging: a process-wide callback, by default stderr filtered by `MAPI_LOG`
 //! (`off|error|warn|info|debug`, default `warn`).
 
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 /// Log levels (the `level` argument of the C log callback).
@@ -58,8 +60,9 @@ pub fn set_sink(f: Option<LogFn>) {
     }
 }
 
-/// Logs a message at `level`.
+/// Logs a message at `level` (secret values replaced: [`redact`]).
 pub fn log(level: Level, message: &str) {
+    let message = &*redact(message);
     let custom = sink().read().ok().and_then(|s| s.clone());
     match custom {
         Some(f) => f(level, message),
@@ -81,4 +84,66 @@ pub fn error(message: &str) {
 
 pub fn debug(message: &str) {
     log(Level::Debug, message)
+}
+
+// ---- secrets ---------------------------------------------------------------------------------
+
+/// What a secret value becomes in anything the library says.
+pub const REDACTED: &str = "[redacted]";
+
+fn secrets() -> &'static RwLock<Vec<String>> {
+    static SECRETS: OnceLock<RwLock<Vec<String>>> = OnceLock::new();
+    SECRETS.get_or_init(|| RwLock::new(Vec::new()))
+}
+
+static ANY_SECRET: AtomicBool = AtomicBool::new(false);
+
+/// Whether a constructor key names secret material: its value never appears in a log line, an
+/// error message, a rejection reason or the command line's output.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "token",
+        "key.pem",
+        "private.key",
+        "jaas",
+        "credential",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+}
+
+/// Remembers a secret value (for the life of the process): [`redact`] replaces it from now on.
+/// Values shorter than 3 bytes are not remembered (they would garble every message).
+pub fn add_secret(value: &str) {
+    if value.len() < 3 {
+        return;
+    }
+    let mut s = secrets().write().unwrap_or_else(|p| p.into_inner());
+    if !s.iter().any(|v| v == value) {
+        s.push(value.to_string());
+        // Longest first: a secret that contains another is replaced whole.
+        s.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    }
+    ANY_SECRET.store(true, Ordering::Release);
+}
+
+/// `text` with every remembered secret value replaced by [`REDACTED`].
+pub fn redact(text: &str) -> Cow<'_, str> {
+    if !ANY_SECRET.load(Ordering::Acquire) {
+        return Cow::Borrowed(text);
+    }
+    let s = secrets().read().unwrap_or_else(|p| p.into_inner());
+    if !s.iter().any(|v| text.contains(v.as_str())) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = text.to_string();
+    for v in s.iter() {
+        if out.contains(v.as_str()) {
+            out = out.replace(v.as_str(), REDACTED);
+        }
+    }
+    Cow::Owned(out)
 }

@@ -215,6 +215,14 @@ impl Pending {
             endpoint_rejections.extend(rejections);
         }
         outcome.rejections.extend(endpoint_rejections);
+        // No secret value (a password in a broker's error, say) reaches the caller.
+        for r in outcome.rejections.iter_mut() {
+            for reason in r.reasons.iter_mut() {
+                if let std::borrow::Cow::Owned(clean) = crate::log::redact(reason) {
+                    *reason = clean;
+                }
+            }
+        }
         outcome
     }
 }

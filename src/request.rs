@@ -132,6 +132,16 @@ impl Request {
                     "no connection \"{connection_id}\" in this session"
                 ))
             })?;
+        // `${env:NAME}` and `${file:PATH}` (relative to the working directory) resolve now.
+        let value = crate::manifest::secrets::resolve_value(key, &value, std::path::Path::new("."))
+            .map_err(|e| {
+                crate::error::Error::InvalidArgument(format!(
+                    "connection {connection_id}: parameter \"{key}\": {}",
+                    e.message()
+                        .strip_prefix(&format!("constructor.{key}: "))
+                        .unwrap_or(e.message())
+                ))
+            })?;
         // The constructor the next submit would see, with the new value.
         let mut constructor = conn.constructor.clone();
         if let Some(set) = self.parameters.get(connection_id) {

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::record::{Record, Rejection};
 
 /// What a completed submit produced.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Outcome {
     /// Connection order, then endpoint order.
     pub records: Vec<Record>,

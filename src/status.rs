@@ -107,7 +107,7 @@ pub fn set_last_error(message: &str) {
     LAST_ERROR.with(|e| {
         let mut e = e.borrow_mut();
         e.clear();
-        e.push_str(message);
+        e.push_str(&crate::log::redact(message));
     });
 }
 

@@ -105,7 +105,7 @@ fn main() -> ExitCode {
         }
     };
     result.unwrap_or_else(|e| {
-        eprintln!("mapi: {e}");
+        eprintln!("mapi: {}", messageapi::log::redact(&e.to_string()));
         ExitCode::from(1)
     })
 }

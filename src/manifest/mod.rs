@@ -8,6 +8,7 @@ pub mod node;
 pub mod plugins;
 pub mod protocol;
 pub mod schema;
+pub mod secrets;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -57,7 +57,7 @@ pub fn parse_connection(
         Some(n) => n.string_list()?,
     };
     let cnode = c.get("constructor");
-    let constructor = match &cnode {
+    let mut constructor = match &cnode {
         None => Map::new(),
         Some(n) => match &n.value {
             Json::Object(m) => m.clone(),
@@ -65,6 +65,7 @@ pub fn parse_connection(
             _ => return Err(n.error("expected an object")),
         },
     };
+    super::secrets::resolve(&mut constructor, c.dir()).map_err(|e| c.locate(e))?;
     let name = plugin.as_str()?;
     let factory = registry::endpoint(plugins::endpoint(name)).ok_or_else(|| {
         plugin.locate(Error::UnknownPlugin(format!(

@@ -15,6 +15,10 @@ pub struct Broker {
     pub bootstrap: String,
     storage: String,
     bin: PathBuf,
+    /// The port advertised to clients (a TLS front's), when not `port`.
+    pub advertised: Option<u16>,
+    /// Whether clients must authenticate (SASL SCRAM).
+    pub authentication: bool,
 }
 
 fn tansu_bin() -> Option<PathBuf> {
@@ -76,24 +80,66 @@ impl Broker {
             bootstrap: format!("127.0.0.1:{port}"),
             storage,
             bin,
+            advertised: None,
+            authentication: false,
         };
         b.launch();
         Some(b)
     }
 
+    /// Restarts the broker advertising `port` (a TLS front's) to clients instead of its own.
+    pub fn advertise(&mut self, port: u16) {
+        self.advertised = Some(port);
+        self.restart();
+    }
+
+    /// Restarts the broker requiring SASL authentication (users made with `create_user`).
+    pub fn require_authentication(&mut self) {
+        self.authentication = true;
+        self.restart();
+    }
+
+    /// Creates a SCRAM-SHA-512 user (the broker must not require authentication yet).
+    pub fn create_user(&self, name: &str, password: &str) {
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        let out = Command::new(&self.bin)
+            .args([
+                "user",
+                "create",
+                "--broker",
+                &url,
+                "--mechanism",
+                "scram512",
+                name,
+                password,
+            ])
+            .output()
+            .expect("tansu user create");
+        assert!(
+            out.status.success(),
+            "tansu user create {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     fn launch(&mut self) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
+        let advertised = format!("tcp://127.0.0.1:{}", self.advertised.unwrap_or(self.port));
         let mut command = Command::new(&self.bin);
         if let Some(d) = &self.dir {
             command.current_dir(d);
         }
+        if self.authentication {
+            command.arg("broker").arg("--authentication");
+        } else {
+            command.arg("broker");
+        }
         let child = command
             .args([
-                "broker",
                 "--listener-url",
                 &url,
                 "--advertised-listener-url",
-                &url,
+                &advertised,
                 "--storage-engine",
                 &self.storage,
             ])
@@ -200,8 +246,20 @@ fn unb64(v: &serde_json::Value) -> Option<Vec<u8>> {
 
 /// Reads `count` messages of `topic` from the beginning with kafka-python.
 pub fn python_consume(bootstrap: &str, topic: &str, count: usize, timeout_s: u32) -> Vec<Seen> {
+    python_consume_with(bootstrap, topic, count, timeout_s, &serde_json::json!({}))
+}
+
+/// `python_consume` with extra kafka-python client settings (TLS, SASL).
+pub fn python_consume_with(
+    bootstrap: &str,
+    topic: &str,
+    count: usize,
+    timeout_s: u32,
+    config: &serde_json::Value,
+) -> Vec<Seen> {
     let out = Command::new(python())
         .arg(tool())
+        .env("KAFKA_TOOL_CONFIG", config.to_string())
         .args([
             "consume",
             bootstrap,

@@ -5,13 +5,20 @@
   kafka_tool.py consume BOOTSTRAP TOPIC COUNT TIMEOUT_S
       reads every partition from the beginning until COUNT messages or the timeout; prints one
       JSON line per message: topic, partition, offset, key and value (base64), headers
+
+  KAFKA_TOOL_CONFIG in the environment: a JSON object of extra client settings (kafka-python
+  names: security_protocol, ssl_cafile, sasl_mechanism, sasl_plain_username, ...).
 """
 import base64
 import json
 import sys
+import os
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+
+CONFIG = json.loads(os.environ.get("KAFKA_TOOL_CONFIG") or "{}")
 
 
 def b64(data):
@@ -19,7 +26,7 @@ def b64(data):
 
 
 def produce(bootstrap, topic):
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", api_version_auto_timeout_ms=20000)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", api_version_auto_timeout_ms=20000, **CONFIG)
     count = 0
     for line in sys.stdin:
         if not line.strip():
@@ -39,7 +46,8 @@ def produce(bootstrap, topic):
 
 
 def consume(bootstrap, topic, count, timeout_s):
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, api_version_auto_timeout_ms=20000)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, api_version_auto_timeout_ms=20000,
+                             **CONFIG)
     deadline = time.time() + timeout_s
     partitions = None
     while partitions is None and time.time() < deadline:

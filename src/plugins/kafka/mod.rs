@@ -71,6 +71,9 @@ pub(crate) fn kafka_fields(with_timestamp: bool) -> Vec<FieldDef> {
 pub struct KafkaContext {
     connection: String,
     down: Arc<AtomicBool>,
+    /// What went wrong with the broker connection last (unreachable, TLS handshake,
+    /// authentication), until the broker answers again: failure reasons quote it.
+    problem: std::sync::Mutex<Option<String>>,
 }
 
 impl KafkaContext {
@@ -83,18 +86,37 @@ impl KafkaContext {
         KafkaContext {
             connection: connection.to_string(),
             down,
+            problem: std::sync::Mutex::new(None),
         }
     }
 
     /// The broker answered: the next outage warns again.
     pub(crate) fn mark_up(&self) {
         self.down.store(false, Ordering::Relaxed);
+        *self.problem.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    fn outage(&self, what: &str) {
+    /// The last connection problem since the broker last answered.
+    pub(crate) fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// A connection problem: remembered for failure reasons, and one warning per outage.
+    /// `summary` ("all brokers are down") does not replace the cause already remembered.
+    fn outage(&self, what: &str, summary: bool) {
+        let what = crate::log::redact(what).into_owned();
+        {
+            let mut problem = self.problem.lock().unwrap_or_else(|p| p.into_inner());
+            if !summary || problem.is_none() {
+                *problem = Some(what.clone());
+            }
+        }
         if !self.down.swap(true, Ordering::Relaxed) {
             crate::log::warn(&format!(
-                "connection {}: Kafka broker unreachable ({what}); retrying in the background, records wait up to their timeout",
+                "connection {}: cannot use the Kafka broker ({what}); retrying in the background, records wait up to their timeout",
                 self.connection
             ));
         }
@@ -120,9 +142,15 @@ impl ClientContext for KafkaContext {
     fn error(&self, error: KafkaError, reason: &str) {
         use rdkafka::types::RDKafkaErrorCode as C;
         match error.rdkafka_error_code() {
-            Some(C::AllBrokersDown) | Some(C::BrokerTransportFailure) | Some(C::Resolve) => {
-                self.outage(reason)
-            }
+            // Unreachable, a TLS handshake refused (librdkafka reports it as a transport
+            // failure: "SSL handshake failed: ... certificate verify failed"), or SASL
+            // authentication refused.
+            Some(C::AllBrokersDown) => self.outage(reason, true),
+            Some(C::BrokerTransportFailure)
+            | Some(C::Resolve)
+            | Some(C::Authentication)
+            | Some(C::SaslAuthenticationFailed)
+            | Some(C::SSL) => self.outage(reason, false),
             _ => crate::log::debug(&format!(
                 "connection {}: Kafka error: {error}: {reason}",
                 self.connection

@@ -92,7 +92,9 @@ impl ProducerContext for ProducerCtx {
         };
         match result {
             Ok(m) => {
-                self.down.store(false, Ordering::Relaxed);
+                if self.down.load(Ordering::Relaxed) {
+                    self.base.mark_up();
+                }
                 batch.partitions[slot].store(m.partition(), Ordering::Relaxed);
                 batch.offsets[slot].store(m.offset(), Ordering::Relaxed);
             }

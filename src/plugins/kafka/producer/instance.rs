@@ -300,9 +300,17 @@ impl Shared {
     /// returns the delivered records with their Kafka fields and rejects the others.
     pub(super) fn finish(&self, out: &mut Finished, conn: &str, sent: Sent<'_>, records: Taken) {
         let batch = sent.batch;
-        // librdkafka reports every message within message.timeout.ms; the margin covers a
-        // report racing the deadline.
-        let complete = batch.wait(sent.deadline + Duration::from_secs(30));
+        // librdkafka reports every message within message.timeout.ms, but scans for timed-out
+        // messages only once a second. When the broker cannot be used at all (unreachable, TLS
+        // or authentication refused), nothing of this batch is on its way: the records are
+        // rejected at the deadline (plus 5 %) instead of up to a second later. Otherwise the
+        // margin covers reports racing the deadline.
+        let down = || {
+            self.link()
+                .is_ok_and(|link| link.producer.context().down.load(Ordering::Relaxed))
+        };
+        let complete = batch.wait(sent.deadline + self.timeout / 20)
+            || (!down() && batch.wait(sent.deadline + Duration::from_secs(30)));
         if let Ok(link) = self.link() {
             link.producer
                 .context()
@@ -311,6 +319,13 @@ impl Shared {
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&sent.batch_id);
         }
+        // Why the broker could not be used, if it could not: a timed-out delivery says so.
+        let problem = self
+            .link()
+            .ok()
+            .and_then(|link| link.producer.context().base.problem())
+            .map(|p| format!(" (the broker connection failed: {p})"))
+            .unwrap_or_default();
         let mut reasons: Vec<Option<String>> = Vec::new();
         let delivery_errors =
             std::mem::take(&mut *batch.errors.lock().unwrap_or_else(|p| p.into_inner()));
@@ -333,12 +348,12 @@ impl Shared {
                 Some(reason) => {
                     let topic = sent.topics.get(d as usize).map_or("?", |t| &**t);
                     Some(format!(
-                        "connection {conn}: delivery to topic {topic} failed: {reason}"
+                        "connection {conn}: delivery to topic {topic} failed: {reason}{problem}"
                     ))
                 }
                 None if d == NOT_SENT => Some(format!("connection {conn}: not sent")),
                 None if batch.offsets[i].load(Ordering::Relaxed) < 0 && !complete => Some(format!(
-                    "connection {conn}: no delivery report from topic {} in time",
+                    "connection {conn}: no delivery report from topic {} in time{problem}",
                     sent.topics[d as usize]
                 )),
                 None => None,
