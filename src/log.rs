@@ -82,6 +82,10 @@ pub fn error(message: &str) {
     log(Level::Error, message)
 }
 
+pub fn info(message: &str) {
+    log(Level::Info, message)
+}
+
 pub fn debug(message: &str) {
     log(Level::Debug, message)
 }

@@ -9,15 +9,16 @@
 //! freed, never before the caller had the records. One consumer per request (it joins the
 //! group); stream mode keeps it across resubmits.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaErrorCode;
 use serde_json::{Map, Value as Json};
 
-use super::{client_config, int_or, kafka_fields, KafkaContext};
+use super::{client_config, commit_offsets, int_or, kafka_fields, Group, GroupState, KafkaContext};
 use crate::error::{Error, Result};
 use crate::protocol::EndpointCall;
 use crate::protocol::{Endpoint, EndpointFactory, PreparedEndpoint};
@@ -135,7 +136,7 @@ impl PreparedEndpoint for Prepared {
             filter: self.filter.clone(),
             consumer: None,
             subscribed: None,
-            pending: Vec::new(),
+            group: Arc::default(),
         }))
     }
 }
@@ -147,47 +148,80 @@ struct Instance {
     filter: Vec<usize>,
     consumer: Option<BaseConsumer<KafkaContext>>,
     subscribed: Option<Vec<String>>,
-    /// Offsets of the last response's messages (next offset per partition), committed on the
-    /// next submit or when the request is freed.
-    pending: Vec<(String, i32, i64)>,
+    /// Offsets handed to the caller and not yet committed, and revocations: shared with the
+    /// consumer's rebalance callbacks.
+    group: Arc<Group>,
 }
 
 impl Instance {
+    /// Commits the offsets of the messages the caller has had, for the partitions this member
+    /// still owns; those of partitions it no longer owns are dropped (committing them could
+    /// move their new owner backwards; their messages are read again there, at most one
+    /// batch). A consumer that left the group (idle longer than `max.poll.interval.ms`) cannot
+    /// commit: it rejoins on this submit's poll, and the last batch is read again.
     fn commit_pending(&mut self) {
-        let (Some(consumer), false) = (&self.consumer, self.pending.is_empty()) else {
+        let Some(consumer) = &self.consumer else {
             return;
         };
-        let mut list = TopicPartitionList::new();
-        for (t, p, o) in &self.pending {
-            if list
-                .add_partition_offset(t, *p, Offset::Offset(*o))
-                .is_err()
+        let pending = std::mem::take(&mut self.state().pending);
+        if pending.is_empty() {
+            return;
+        }
+        let owned = consumer.assignment().unwrap_or_default();
+        let (ours, gone): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(t, p, _)| {
+            owned
+                .elements()
+                .iter()
+                .any(|e| e.topic() == t && e.partition() == *p)
+        });
+        if !gone.is_empty() {
+            crate::log::debug(&format!(
+                "connection {}: not committing {} partitions no longer assigned to this member",
+                self.connection,
+                gone.len()
+            ));
+        }
+        match commit_offsets(consumer, &ours) {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.rdkafka_error_code(),
+                    Some(RDKafkaErrorCode::UnknownMemberId)
+                        | Some(RDKafkaErrorCode::IllegalGeneration)
+                        | Some(RDKafkaErrorCode::RebalanceInProgress)
+                ) =>
             {
-                crate::log::warn(&format!(
-                    "connection {}: bad offset {t}/{p}/{o}",
+                crate::log::info(&format!(
+                    "connection {}: the consumer is no longer in its group ({e}); it rejoins now, and its last batch is read again",
                     self.connection
                 ));
             }
-        }
-        match consumer.commit(&list, CommitMode::Sync) {
-            Ok(()) => self.pending.clear(),
-            Err(e) => crate::log::warn(&format!(
-                "connection {}: cannot commit offsets yet ({e}); they will be committed later",
-                self.connection
-            )),
+            Err(e) => {
+                crate::log::warn(&format!(
+                    "connection {}: cannot commit offsets yet ({e}); they will be committed later",
+                    self.connection
+                ));
+                let mut g = self.state();
+                let mut kept = ours;
+                kept.append(&mut g.pending);
+                g.pending = kept;
+            }
         }
     }
 
+    fn state(&self) -> std::sync::MutexGuard<'_, GroupState> {
+        self.group.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn note_offset(&mut self, topic: &str, partition: i32, offset: i64) {
-        match self
+        let mut g = self.state();
+        match g
             .pending
             .iter_mut()
             .find(|(t, p, _)| t == topic && *p == partition)
         {
             Some(entry) => entry.2 = entry.2.max(offset + 1),
-            None => self
-                .pending
-                .push((topic.to_string(), partition, offset + 1)),
+            None => g.pending.push((topic.to_string(), partition, offset + 1)),
         }
     }
 }
@@ -213,11 +247,17 @@ impl Endpoint for Instance {
                     ("auto.offset.reset", "earliest"),
                     ("enable.auto.commit", "false"),
                     ("enable.auto.offset.store", "false"),
+                    // Incremental rebalances: a member joining or leaving moves only the
+                    // partitions that must move; the others keep being read.
+                    ("partition.assignment.strategy", "cooperative-sticky"),
                 ],
             );
             config.set("enable.auto.commit", "false");
             let consumer: BaseConsumer<KafkaContext> = config
-                .create_with_context(KafkaContext::new(&self.connection))
+                .create_with_context(KafkaContext::for_consumer(
+                    &self.connection,
+                    self.group.clone(),
+                ))
                 .map_err(|e| Error::Kafka(format!("cannot create the Kafka consumer: {e}")))?;
             self.consumer = Some(consumer);
         }
@@ -241,7 +281,11 @@ impl Endpoint for Instance {
         let conn = call.connection_id().to_string();
         let deadline = Instant::now() + timeout;
         let mut got = 0usize;
+        // What each message was fetched at (the group's revocation count): messages of a
+        // partition revoked later in this submit are left to its new owner.
         let mut seen = Vec::new();
+        let mut accepted = Vec::new();
+        let revocations_before = self.group.revocations.load(Ordering::Acquire);
         while got < max {
             let now = Instant::now();
             if now >= deadline {
@@ -267,6 +311,7 @@ impl Endpoint for Instance {
                 Some(Ok(m)) => m,
             };
             consumer.context().mark_up();
+            let fetched_at = self.group.revocations.load(Ordering::Acquire);
             got += 1;
             let topic = message.topic().to_string();
             let (partition, offset) = (message.partition(), message.offset());
@@ -274,7 +319,7 @@ impl Endpoint for Instance {
                 .timestamp()
                 .to_millis()
                 .map_or(Value::Null, Value::Integer);
-            seen.push((topic.clone(), partition, offset));
+            seen.push((topic.clone(), partition, offset, fetched_at));
             let kafka = [
                 Value::string(&topic),
                 Value::Integer(partition as i64),
@@ -325,9 +370,26 @@ impl Endpoint for Instance {
             {
                 continue;
             }
-            call.add_record(record);
+            accepted.push((record, partition, fetched_at));
         }
-        for (t, p, o) in seen {
+        if self.group.revocations.load(Ordering::Acquire) != revocations_before {
+            let g = self.state();
+            let before = accepted.len();
+            accepted.retain(|(r, p, at)| {
+                let topic = r.get_text("kafka-topic").map(|t| t.as_str()).unwrap_or("");
+                !g.revoked_since(topic, *p, *at)
+            });
+            seen.retain(|(t, p, _, at)| !g.revoked_since(t, *p, *at));
+            drop(g);
+            if accepted.len() < before {
+                crate::log::info(&format!(
+                    "connection {conn}: {} messages of revoked partitions left to their new owner",
+                    before - accepted.len()
+                ));
+            }
+        }
+        call.extend(accepted.into_iter().map(|(r, _, _)| r));
+        for (t, p, o, _) in seen {
             self.note_offset(&t, p, o);
         }
         Ok(())

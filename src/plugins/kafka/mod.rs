@@ -71,6 +71,8 @@ pub(crate) fn kafka_fields(with_timestamp: bool) -> Vec<FieldDef> {
 pub struct KafkaContext {
     connection: String,
     down: Arc<AtomicBool>,
+    /// A consumer's group bookkeeping (its rebalance callbacks use it); None for producers.
+    pub(crate) group: Option<Arc<Group>>,
     /// What went wrong with the broker connection last (unreachable, TLS handshake,
     /// authentication), until the broker answers again: failure reasons quote it.
     problem: std::sync::Mutex<Option<String>>,
@@ -86,8 +88,16 @@ impl KafkaContext {
         KafkaContext {
             connection: connection.to_string(),
             down,
+            group: None,
             problem: std::sync::Mutex::new(None),
         }
+    }
+
+    /// A consumer's context, sharing `group` with the endpoint instance.
+    pub(crate) fn for_consumer(connection: &str, group: Arc<Group>) -> KafkaContext {
+        let mut c = KafkaContext::new(connection);
+        c.group = Some(group);
+        c
     }
 
     /// The broker answered: the next outage warns again.
@@ -159,7 +169,108 @@ impl ClientContext for KafkaContext {
     }
 }
 
-impl rdkafka::consumer::ConsumerContext for KafkaContext {}
+/// What a consumer in a group keeps between its polls and its rebalance callbacks.
+#[derive(Default)]
+pub(crate) struct Group {
+    pub(crate) state: std::sync::Mutex<GroupState>,
+    /// Revocations so far (read per message, without the lock).
+    pub(crate) revocations: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Default)]
+pub(crate) struct GroupState {
+    /// Next offset per partition of the messages already handed to the caller and not yet
+    /// committed (they are once the caller submits again: it has had them).
+    pub(crate) pending: Vec<(String, i32, i64)>,
+    /// For each partition revoked (or lost), the revocation count just after it last was: a
+    /// message of it fetched when the count was lower belongs to another member now.
+    pub(crate) revoked_at: std::collections::HashMap<(String, i32), u64>,
+}
+
+impl GroupState {
+    /// Whether a message of `topic`/`partition` fetched when the revocation count was `at`
+    /// was fetched before its partition was revoked.
+    pub(crate) fn revoked_since(&self, topic: &str, partition: i32, at: u64) -> bool {
+        self.revoked_at
+            .get(&(topic.to_string(), partition))
+            .is_some_and(|&r| r > at)
+    }
+}
+
+/// Commits `offsets` (topic, partition, next offset) synchronously.
+pub(crate) fn commit_offsets<
+    C: rdkafka::consumer::Consumer<K>,
+    K: rdkafka::consumer::ConsumerContext,
+>(
+    consumer: &C,
+    offsets: &[(String, i32, i64)],
+) -> rdkafka::error::KafkaResult<()> {
+    use rdkafka::{Offset, TopicPartitionList};
+    if offsets.is_empty() {
+        return Ok(());
+    }
+    let mut list = TopicPartitionList::new();
+    for (t, p, o) in offsets {
+        list.add_partition_offset(t, *p, Offset::Offset(*o))?;
+    }
+    consumer.commit(&list, rdkafka::consumer::CommitMode::Sync)
+}
+
+impl rdkafka::consumer::ConsumerContext for KafkaContext {
+    /// Before partitions are handed to another member: commit what the caller already had of
+    /// them (never later: the new owner would move backwards), and remember the revocation so
+    /// that messages of them fetched in this submit are left to the new owner. A lost
+    /// assignment (the member was dropped from the group) commits nothing: the group has
+    /// moved on without it.
+    fn pre_rebalance(
+        &self,
+        consumer: &rdkafka::consumer::BaseConsumer<Self>,
+        rebalance: &rdkafka::consumer::Rebalance<'_>,
+    ) {
+        use rdkafka::consumer::{Consumer, Rebalance};
+        let (Some(group), Rebalance::Revoke(list)) = (&self.group, rebalance) else {
+            return;
+        };
+        let revoked: Vec<(String, i32)> = list
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition()))
+            .collect();
+        let mut g = group.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (theirs, ours): (Vec<_>, Vec<_>) = std::mem::take(&mut g.pending)
+            .into_iter()
+            .partition(|(t, p, _)| revoked.iter().any(|(rt, rp)| rt == t && rp == p));
+        g.pending = ours;
+        for r in &revoked {
+            let now = group.revocations.fetch_add(1, Ordering::AcqRel) + 1;
+            g.revoked_at.insert(r.clone(), now);
+        }
+        drop(g);
+        let lost = consumer.assignment_lost();
+        crate::log::info(&format!(
+            "connection {}: partitions {} {}",
+            self.connection,
+            revoked
+                .iter()
+                .map(|(t, p)| format!("{t}/{p}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if lost {
+                "lost (left the group)"
+            } else {
+                "revoked"
+            }
+        ));
+        if !lost {
+            if let Err(e) = commit_offsets(consumer, &theirs) {
+                crate::log::warn(&format!(
+                    "connection {}: cannot commit the offsets of revoked partitions ({e}); their new owner reads those messages again",
+                    self.connection
+                ));
+            }
+        }
+    }
+}
 
 /// A string constructor value, if present.
 pub(crate) fn opt_string(c: &Map<String, Json>, key: &str) -> Result<Option<String>> {

@@ -309,8 +309,11 @@ impl Shared {
             self.link()
                 .is_ok_and(|link| link.producer.context().down.load(Ordering::Relaxed))
         };
-        let complete = batch.wait(sent.deadline + self.timeout / 20)
-            || (!down() && batch.wait(sent.deadline + Duration::from_secs(30)));
+        let mut cut_short = false;
+        let complete = batch.wait(sent.deadline + self.timeout / 20) || {
+            cut_short = down();
+            !cut_short && batch.wait(sent.deadline + Duration::from_secs(30))
+        };
         if let Ok(link) = self.link() {
             link.producer
                 .context()
@@ -352,6 +355,10 @@ impl Shared {
                     ))
                 }
                 None if d == NOT_SENT => Some(format!("connection {conn}: not sent")),
+                None if batch.offsets[i].load(Ordering::Relaxed) < 0 && cut_short => Some(format!(
+                    "connection {conn}: delivery to topic {} failed: message timed out{problem}",
+                    sent.topics[d as usize]
+                )),
                 None if batch.offsets[i].load(Ordering::Relaxed) < 0 && !complete => Some(format!(
                     "connection {conn}: no delivery report from topic {} in time{problem}",
                     sent.topics[d as usize]
