@@ -5,12 +5,26 @@
 //!   cargo run --release --example kafka_raw -- produce-json TOPIC COUNT      (the C ABI's payloads,
 //!                                                                           formatted per message)
 //!   cargo run --release --example kafka_raw -- consume TOPIC COUNT
+//!
+//! MAPI_BENCH_KAFKA_CONFIG (a JSON object of librdkafka settings: compression, TLS) applies to
+//! both, as bench_kafka applies it to the endpoints' constructors.
 
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+/// The extra librdkafka settings of MAPI_BENCH_KAFKA_CONFIG.
+fn extra(config: &mut ClientConfig) -> &mut ClientConfig {
+    let text = std::env::var("MAPI_BENCH_KAFKA_CONFIG").unwrap_or_default();
+    if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(&text) {
+        for (k, v) in m {
+            config.set(k, v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        }
+    }
+    config
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -22,7 +36,7 @@ fn main() {
         "produce" | "produce-json" => {
             let json = args[1] == "produce-json";
             let bytes: usize = if json { 0 } else { args[4].parse().unwrap() };
-            let producer: BaseProducer = ClientConfig::new()
+            let producer: BaseProducer = extra(&mut ClientConfig::new())
                 .set("bootstrap.servers", &bootstrap)
                 .set("enable.idempotence", "true")
                 .set("acks", "all")
@@ -74,7 +88,7 @@ fn main() {
             );
         }
         "consume" => {
-            let consumer: BaseConsumer = ClientConfig::new()
+            let consumer: BaseConsumer = extra(&mut ClientConfig::new())
                 .set("bootstrap.servers", &bootstrap)
                 .set("group.id", format!("raw-{}", std::process::id()))
                 .set("auto.offset.reset", "earliest")

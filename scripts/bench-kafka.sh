@@ -7,6 +7,10 @@
 # message) and the C ABI run in turn, ROUNDS times (default 5, the order rotating each round),
 # and the medians are compared: on 2 shared cores single runs vary by 10-15 %. Each producer first delivers one message
 # outside the timing (connection and idempotent producer id). Consuming runs once each.
+#
+# The same comparison with other settings, applied to both sides:
+#   MAPI_BENCH_KAFKA_CONFIG='{"compression.type": "zstd"}' scripts/bench-kafka.sh
+#   MAPI_TLS=1 scripts/bench-kafka.sh      (through a stunnel TLS front: scripts/with-broker.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-1000000}
@@ -20,6 +24,11 @@ topics="raw abi"
 for r in $(seq 1 "$rounds"); do topics="$topics p-raw-$r p-json-$r p-abi-$r"; done
 MAPI_TOPICS="$topics" MAPI_PARTITIONS=1 scripts/with-broker.sh bash -c '
   set -e
+  if [ -n "${MAPI_TLS_CA:-}" ]; then
+    MAPI_BENCH_KAFKA_CONFIG=$(python3 -c "import json, os, sys; c = json.loads(os.environ.get(\"MAPI_BENCH_KAFKA_CONFIG\") or \"{}\"); c.update({\"security.protocol\": \"ssl\", \"ssl.ca.location\": os.environ[\"MAPI_TLS_CA\"]}); print(json.dumps(c))")
+    export MAPI_BENCH_KAFKA_CONFIG
+  fi
+  echo "settings: ${MAPI_BENCH_KAFKA_CONFIG:-default}"
   rate() { sed -n "s/.*: \([0-9]*\) msgs\/s/\1/p" <<<"$1"; }
   median() { printf "%s\n" "$@" | sort -n | awk "{v[NR]=\$1} END {print v[int((NR+1)/2)]}"; }
   ratio() { python3 -c "print(\"%.2f\" % ($1 / $2))"; }

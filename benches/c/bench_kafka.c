@@ -120,7 +120,19 @@ int main(int argc, char **argv) {
     long batch = argc > 4 ? atol(argv[4]) : 25000;
     int depth = argc > 5 ? atoi(argv[5]) : 3;
     if (batch < 1 || depth < 1 || depth > MAX_DEPTH) return 2;
-    char manifest[2048];
+    /* MAPI_BENCH_KAFKA_CONFIG: a JSON object of librdkafka settings (compression, TLS), added
+     * to the constructor, as kafka_raw adds it to its configuration. */
+    const char *extra_json = getenv("MAPI_BENCH_KAFKA_CONFIG");
+    char extra[1024] = "";
+    if (extra_json) {
+        const char *open = strchr(extra_json, '{'), *close = strrchr(extra_json, '}');
+        if (open && close && close > open + 1 && (size_t)(close - open) < sizeof extra - 2) {
+            extra[0] = ',';
+            memcpy(extra + 1, open + 1, (size_t)(close - open - 1));
+            extra[close - open] = '\0';
+        }
+    }
+    char manifest[4096];
     if (is_produce) {
         snprintf(manifest, sizeof manifest,
                  "{\"fields\": [{\"id\": \"station\", \"type\": \"string\", \"required\": true},"
@@ -128,14 +140,14 @@ int main(int argc, char **argv) {
                  " {\"id\": \"note\", \"type\": \"string\", \"required\": false}],"
                  " \"collections\": [{\"id\": \"obs\", \"fields\": [\"station\", \"seq\", \"note\"]}],"
                  " \"endpoints\": [{\"plugin\": \"kafka-producer\", \"connections\": [{\"id\": \"p\", \"collections\": [\"obs\"],"
-                 "   \"constructor\": {\"topic\": \"%s\"}}]}]}", topic);
+                 "   \"constructor\": {\"topic\": \"%s\"%s}}]}]}", topic, extra);
     } else {
         snprintf(manifest, sizeof manifest,
                  "{\"fields\": [{\"id\": \"station\", \"type\": \"string\", \"required\": true}],"
                  " \"collections\": [{\"id\": \"obs\", \"fields\": [\"station\"]}],"
                  " \"endpoints\": [{\"plugin\": \"kafka-consumer\", \"connections\": [{\"id\": \"c\","
                  "   \"constructor\": {\"topics\": \"%s\", \"group.id\": \"bench-%ld\", \"format\": \"raw\","
-                 "                     \"max-records\": 100000, \"timeout-ms\": 10000}}]}]}", topic, (long)time(NULL));
+                 "                     \"max-records\": 100000, \"timeout-ms\": 10000%s}}]}]}", topic, (long)time(NULL), extra);
     }
     mapi_session *session;
     if (mapi_session_open_json(manifest, NULL, &session) != MAPI_OK) {

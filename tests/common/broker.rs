@@ -210,7 +210,7 @@ pub fn python() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("build/venv/bin/python"))
 }
 
-fn tool() -> PathBuf {
+pub fn tool() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/kafka/kafka_tool.py")
 }
 

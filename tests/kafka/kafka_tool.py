@@ -6,6 +6,10 @@
       reads every partition from the beginning until COUNT messages or the timeout; prints one
       JSON line per message: topic, partition, offset, key and value (base64), headers
 
+  kafka_tool.py watch-offsets BOOTSTRAP GROUP TOPIC SECONDS
+      prints the group's committed offsets of TOPIC as one JSON object ("topic/partition":
+      offset or null) every 200 ms for SECONDS
+
   KAFKA_TOOL_CONFIG in the environment: a JSON object of extra client settings (kafka-python
   names: security_protocol, ssl_cafile, sasl_mechanism, sasl_plain_username, ...).
 """
@@ -73,10 +77,30 @@ def consume(bootstrap, topic, count, timeout_s):
     consumer.close()
 
 
+def watch_offsets(bootstrap, group, topic, seconds):
+    # A consumer of the group that does not subscribe: it reads committed offsets without
+    # joining (tansu 0.6.0's answer to the admin client's OffsetFetch does not decode).
+    watcher = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                            api_version_auto_timeout_ms=20000, **CONFIG)
+    end = time.time() + seconds
+    partitions = None
+    while time.time() < end:
+        try:
+            partitions = partitions or watcher.partitions_for_topic(topic)
+            offsets = {f"{topic}/{p}": watcher.committed(TopicPartition(topic, p)) for p in sorted(partitions or [])}
+            print(json.dumps(offsets), flush=True)
+        except Exception as e:  # a broker busy rebalancing: try again
+            print(json.dumps({"error": str(e)}), flush=True)
+        time.sleep(0.2)
+    watcher.close()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "produce":
         produce(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "consume":
         consume(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+    elif sys.argv[1] == "watch-offsets":
+        watch_offsets(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]))
     else:
-        sys.exit("usage: kafka_tool.py produce|consume ...")
+        sys.exit("usage: kafka_tool.py produce|consume|watch-offsets ...")

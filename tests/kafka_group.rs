@@ -1,0 +1,214 @@
+//! Consumer groups that rebalance without losing or rewinding: members join and leave while a
+//! topic is read; every message is read, committed offsets never move backwards, and re-reads
+//! stay within one batch per rebalance.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::broker::{python, tool, Broker};
+use messageapi::{Session, Value};
+use serde_json::json;
+
+const MESSAGES: i64 = 30_000;
+const BATCH: i64 = 500;
+
+fn manifest(endpoint: serde_json::Value) -> String {
+    json!({
+        "fields": [{"id": "station", "type": "string", "required": true},
+                   {"id": "seq", "type": "integer", "required": true}],
+        "collections": [{"id": "obs", "fields": ["station", "seq"]}],
+        "endpoints": [endpoint]
+    })
+    .to_string()
+}
+
+/// A member of group "rebal" reading on its own thread until `stop`; what it read goes to
+/// `reads` (seq per message, duplicates included).
+fn member(
+    broker: &Broker,
+    name: &'static str,
+    stop: Arc<AtomicBool>,
+    reads: Arc<Mutex<Vec<(&'static str, i64)>>>,
+) -> std::thread::JoinHandle<()> {
+    let m = manifest(
+        json!({"plugin": "kafka-consumer", "connections": [{"id": name, "constructor": {
+        "topics": "rebal", "group.id": "rebal", "bootstrap.servers": broker.bootstrap,
+        "timeout-ms": 500, "max-records": BATCH, "session.timeout.ms": 6000,
+        "partition.assignment.strategy": std::env::var("MAPI_TEST_STRATEGY").unwrap_or("cooperative-sticky".into())}}]}),
+    );
+    std::thread::spawn(move || {
+        let session = Session::from_json(&m, None).unwrap();
+        let mut req = session.request();
+        while !stop.load(Ordering::SeqCst) {
+            let resp = req.submit();
+            let out = resp.wait(None).unwrap();
+            assert!(
+                out.rejections.is_empty(),
+                "{name}: {:?}",
+                out.rejections[0].reasons
+            );
+            let mut r = reads.lock().unwrap();
+            r.extend(
+                out.records
+                    .iter()
+                    .map(|x| (name, common::get_int(x, "seq"))),
+            );
+        }
+        // Freeing the request commits what it read and leaves the group.
+    })
+}
+
+#[test]
+fn members_join_and_leave_mid_stream_without_losing_or_rewinding() {
+    let Some(broker) = Broker::memory() else {
+        return;
+    };
+    broker.create_topic("rebal", 3);
+    let producer = Session::from_json(
+        &manifest(
+            json!({"plugin": "kafka-producer", "connections": [{"id": "out", "collections": ["obs"],
+            "constructor": {"topic": "rebal", "bootstrap.servers": broker.bootstrap}}]}),
+        ),
+        None,
+    )
+    .unwrap();
+    let mut req = producer.request();
+    for i in 0..MESSAGES {
+        let r = req.add_record();
+        r.set("station", Value::string("K")).unwrap();
+        r.set("seq", Value::Integer(i)).unwrap();
+    }
+    let out = req.submit_and_wait().unwrap();
+    assert_eq!(out.outcome().unwrap().rejections.len(), 0);
+
+    // Committed offsets, watched by kafka-python's admin client while the members read.
+    let mut watch = Command::new(python())
+        .arg(tool())
+        .args(["watch-offsets", &broker.bootstrap, "rebal", "rebal", "240"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run kafka_tool.py watch-offsets");
+    let watched = watch.stdout.take().unwrap();
+    let snapshots = std::thread::spawn(move || {
+        std::io::BufReader::new(watched)
+            .lines()
+            .map_while(|l| l.ok())
+            .filter_map(|l| serde_json::from_str::<BTreeMap<String, serde_json::Value>>(&l).ok())
+            .filter(|m| !m.contains_key("error"))
+            .collect::<Vec<_>>()
+    });
+
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = log.clone();
+    messageapi::log::set_sink(Some(Arc::new(move |level, m: &str| {
+        if level <= messageapi::log::Level::Info {
+            sink.lock().unwrap().push(m.to_string());
+        }
+    })));
+    let reads: Arc<Mutex<Vec<(&'static str, i64)>>> = Arc::default();
+    let count = |reads: &Mutex<Vec<(&'static str, i64)>>| reads.lock().unwrap().len() as i64;
+    let wait_for = |n: i64| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while count(&reads) < n {
+            assert!(
+                Instant::now() < deadline,
+                "stuck at {} of {n} reads",
+                count(&reads)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let stop_a: Arc<AtomicBool> = Arc::default();
+    let stop_b: Arc<AtomicBool> = Arc::default();
+    let stop_c: Arc<AtomicBool> = Arc::default();
+    let a = member(&broker, "a", stop_a.clone(), reads.clone());
+    let c = member(&broker, "c", stop_c.clone(), reads.clone());
+    wait_for(5_000);
+    let b = member(&broker, "b", stop_b.clone(), reads.clone()); // joins mid-stream
+    wait_for(15_000);
+    stop_c.store(true, Ordering::SeqCst); // leaves mid-stream
+    c.join().unwrap();
+    let distinct = |reads: &Mutex<Vec<(&'static str, i64)>>| {
+        let mut s: Vec<i64> = reads.lock().unwrap().iter().map(|(_, x)| *x).collect();
+        s.sort();
+        s.dedup();
+        s.len() as i64
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while distinct(&reads) < MESSAGES && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop_a.store(true, Ordering::SeqCst);
+    stop_b.store(true, Ordering::SeqCst);
+    a.join().unwrap();
+    b.join().unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let snapshots = snapshots.join().unwrap();
+
+    // Every message read, by the union of the members.
+    let reads = reads.lock().unwrap();
+    let mut per_seq: HashMap<i64, usize> = HashMap::new();
+    for (_, s) in reads.iter() {
+        *per_seq.entry(*s).or_default() += 1;
+    }
+    let missing: Vec<i64> = (0..MESSAGES).filter(|s| !per_seq.contains_key(s)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} messages never read, first {:?}; last committed offsets {:?}; log: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)],
+        snapshots.last(),
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("revoked")
+                || l.contains("lost")
+                || l.contains("left")
+                || l.contains("group"))
+            .collect::<Vec<_>>()
+    );
+    // Re-reads: at most one batch per rebalance (b joining, c leaving).
+    let rereads = reads.len() as i64 - MESSAGES;
+    assert!(rereads <= 2 * BATCH, "{rereads} messages read twice");
+    let by_member = |m: &str| reads.iter().filter(|(n, _)| *n == m).count();
+    assert!(by_member("a") > 0 && by_member("b") > 0 && by_member("c") > 0);
+    // Committed offsets never decreased, and end at the end of each partition.
+    assert!(
+        snapshots.len() > 10,
+        "only {} offset snapshots",
+        snapshots.len()
+    );
+    let mut last: HashMap<String, i64> = HashMap::new();
+    for snap in &snapshots {
+        for (tp, off) in snap {
+            let off = off.as_i64().unwrap_or(-1);
+            if off < 0 {
+                continue;
+            }
+            let prev = last.entry(tp.clone()).or_insert(off);
+            assert!(
+                off >= *prev,
+                "{tp}: committed offset moved back from {prev} to {off}"
+            );
+            *prev = off;
+        }
+    }
+    let total: i64 = last.values().sum();
+    assert_eq!(total, MESSAGES, "final committed offsets {last:?}");
+    eprintln!(
+        "group: a {} b {} c {} reads, {rereads} re-read, {} offset snapshots",
+        by_member("a"),
+        by_member("b"),
+        by_member("c"),
+        snapshots.len()
+    );
+}
