@@ -57,6 +57,13 @@ if ! { command -v tansu >/dev/null || [ -x "$HOME/.cargo/bin/tansu" ]; }; then
   echo "installing the tansu broker $TANSU_VERSION (cargo install; takes a while the first time)"
   cargo install tansu --locked --version "$TANSU_VERSION" --features dynostore,libsql
 fi
+# nisshi, tansu's successor, for the consumer-group tests (tansu 0.6.0 leaves a group
+# rebalancing for good once a member leaves); it needs a newer rustc than stable: nightly.
+NISSHI_VERSION=0.8.1
+if ! { command -v nisshi >/dev/null || [ -x "$HOME/.cargo/bin/nisshi" ]; }; then
+  echo "installing the nisshi broker $NISSHI_VERSION (cargo +nightly install; about 18 minutes the first time)"
+  cargo +nightly install nisshi --locked --version "$NISSHI_VERSION" --no-default-features --features dynostore,libsql
+fi
 cd "$(dirname "$0")/.."
 if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka, cffi, pytest, mypy, lz4, zstandard, snappy" 2>/dev/null \
    || [ ! -x build/venv/bin/fpm ]; then

@@ -1,6 +1,7 @@
 //! Consumer groups that rebalance without losing or rewinding: members join and leave while a
 //! topic is read; every message is read, committed offsets never move backwards, and re-reads
-//! stay within one batch per rebalance.
+//! stay within one batch per rebalance. Against nisshi (tansu's successor): tansu 0.6.0 leaves
+//! a group rebalancing for good once a member leaves (tests/kafka/group_leave_repro.py).
 
 mod common;
 
@@ -66,7 +67,7 @@ fn member(
 
 #[test]
 fn members_join_and_leave_mid_stream_without_losing_or_rewinding() {
-    let Some(broker) = Broker::memory() else {
+    let Some(broker) = Broker::memory_for_groups() else {
         return;
     };
     broker.create_topic("rebal", 3);
@@ -210,5 +211,72 @@ fn members_join_and_leave_mid_stream_without_losing_or_rewinding() {
         by_member("b"),
         by_member("c"),
         snapshots.len()
+    );
+}
+
+/// A request idle longer than `max.poll.interval.ms` is dropped from its group by librdkafka;
+/// its next submit rejoins, and nothing is lost (its last batch may be read again).
+#[test]
+fn a_resubmit_after_the_poll_interval_loses_nothing() {
+    let Some(broker) = Broker::memory_for_groups() else {
+        return;
+    };
+    broker.create_topic("idle", 1);
+    let producer = Session::from_json(
+        &manifest(
+            json!({"plugin": "kafka-producer", "connections": [{"id": "out", "collections": ["obs"],
+            "constructor": {"topic": "idle", "bootstrap.servers": broker.bootstrap}}]}),
+        ),
+        None,
+    )
+    .unwrap();
+    let mut req = producer.request();
+    for i in 0..1_000 {
+        let r = req.add_record();
+        r.set("station", Value::string("K")).unwrap();
+        r.set("seq", Value::Integer(i)).unwrap();
+    }
+    assert!(req.submit_and_wait().unwrap().rejections().is_empty());
+    let consumer = Session::from_json(
+        &manifest(
+            json!({"plugin": "kafka-consumer", "connections": [{"id": "idle", "constructor": {
+            "topics": "idle", "group.id": "idle", "bootstrap.servers": broker.bootstrap,
+            "timeout-ms": 5000, "max-records": 100,
+            "session.timeout.ms": 6000, "max.poll.interval.ms": 6000}}]}),
+        ),
+        None,
+    )
+    .unwrap();
+    let mut req = consumer.request();
+    let mut seqs: Vec<i64> = Vec::new();
+    let read = |req: &mut messageapi::Request| {
+        let resp = req.submit();
+        let out = resp.wait(None).unwrap();
+        assert!(out.rejections.is_empty(), "{:?}", out.rejections[0].reasons);
+        out.records
+            .iter()
+            .map(|r| common::get_int(r, "seq"))
+            .collect::<Vec<_>>()
+    };
+    seqs.extend(read(&mut req));
+    assert_eq!(seqs.len(), 100);
+    std::thread::sleep(Duration::from_secs(8)); // idle past max.poll.interval.ms
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut distinct = seqs.clone();
+    while distinct.len() < 1_000 && Instant::now() < deadline {
+        seqs.extend(read(&mut req));
+        distinct = seqs.clone();
+        distinct.sort();
+        distinct.dedup();
+    }
+    assert_eq!(
+        distinct.len(),
+        1_000,
+        "every message read after the idle time"
+    );
+    assert!(
+        seqs.len() <= 1_000 + 100,
+        "{} reads: more than the last batch again",
+        seqs.len()
     );
 }

@@ -39,6 +39,27 @@ fn tansu_bin() -> Option<PathBuf> {
     })
 }
 
+/// nisshi 0.8.1, tansu's successor (same command line), for the consumer-group tests: tansu
+/// 0.6.0 leaves a group rebalancing for good once a member leaves
+/// (tests/kafka/group_leave_repro.py shows it with kafka-python alone).
+fn nisshi_bin() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MAPI_NISSHI") {
+        return Some(PathBuf::from(p));
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let cargo_bin = home.join(".cargo/bin/nisshi");
+    if cargo_bin.exists() {
+        return Some(cargo_bin);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("nisshi"))
+            .find(|p| p.exists())
+    })
+}
+
 fn required() -> bool {
     std::env::var("MAPI_KAFKA_TESTS").is_ok_and(|v| v == "required")
 }
@@ -63,6 +84,20 @@ impl Broker {
         Broker::start("sqlite://tansu.db".to_string(), Some(dir.to_path_buf()))
     }
 
+    /// A nisshi broker with in-memory storage, for consumer groups whose members come and go;
+    /// `None` (skip) when nisshi is not installed.
+    pub fn memory_for_groups() -> Option<Broker> {
+        let Some(bin) = nisshi_bin() else {
+            assert!(
+                !required(),
+                "nisshi is not installed (scripts/install-deps.sh installs it)"
+            );
+            eprintln!("skipping: nisshi is not installed");
+            return None;
+        };
+        Broker::start_with(bin, "memory://nisshi/".to_string(), None)
+    }
+
     fn start(storage: String, dir: Option<PathBuf>) -> Option<Broker> {
         let Some(bin) = tansu_bin() else {
             assert!(
@@ -72,6 +107,10 @@ impl Broker {
             eprintln!("skipping: tansu is not installed");
             return None;
         };
+        Broker::start_with(bin, storage, dir)
+    }
+
+    fn start_with(bin: PathBuf, storage: String, dir: Option<PathBuf>) -> Option<Broker> {
         let port = free_port();
         let mut b = Broker {
             child: None,
