@@ -107,6 +107,15 @@ fn members_join_and_leave_mid_stream_without_losing_or_rewinding() {
         .spawn()
         .expect("run kafka_tool.py watch-offsets");
     let watched = watch.stdout.take().unwrap();
+    // Stopped with the test, also when an assertion fails first.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let watch = Stop(watch);
     let snapshots = std::thread::spawn(move || {
         std::io::BufReader::new(watched)
             .lines()
@@ -173,8 +182,7 @@ fn members_join_and_leave_mid_stream_without_losing_or_rewinding() {
     a.join().unwrap();
     b.join().unwrap();
     std::thread::sleep(Duration::from_secs(1));
-    let _ = watch.kill();
-    let _ = watch.wait();
+    drop(watch);
     let snapshots = snapshots.join().unwrap();
 
     // Every message read, by the union of the members.
