@@ -241,7 +241,9 @@ fn sasl_scram_round_trip_over_plaintext_and_tls_and_a_wrong_password_shows_nowhe
     let out = produce(wrong, 50);
     let took = started.elapsed();
     messageapi::log::set_sink(None);
-    assert!(took <= Duration::from_millis(3300), "took {took:?}");
+    // librdkafka does not always report the refused login before the deadline; when it has
+    // not, the records fail at its own timeout scan (once a second): up to 1.2 s later.
+    assert!(took <= Duration::from_millis(4200), "took {took:?}");
     assert_eq!(out.rejections.len(), 50);
     for r in &out.rejections {
         assert!(

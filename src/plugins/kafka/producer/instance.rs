@@ -303,14 +303,14 @@ impl Shared {
         // librdkafka reports every message within message.timeout.ms, but scans for timed-out
         // messages only once a second. When the broker cannot be used at all (unreachable, TLS
         // or authentication refused), nothing of this batch is on its way: the records are
-        // rejected at the deadline (plus 5 %) instead of up to a second later. Otherwise the
+        // rejected at the deadline instead of up to a second later. Otherwise the
         // margin covers reports racing the deadline.
         let down = || {
             self.link()
                 .is_ok_and(|link| link.producer.context().down.load(Ordering::Relaxed))
         };
         let mut cut_short = false;
-        let complete = batch.wait(sent.deadline + self.timeout / 20) || {
+        let complete = batch.wait(sent.deadline) || {
             cut_short = down();
             !cut_short && batch.wait(sent.deadline + Duration::from_secs(30))
         };
