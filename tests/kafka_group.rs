@@ -29,6 +29,25 @@ fn manifest(endpoint: serde_json::Value) -> String {
     .to_string()
 }
 
+/// Produces records seq 0..n (station "K") to `topic`, every one delivered.
+fn produce(broker: &Broker, topic: &str, n: i64) {
+    let producer = Session::from_json(
+        &manifest(
+            json!({"plugin": "kafka-producer", "connections": [{"id": "out", "collections": ["obs"],
+            "constructor": {"topic": topic, "bootstrap.servers": broker.bootstrap}}]}),
+        ),
+        None,
+    )
+    .unwrap();
+    let mut req = producer.request();
+    for i in 0..n {
+        let r = req.add_record();
+        r.set("station", Value::string("K")).unwrap();
+        r.set("seq", Value::Integer(i)).unwrap();
+    }
+    assert!(req.submit_and_wait().unwrap().rejections().is_empty());
+}
+
 /// A member of group "rebal" reading on its own thread until `stop`; what it read goes to
 /// `reads` (seq per message, duplicates included).
 fn member(
@@ -81,22 +100,7 @@ fn members_join_and_leave_mid_stream_without_losing_or_rewinding() {
         return;
     };
     broker.create_topic("rebal", 3);
-    let producer = Session::from_json(
-        &manifest(
-            json!({"plugin": "kafka-producer", "connections": [{"id": "out", "collections": ["obs"],
-            "constructor": {"topic": "rebal", "bootstrap.servers": broker.bootstrap}}]}),
-        ),
-        None,
-    )
-    .unwrap();
-    let mut req = producer.request();
-    for i in 0..MESSAGES {
-        let r = req.add_record();
-        r.set("station", Value::string("K")).unwrap();
-        r.set("seq", Value::Integer(i)).unwrap();
-    }
-    let out = req.submit_and_wait().unwrap();
-    assert_eq!(out.outcome().unwrap().rejections.len(), 0);
+    produce(&broker, "rebal", MESSAGES);
 
     // Committed offsets, watched by kafka-python's admin client while the members read.
     let mut watch = Command::new(python())
@@ -252,21 +256,7 @@ fn a_resubmit_after_the_poll_interval_loses_nothing() {
         return;
     };
     broker.create_topic("idle", 1);
-    let producer = Session::from_json(
-        &manifest(
-            json!({"plugin": "kafka-producer", "connections": [{"id": "out", "collections": ["obs"],
-            "constructor": {"topic": "idle", "bootstrap.servers": broker.bootstrap}}]}),
-        ),
-        None,
-    )
-    .unwrap();
-    let mut req = producer.request();
-    for i in 0..1_000 {
-        let r = req.add_record();
-        r.set("station", Value::string("K")).unwrap();
-        r.set("seq", Value::Integer(i)).unwrap();
-    }
-    assert!(req.submit_and_wait().unwrap().rejections().is_empty());
+    produce(&broker, "idle", 1_000);
     let consumer = Session::from_json(
         &manifest(
             json!({"plugin": "kafka-consumer", "connections": [{"id": "idle", "constructor": {

@@ -21,43 +21,34 @@ pub struct Broker {
     pub authentication: bool,
 }
 
-fn tansu_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("MAPI_TANSU") {
+/// A broker binary: `$ENV`, else ~/.cargo/bin/NAME, else NAME on the PATH.
+fn find_bin(env: &str, name: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
         return Some(PathBuf::from(p));
     }
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_default();
-    let cargo_bin = home.join(".cargo/bin/tansu");
+    let cargo_bin = home.join(".cargo/bin").join(name);
     if cargo_bin.exists() {
         return Some(cargo_bin);
     }
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
-            .map(|d| d.join("tansu"))
+            .map(|d| d.join(name))
             .find(|p| p.exists())
     })
+}
+
+fn tansu_bin() -> Option<PathBuf> {
+    find_bin("MAPI_TANSU", "tansu")
 }
 
 /// nisshi 0.8.1, tansu's successor (same command line), for the consumer-group tests: tansu
 /// 0.6.0 leaves a group rebalancing for good once a member leaves
 /// (tests/kafka/group_leave_repro.py shows it with kafka-python alone).
 fn nisshi_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("MAPI_NISSHI") {
-        return Some(PathBuf::from(p));
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let cargo_bin = home.join(".cargo/bin/nisshi");
-    if cargo_bin.exists() {
-        return Some(cargo_bin);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("nisshi"))
-            .find(|p| p.exists())
-    })
+    find_bin("MAPI_NISSHI", "nisshi")
 }
 
 fn required() -> bool {
