@@ -131,23 +131,23 @@ impl Broker {
 
     /// Creates a SCRAM-SHA-512 user (the broker must not require authentication yet).
     pub fn create_user(&self, name: &str, password: &str) {
+        self.cli(&["user", "create", "--mechanism", "scram512", name, password]);
+    }
+
+    /// Runs the broker's command line against it (`--broker` added after the subcommand).
+    fn cli(&self, args: &[&str]) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
+        let (command, rest) = args.split_at(2);
         let out = Command::new(&self.bin)
-            .args([
-                "user",
-                "create",
-                "--broker",
-                &url,
-                "--mechanism",
-                "scram512",
-                name,
-                password,
-            ])
+            .args(command)
+            .args(["--broker", &url])
+            .args(rest)
             .output()
-            .expect("tansu user create");
+            .unwrap_or_else(|e| panic!("run {} {}: {e}", self.bin.display(), command.join(" ")));
         assert!(
             out.status.success(),
-            "tansu user create {name}: {}",
+            "{} {args:?}: {}",
+            self.bin.display(),
             String::from_utf8_lossy(&out.stderr)
         );
     }
@@ -204,26 +204,15 @@ impl Broker {
         self.launch();
     }
 
-    /// Creates a topic with the tansu CLI.
+    /// Creates a topic with the broker's command line.
     pub fn create_topic(&self, name: &str, partitions: u32) {
-        let url = format!("tcp://127.0.0.1:{}", self.port);
-        let out = Command::new(&self.bin)
-            .args([
-                "topic",
-                "create",
-                "--broker",
-                &url,
-                "--partitions",
-                &partitions.to_string(),
-                name,
-            ])
-            .output()
-            .expect("tansu topic create");
-        assert!(
-            out.status.success(),
-            "tansu topic create {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.cli(&[
+            "topic",
+            "create",
+            "--partitions",
+            &partitions.to_string(),
+            name,
+        ]);
     }
 }
 
