@@ -35,7 +35,8 @@ fn config_text(v: &Json) -> String {
     }
 }
 
-/// librdkafka settings: bootstrap default, then `defaults`, then every dotted constructor key.
+/// librdkafka settings: bootstrap default, then `defaults`, then every dotted constructor key
+/// and `debug`.
 pub(crate) fn client_config(
     constructor: &Map<String, Json>,
     defaults: &[(&str, &str)],
@@ -49,6 +50,12 @@ pub(crate) fn client_config(
         if k.contains('.') {
             c.set(k, config_text(v));
         }
+    }
+    // librdkafka's own diagnostics ("debug": "cgrp,consumer", "all"): its debug lines reach
+    // our log (at debug level), which they do not at librdkafka's default log level.
+    if let Some(v) = constructor.get("debug") {
+        c.set("debug", config_text(v));
+        c.set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
     }
     c
 }
