@@ -64,11 +64,13 @@ pub mod plugins;
 // the manifest loader: manifest JSON -> the session's core
 pub mod manifest;
 // sessions, requests, the pipeline that runs a submit, responses, worker threads
+pub mod dead_letter;
 pub mod pipeline;
 pub mod request;
 pub mod response;
 pub mod runtime;
 pub mod session;
+pub mod stats;
 // the C ABI
 pub mod ffi;
 
@@ -77,7 +79,7 @@ pub use error::{Error, Result};
 pub use manifest::OpenOptions;
 pub use plugins::function::{FnCondition, FnEndpoint, FnTransformation};
 pub use protocol::{EndpointCall, Finished, Taken};
-pub use record::{FieldDef, Layout, Record, Rejection};
+pub use record::{FieldDef, Layout, Record, Rejection, Stage};
 pub use request::Request;
 pub use response::{Outcome, Response};
 pub use session::Session;

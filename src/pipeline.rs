@@ -13,8 +13,8 @@ use crate::protocol::call::{Custody, Finisher};
 use crate::protocol::Endpoint;
 use crate::protocol::{self, ConnectionDef};
 use crate::protocol::{EndpointCall, Finished};
-use crate::record::Rejection;
 use crate::record::{DerivedLayouts, Record};
+use crate::record::{Rejection, Stage};
 use crate::response::Outcome;
 use crate::value::Value;
 
@@ -98,11 +98,14 @@ fn validate(core: &SessionCore, records: Vec<Record>) -> Validated {
     for record in records {
         match verdict(core, &record) {
             Verdict::Accepted => v.accepted.push(record),
-            Verdict::Required(reasons) => v.required.push(Rejection { record, reasons }),
-            reject @ Verdict::Conditions => v.conditions.push(Rejection {
-                record,
-                reasons: reject.reasons(),
-            }),
+            Verdict::Required(reasons) => {
+                v.required
+                    .push(Rejection::at(Stage::Required, record, reasons))
+            }
+            reject @ Verdict::Conditions => {
+                v.conditions
+                    .push(Rejection::at(Stage::Condition, record, reject.reasons()))
+            }
         }
     }
     v
@@ -134,6 +137,8 @@ struct ConnResult {
     later: Option<Finisher>,
     /// Where records the endpoint took come back to if its finisher fails.
     custody: Custody,
+    /// Endpoint failures so far (0 or 1).
+    errors: usize,
 }
 
 impl ConnResult {
@@ -143,16 +148,16 @@ impl ConnResult {
             rejections: Vec::new(),
             later: None,
             custody: Custody::default(),
+            errors: 0,
         }
     }
 }
 
 /// Rejections of `records` with one reason.
 fn rejected(records: Vec<Record>, reason: &str) -> impl Iterator<Item = Rejection> + '_ {
-    records.into_iter().map(move |record| Rejection {
-        record,
-        reasons: vec![reason.to_string()],
-    })
+    records
+        .into_iter()
+        .map(move |record| Rejection::new(record, vec![reason.to_string()]))
 }
 
 /// The rejections of a connection's failure: each record it still held, with the reason; when
@@ -160,10 +165,7 @@ fn rejected(records: Vec<Record>, reason: &str) -> impl Iterator<Item = Rejectio
 /// shows in the response (not only in the log).
 fn failure_rejections(held: Vec<Record>, reason: String) -> Vec<Rejection> {
     if held.is_empty() {
-        return vec![Rejection {
-            record: Record::open(),
-            reasons: vec![reason],
-        }];
+        return vec![Rejection::new(Record::open(), vec![reason])];
     }
     rejected(held, &reason).collect()
 }
@@ -185,28 +187,7 @@ impl Pending {
         };
         let mut endpoint_rejections = Vec::new();
         for (result, conn) in self.connections.into_iter().zip(&core.protocol.connections) {
-            let ConnResult {
-                mut records,
-                mut rejections,
-                later,
-                custody,
-            } = result;
-            if let Some(f) = later {
-                let mut finished = Finished::default();
-                let panicked = catch_unwind(AssertUnwindSafe(|| f(&mut finished))).err();
-                // What the finisher returned or rejected before any panic stands.
-                records.extend(narrow(conn, finished.outputs));
-                rejections.extend(finished.rejections);
-                if let Some(p) = panicked {
-                    let reason = format!(
-                        "connection {}: endpoint panicked while finishing: {}",
-                        conn.id,
-                        panic_message(&*p)
-                    );
-                    crate::log::error(&reason);
-                    rejections.extend(failure_rejections(custody.take(), reason));
-                }
-            }
+            let (records, rejections) = complete(conn, result);
             if outcome.records.is_empty() {
                 outcome.records = records;
             } else {
@@ -215,16 +196,142 @@ impl Pending {
             endpoint_rejections.extend(rejections);
         }
         outcome.rejections.extend(endpoint_rejections);
-        // No secret value (a password in a broker's error, say) reaches the caller.
-        for r in outcome.rejections.iter_mut() {
-            for reason in r.reasons.iter_mut() {
-                if let std::borrow::Cow::Owned(clean) = crate::log::redact(reason) {
-                    *reason = clean;
-                }
-            }
-        }
+        redact_reasons(&mut outcome.rejections);
         outcome
     }
+}
+
+/// Runs a connection's finisher, if any, and gives what the connection returned and rejected
+/// (its rejections named with the connection); counts them.
+fn complete(conn: &ConnectionDef, result: ConnResult) -> (Vec<Record>, Vec<Rejection>) {
+    let ConnResult {
+        mut records,
+        mut rejections,
+        later,
+        custody,
+        mut errors,
+    } = result;
+    if let Some(f) = later {
+        let mut finished = Finished::default();
+        let panicked = catch_unwind(AssertUnwindSafe(|| f(&mut finished))).err();
+        // What the finisher returned or rejected before any panic stands.
+        records.extend(narrow(conn, finished.outputs));
+        rejections.extend(finished.rejections);
+        if let Some(p) = panicked {
+            let reason = format!(
+                "connection {}: endpoint panicked while finishing: {}",
+                conn.id,
+                panic_message(&*p)
+            );
+            crate::log::error(&reason);
+            rejections.extend(failure_rejections(custody.take(), reason));
+            errors += 1;
+        }
+    }
+    for r in rejections.iter_mut() {
+        if r.connection.is_none() {
+            r.connection = Some(conn.id.clone());
+        }
+    }
+    conn.stats
+        .add_results(records.len(), rejections.len(), errors);
+    (records, rejections)
+}
+
+/// No secret value (a password in a broker's error, say) reaches the caller.
+fn redact_reasons(rejections: &mut [Rejection]) {
+    for r in rejections.iter_mut() {
+        for reason in r.reasons.iter_mut() {
+            if let std::borrow::Cow::Owned(clean) = crate::log::redact(reason) {
+                *reason = clean;
+            }
+        }
+    }
+}
+
+/// The request's dead-letter connection instance (kept across resubmits, like the others).
+#[derive(Default)]
+pub(crate) struct DeadLetterState {
+    instance: Option<ConnectionInstance>,
+}
+
+/// Hands every rejection of `outcome` to the session's dead-letter connection, if it has one.
+/// A dead letter the connection could not take adds a reason to its rejection saying so (the
+/// connection's own rejections are never dead-lettered again). Returns how many were written.
+pub(crate) fn dead_letter(
+    core: &SessionCore,
+    outcome: &mut Outcome,
+    state: &mut DeadLetterState,
+) -> usize {
+    let Some(conn) = &core.protocol.dead_letter else {
+        return 0;
+    };
+    if outcome.rejections.is_empty() {
+        return 0;
+    }
+    let time = Value::datetime(
+        chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).fixed_offset(),
+    );
+    let letters: Vec<Record> = outcome
+        .rejections
+        .iter()
+        .map(|r| crate::dead_letter::record_of(r, &time))
+        .collect();
+    // Which rejection each dead letter is, by its content (what a failing sink hands back).
+    let mut index: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+    for (i, d) in letters.iter().enumerate() {
+        let mut key = Vec::new();
+        d.write_json(&mut key);
+        index.entry(key).or_default().push(i);
+    }
+    let n = letters.len();
+    let routed = ContainerRecords {
+        records: letters,
+        coll: vec![0; n],
+        uuid: vec![0; n],
+        uuids: Arc::new(vec![uuid::Uuid::nil()]),
+    };
+    let inst = state.instance.get_or_insert_with(|| instantiate_one(conn));
+    let result = run_connection(core, conn, routed, inst, &[], &Parameters::new());
+    let (_, failed) = complete(conn, result);
+    let mut unmatched = Vec::new();
+    let mut failed_count = 0;
+    for f in failed {
+        let mut key = Vec::new();
+        f.record.write_json(&mut key);
+        let reason = format!("dead letter not written: {}", f.reasons.join("; "));
+        match index.get_mut(&key).and_then(|v| v.pop()) {
+            Some(i) => {
+                outcome.rejections[i].reasons.push(reason);
+                failed_count += 1;
+            }
+            None => unmatched.push(reason),
+        }
+    }
+    if !unmatched.is_empty() {
+        // A failure that names no dead letter: any of them may be unwritten; each says so.
+        let reason = format!("dead letter may not be written: {}", unmatched.join("; "));
+        crate::log::warn(&format!("connection {}: {reason}", conn.id));
+        for r in outcome.rejections.iter_mut() {
+            if !r
+                .reasons
+                .iter()
+                .any(|x| x.starts_with("dead letter not written"))
+            {
+                r.reasons.push(reason.clone());
+                failed_count += 1;
+            }
+        }
+    } else if failed_count > 0 {
+        crate::log::warn(&format!(
+            "connection {}: {failed_count} of {n} dead letters not written",
+            conn.id
+        ));
+    }
+    redact_reasons(&mut outcome.rejections);
+    let written = n - failed_count.min(n);
+    core.stats.dead_letters(written, failed_count.min(n));
+    written
 }
 
 /// A submit validated, factored and routed: what each connection receives. Made without the
@@ -315,10 +422,8 @@ pub(crate) fn run(
                         // The connection's records went down with the worker: the failure
                         // shows in the response rather than vanishing.
                         ConnResult {
-                            rejections: vec![Rejection {
-                                record: Record::open(),
-                                reasons: vec![reason],
-                            }],
+                            rejections: vec![Rejection::new(Record::open(), vec![reason])],
+                            errors: 1,
                             ..ConnResult::empty()
                         }
                     })
@@ -384,20 +489,22 @@ fn instantiate(core: &SessionCore) -> Vec<ConnectionInstance> {
     core.protocol
         .connections
         .iter()
-        .map(|conn| {
-            let endpoint = match catch_unwind(AssertUnwindSafe(|| conn.prepared.instantiate())) {
-                Ok(r) => r,
-                Err(p) => Err(Error::Panic(format!(
-                    "endpoint panicked while starting: {}",
-                    panic_message(&*p)
-                ))),
-            };
-            ConnectionInstance {
-                endpoint,
-                state: Record::new(conn.state_layout.clone()),
-            }
-        })
+        .map(instantiate_one)
         .collect()
+}
+
+fn instantiate_one(conn: &ConnectionDef) -> ConnectionInstance {
+    let endpoint = match catch_unwind(AssertUnwindSafe(|| conn.prepared.instantiate())) {
+        Ok(r) => r,
+        Err(p) => Err(Error::Panic(format!(
+            "endpoint panicked while starting: {}",
+            panic_message(&*p)
+        ))),
+    };
+    ConnectionInstance {
+        endpoint,
+        state: Record::new(conn.state_layout.clone()),
+    }
 }
 
 fn run_connection(
@@ -419,12 +526,14 @@ fn run_connection(
         }
         _ => &conn.constructor,
     };
+    conn.stats.add_routed(routed.records.len());
     let endpoint = match &mut inst.endpoint {
         Ok(e) => e,
         Err(err) => {
             let reason = format!("connection {}: {}", conn.id, err.message());
             return ConnResult {
                 rejections: failure_rejections(routed.records, reason),
+                errors: 1,
                 ..ConnResult::empty()
             };
         }
@@ -463,6 +572,7 @@ fn run_connection(
     let later = call.later.take();
     let custody = call.custody.clone();
     drop(call);
+    let errors = usize::from(failure.is_some());
     if let Some(err) = failure {
         // Every record routed to the connection ends returned (what the endpoint returned
         // before it failed) or rejected: those it was not yet given and those it took and
@@ -481,6 +591,7 @@ fn run_connection(
         rejections,
         later,
         custody,
+        errors,
     }
 }
 

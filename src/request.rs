@@ -10,7 +10,7 @@ use crate::json;
 use crate::pipeline::{self, Parameters, StreamState};
 use crate::record::Layout;
 use crate::record::Record;
-use crate::record::{ConditionValues, Rejection};
+use crate::record::{ConditionValues, Rejection, Stage};
 use crate::response::{Outcome, Response};
 use crate::session::{new_record_of, record_room, SessionCore};
 
@@ -25,6 +25,8 @@ pub struct Request {
     /// Room request records keep for fields endpoints add (`session::record_room`).
     room: usize,
     stream: Arc<Mutex<StreamState>>,
+    /// The dead-letter connection's instance (kept across resubmits, like the stream's).
+    dead_letters: Arc<Mutex<pipeline::DeadLetterState>>,
     /// Opened when the last submit has released the stream (its finishers may still run).
     last_released: Option<Arc<Latch>>,
     /// Opened when the last submit's response has completed. (A latch, not the response:
@@ -47,6 +49,7 @@ impl Request {
             records: RecordStore::default(),
             conditions: Box::new(conditions),
             stream: Arc::new(Mutex::new(StreamState::default())),
+            dead_letters: Arc::default(),
             last_released: None,
             last_completed: None,
             parameters: Parameters::new(),
@@ -203,6 +206,9 @@ impl Request {
         let parameters = self.parameters.clone();
         let done = response.clone();
         let submitted = records.len();
+        let dead_letters = self.dead_letters.clone();
+        let started = std::time::Instant::now();
+        self.core.stats.submitted(submitted);
         crate::runtime::spawn(move || {
             // Open the latches on every path, panics included.
             let completed = OpenOnDrop(completed);
@@ -223,10 +229,7 @@ impl Request {
                 crate::log::error(&msg);
                 Outcome {
                     records: Vec::new(),
-                    rejections: vec![Rejection {
-                        record: Record::open(),
-                        reasons: vec![msg],
-                    }],
+                    rejections: vec![Rejection::at(Stage::Internal, Record::open(), vec![msg])],
                 }
             };
             let pending = prepared.and_then(|prepared| {
@@ -236,12 +239,41 @@ impl Request {
                 }))
             });
             drop(released);
-            let outcome = pending
+            let mut outcome = pending
                 .and_then(|p| catch_unwind(AssertUnwindSafe(|| p.finish(&core))))
                 .unwrap_or_else(internal_error);
             if let Some(p) = previous_completed {
                 p.wait();
             }
+            // Counted before dead-lettering adds reasons; dead letters in submit order.
+            let mut by_stage = [0usize; 4];
+            for r in &outcome.rejections {
+                by_stage[r.stage.index()] += 1;
+            }
+            let invalid = by_stage[Stage::Required.index()] + by_stage[Stage::Condition.index()];
+            let accepted = if by_stage[Stage::Internal.index()] > 0 {
+                0
+            } else {
+                submitted.saturating_sub(invalid)
+            };
+            if core.protocol.dead_letter.is_some() {
+                let mut state = dead_letters.lock().unwrap_or_else(|p| p.into_inner());
+                let lettered = catch_unwind(AssertUnwindSafe(|| {
+                    pipeline::dead_letter(&core, &mut outcome, &mut state)
+                }));
+                if let Err(p) = lettered {
+                    let reason = format!(
+                        "dead letter not written: internal error: {}",
+                        panic_message(&*p)
+                    );
+                    crate::log::error(&reason);
+                    for r in outcome.rejections.iter_mut() {
+                        r.reasons.push(reason.clone());
+                    }
+                }
+            }
+            core.stats
+                .completed(accepted, by_stage, outcome.records.len(), started.elapsed());
             done.complete(outcome);
             drop(done);
             drop(completed);

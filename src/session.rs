@@ -75,6 +75,22 @@ impl Session {
         &self.core
     }
 
+    /// The session's statistics as one JSON object: records submitted, accepted, rejected by
+    /// stage, returned and dead-lettered, submit latency, and per connection records routed,
+    /// returned and rejected, endpoint errors, bytes, Kafka consumer lag and librdkafka's
+    /// statistics (docs/statistics.md).
+    pub fn stats(&self) -> serde_json::Value {
+        let mut j = self.core.stats.json();
+        j["manifest"] = serde_json::Value::String(self.core.source.display().to_string());
+        j
+    }
+
+    /// The session's statistics as Prometheus text exposition (format 0.0.4, `messageapi_`
+    /// names).
+    pub fn stats_prometheus(&self) -> String {
+        self.core.stats.prometheus()
+    }
+
     /// Reads records of this schema from JSON text (one object, an array, or JSON Lines); all
     /// or nothing, errors name the line.
     pub fn read_json(&self, text: &str) -> Result<Vec<Record>> {

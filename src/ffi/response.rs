@@ -13,11 +13,13 @@ use crate::response::{Outcome, Response};
 /// Functions: mapi_request_submit, mapi_request_submit_and_clear, mapi_response_is_complete,
 /// mapi_response_wait, mapi_response_records, mapi_response_record_count, mapi_response_record,
 /// mapi_response_rejection_count, mapi_response_rejection_record,
-/// mapi_response_rejection_reason_count, mapi_response_rejection_reason, mapi_response_free.
+/// mapi_response_rejection_reason_count, mapi_response_rejection_reason,
+/// mapi_response_rejection_stage, mapi_response_rejection_connection, mapi_response_free.
 pub struct mapi_response {
     inner: Response,
     records: OnceLock<mapi_record_list>,
     reasons: OnceLock<Vec<Vec<CString>>>,
+    connections: OnceLock<Vec<Option<CString>>>,
 }
 
 impl mapi_response {
@@ -26,7 +28,23 @@ impl mapi_response {
             inner,
             records: OnceLock::new(),
             reasons: OnceLock::new(),
+            connections: OnceLock::new(),
         }
+    }
+
+    fn connections(&self) -> Option<&Vec<Option<CString>>> {
+        let outcome = self.outcome()?;
+        Some(self.connections.get_or_init(|| {
+            outcome
+                .rejections
+                .iter()
+                .map(|r| {
+                    r.connection
+                        .as_deref()
+                        .map(|c| CString::new(c.replace('\0', " ")).unwrap_or_default())
+                })
+                .collect()
+        }))
     }
 
     fn outcome(&self) -> Option<&Outcome> {
@@ -228,6 +246,56 @@ pub unsafe extern "C" fn mapi_response_rejection_reason(
             .and_then(|r| r.reasons())
             .and_then(|all| all.get(i))
             .and_then(|rs| rs.get(j))
+            .map_or(std::ptr::null(), |s| s.as_ptr()))
+    })
+}
+
+/// Where rejection `i` of `response` happened: "required" (a required field had no value),
+/// "condition" (the record's conditions failed), "endpoint" (a connection rejected it or failed
+/// holding it) or "internal" (the library itself failed); NULL when out of range. Static text.
+///
+/// # Safety
+/// `response` is NULL or a live response.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_response_rejection_stage(
+    response: *const mapi_response,
+    i: usize,
+) -> *const c_char {
+    use crate::record::Stage;
+    guard_value(std::ptr::null(), || {
+        Ok(response
+            .as_ref()
+            .and_then(|r| r.outcome())
+            .and_then(|o| o.rejections.get(i))
+            .map_or(std::ptr::null(), |r| {
+                match r.stage {
+                    Stage::Required => c"required",
+                    Stage::Condition => c"condition",
+                    Stage::Endpoint => c"endpoint",
+                    Stage::Internal => c"internal",
+                }
+                .as_ptr()
+            }))
+    })
+}
+
+/// The id of the connection that rejected rejection `i` of `response` (endpoint rejections);
+/// NULL for validation and internal rejections, and when out of range. Borrowed until
+/// mapi_response_free.
+///
+/// # Safety
+/// `response` is NULL or a live response.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_response_rejection_connection(
+    response: *const mapi_response,
+    i: usize,
+) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        Ok(response
+            .as_ref()
+            .and_then(|r| r.connections())
+            .and_then(|all| all.get(i))
+            .and_then(|c| c.as_ref())
             .map_or(std::ptr::null(), |s| s.as_ptr()))
     })
 }

@@ -196,3 +196,57 @@ pub unsafe extern "C" fn mapi_session_validate(
         copy_out(reasons.as_bytes(), buf, cap, len)
     })
 }
+
+/// Copies the session's statistics as one JSON object and a NUL into `buf`: records
+/// submitted, accepted, rejected by stage, returned and dead-lettered, submit latency
+/// (p50, p90, p99, max, in seconds), and per connection records routed, returned and rejected,
+/// endpoint errors, bytes sent and received, Kafka consumer lag and librdkafka's statistics
+/// (docs/statistics.md). Counters only grow: a second call after MAPI_ERR_BUFFER_TOO_SMALL
+/// should allow some room (the figures may have grown meanwhile).
+///
+/// `len`: NULL, or receives the length without the NUL (also on MAPI_ERR_BUFFER_TOO_SMALL).
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`session` NULL); MAPI_ERR_BUFFER_TOO_SMALL.
+///
+/// # Safety
+/// `session` is NULL or live; `buf` is NULL or holds `cap` writable bytes; `len` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_stats_json(
+    session: *const mapi_session,
+    buf: *mut c_char,
+    cap: usize,
+    len: *mut usize,
+) -> mapi_status {
+    guard(|| {
+        let session = handle(session, "session")?;
+        let text = session.inner.stats().to_string();
+        copy_out(text.as_bytes(), buf, cap, len)
+    })
+}
+
+/// Copies the session's statistics as Prometheus text exposition format 0.0.4 (`# HELP` and
+/// `# TYPE` lines, `messageapi_` names, `_total` counters, seconds and bytes, labels
+/// `connection`, `endpoint` and `stage`) and a NUL into `buf`: for a node-exporter textfile, or
+/// the program's own metrics endpoint (the library runs no HTTP server).
+///
+/// `len`: NULL, or receives the length without the NUL (also on MAPI_ERR_BUFFER_TOO_SMALL).
+///
+/// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`session` NULL); MAPI_ERR_BUFFER_TOO_SMALL.
+///
+/// # Safety
+/// `session` is NULL or live; `buf` is NULL or holds `cap` writable bytes; `len` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_stats_prometheus(
+    session: *const mapi_session,
+    buf: *mut c_char,
+    cap: usize,
+    len: *mut usize,
+) -> mapi_status {
+    guard(|| {
+        let session = handle(session, "session")?;
+        let text = session.inner.stats_prometheus();
+        copy_out(text.as_bytes(), buf, cap, len)
+    })
+}

@@ -39,6 +39,8 @@ pub struct SessionCore {
     pub source: PathBuf,
     /// Keys the manifest has that the format does not (ignored, as the original did).
     pub warnings: Vec<String>,
+    /// The session's counters.
+    pub stats: Arc<crate::stats::SessionStats>,
 }
 
 /// Options for opening a session.
@@ -48,6 +50,9 @@ pub struct OpenOptions {
     pub root: Option<PathBuf>,
     /// For session templates: the parameter map that `{_standard_}` names.
     pub standard: Option<PathBuf>,
+    /// A `dead-letters` entry (`{"plugin": ..., "constructor": ...}`) used instead of the
+    /// manifest's (`mapi send --dead-letter PATH`).
+    pub dead_letters: Option<Json>,
 }
 
 struct Loader {
@@ -57,6 +62,8 @@ struct Loader {
     cache: HashMap<PathBuf, Json>,
     /// Keys the manifest has that the format does not.
     warnings: Vec<String>,
+    /// A dead-letters entry given by the caller, replacing the manifest's.
+    dead_letters: Option<Json>,
 }
 
 /// Opens a manifest file.
@@ -98,6 +105,7 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         standard: options.standard.clone(),
         cache: HashMap::new(),
         warnings: Vec::new(),
+        dead_letters: options.dead_letters.clone(),
     };
     let parts = Parts::of(&top)?;
     parts.note_unknown_keys(&top, &mut loader.warnings);
@@ -107,7 +115,16 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
     for w in &loader.warnings {
         crate::log::debug(w);
     }
+    let stats = Arc::new(crate::stats::SessionStats::new(
+        protocol
+            .connections
+            .iter()
+            .map(|c| c.stats.clone())
+            .collect(),
+        protocol.dead_letter.as_ref().map(|c| c.stats.clone()),
+    ));
     Ok(SessionCore {
+        stats,
         warnings: loader.warnings,
         kind: parts.kind,
         schema,
@@ -193,6 +210,7 @@ impl Parts {
                     "transformations",
                     "endpoints",
                     "metadata",
+                    "dead-letters",
                 ],
                 warnings,
             );
@@ -217,7 +235,11 @@ impl Parts {
             &["collections", "transformations", "metadata"],
             warnings,
         );
-        note_unknown(&self.protocol, &["endpoints", "metadata"], warnings);
+        note_unknown(
+            &self.protocol,
+            &["endpoints", "metadata", "dead-letters"],
+            warnings,
+        );
     }
 }
 
@@ -336,10 +358,68 @@ impl Loader {
             }
         }
         let metadata = self.optional(part, "metadata")?.map(|n| n.value);
+        let dead = match self.dead_letters.take() {
+            Some(v) => Some(Node::new(
+                v,
+                Arc::new(PathBuf::from("<dead-letters option>")),
+                "dead-letters".into(),
+            )),
+            None => self.optional(part, "dead-letters")?,
+        };
+        let dead_letter = match dead {
+            None => None,
+            Some(n) if n.value.is_null() => None,
+            Some(n) => Some(self.dead_letter_connection(&n, container, schema, &mut seen)?),
+        };
         Ok(Protocol {
             connections,
             metadata,
+            dead_letter,
         })
+    }
+
+    /// The `dead-letters` entry: `{"plugin": SINK, "id": ID (default "dead-letters"),
+    /// "constructor": {...}}`. A `kafka-producer` sink gets the Kafka Connect style value and
+    /// headers unless its constructor says otherwise.
+    fn dead_letter_connection(
+        &mut self,
+        n: &Node,
+        container: &Container,
+        schema: &Schema,
+        seen: &mut HashSet<String>,
+    ) -> Result<crate::protocol::ConnectionDef> {
+        note_unknown(
+            n,
+            &["plugin", "id", "name", "constructor", "description"],
+            &mut self.warnings,
+        );
+        let plugin = n.require("plugin")?;
+        let name = plugins::endpoint(plugin.as_str()?).to_string();
+        if matches!(
+            name.as_str(),
+            "kafka-consumer" | "file-reader" | "evaluation"
+        ) {
+            return Err(plugin.error(format!(
+                "\"{name}\" cannot take dead letters: use a sink (file-writer, kafka-producer, a plug-in)"
+            )));
+        }
+        let mut value = n.value.clone();
+        let Json::Object(m) = &mut value else {
+            return Err(n.error("expected an object with \"plugin\" and \"constructor\""));
+        };
+        if m.get("id").is_none() && m.get("name").is_none() {
+            m.insert("id".into(), Json::String("dead-letters".into()));
+        }
+        if name == "kafka-producer" {
+            if let Some(Json::Object(c)) = m.get_mut("constructor") {
+                crate::dead_letter::kafka_defaults(c);
+            }
+        }
+        let node = Node::new(value, n.file.clone(), n.path.clone());
+        let mut def =
+            protocol::parse_connection(&node, &plugin, container, schema, &self.root, seen)?;
+        def.dead_letters = true;
+        Ok(def)
     }
 }
 

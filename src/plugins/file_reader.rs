@@ -142,6 +142,8 @@ impl Endpoint for FileReaderInstance {
                 };
                 match load(&path) {
                     Ok((text, lines)) => {
+                        call.stats()
+                            .add_bytes_received(text.len().saturating_sub(1) as u64);
                         let ctx = LineContext {
                             layout: &layout,
                             slots: &slots,

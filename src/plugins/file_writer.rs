@@ -120,7 +120,10 @@ impl Endpoint for FileWriterInstance {
             Ok(())
         });
         match written {
-            Ok(()) => call.extend(records.release()),
+            Ok(()) => {
+                call.stats().add_bytes_sent(buf.len() as u64);
+                call.extend(records.release())
+            }
             Err(e) => {
                 // The handle may be unusable; reopen on the next submit.
                 self.file = None;

@@ -165,10 +165,8 @@ impl Finished {
 
     /// Rejects a record with a reason.
     pub fn reject(&mut self, record: Record, reason: impl Into<String>) {
-        self.rejections.push(Rejection {
-            record,
-            reasons: vec![reason.into()],
-        });
+        self.rejections
+            .push(Rejection::new(record, vec![reason.into()]));
     }
 
     /// Adds output records (moved as they are when nothing was added before).
@@ -332,6 +330,9 @@ impl<'a> EndpointCall<'a> {
             .into_iter()
             .zip(routed.coll)
             .filter(|(_, c)| {
+                if conn.dead_letters {
+                    return true;
+                }
                 let c = *c as usize;
                 let coll = &container.collections[c];
                 conn.collections.contains(&c)
@@ -349,6 +350,11 @@ impl<'a> EndpointCall<'a> {
             records,
             custody: self.custody.clone(),
         })
+    }
+
+    /// The connection's counters: endpoints add the bytes they write, send or receive.
+    pub fn stats(&self) -> &Arc<crate::stats::ConnectionStats> {
+        &self.conn.stats
     }
 
     /// The connection's `fields` narrowing (empty: none).
@@ -382,10 +388,8 @@ impl<'a> EndpointCall<'a> {
 
     /// Rejects a record with a reason.
     pub fn reject(&mut self, record: Record, reason: impl Into<String>) {
-        self.rejections.push(Rejection {
-            record,
-            reasons: vec![reason.into()],
-        });
+        self.rejections
+            .push(Rejection::new(record, vec![reason.into()]));
     }
 
     /// Rejects a copy of `record` with a reason. When `record` is one of the routed records

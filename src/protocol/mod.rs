@@ -44,6 +44,11 @@ pub struct ConnectionDef {
     /// The endpoint's default fields narrowed by `fields` (`None`: records keep their fields).
     pub output_layout: Option<Arc<Layout>>,
     pub state_layout: Arc<Layout>,
+    /// The session's dead-letter connection: it is given every dead letter of a submit
+    /// (whatever its collections) and nothing else.
+    pub dead_letters: bool,
+    /// Its counters.
+    pub stats: Arc<crate::stats::ConnectionStats>,
 }
 
 impl std::fmt::Debug for ConnectionDef {
@@ -64,6 +69,8 @@ impl std::fmt::Debug for ConnectionDef {
 pub struct Protocol {
     pub connections: Vec<ConnectionDef>,
     pub metadata: Option<Json>,
+    /// Where rejected records go (the manifest's `dead-letters`), if anywhere.
+    pub dead_letter: Option<ConnectionDef>,
 }
 
 impl ConnectionDef {
@@ -106,6 +113,8 @@ impl ConnectionDef {
             prepared,
             output_layout,
             state_layout,
+            dead_letters: false,
+            stats: Arc::new(crate::stats::ConnectionStats::new(id, endpoint)),
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::value::{FieldType, Text, Value};
 pub use conditions::{ConditionSlots, ConditionValues};
 pub(crate) use layout::DerivedLayouts;
 pub use layout::{FieldDef, Layout};
-pub use rejection::Rejection;
+pub use rejection::{Rejection, Stage};
 
 /// A record: values in layout order, plus condition values on records that carry them
 /// (request records and the request record).

@@ -226,6 +226,40 @@ impl Instance {
     }
 }
 
+/// The consumer's lag on each partition assigned to it: the high watermark librdkafka last saw
+/// (cached from fetches: no request to the broker) minus the next offset to read. Partitions
+/// without both figures yet are left out.
+fn lag(consumer: &BaseConsumer<KafkaContext>) -> Vec<(String, i32, i64)> {
+    let Ok(position) = consumer.position() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in position.elements() {
+        let rdkafka::Offset::Offset(next) = e.offset() else {
+            continue;
+        };
+        let Ok(topic) = std::ffi::CString::new(e.topic()) else {
+            continue;
+        };
+        let (mut low, mut high) = (-1i64, -1i64);
+        // SAFETY: a live client handle and a NUL-terminated topic; librdkafka writes the two
+        // cached watermarks.
+        let err = unsafe {
+            rdkafka::bindings::rd_kafka_get_watermark_offsets(
+                consumer.client().native_ptr(),
+                topic.as_ptr(),
+                e.partition(),
+                &mut low,
+                &mut high,
+            )
+        };
+        if err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 {
+            out.push((e.topic().to_string(), e.partition(), (high - next).max(0)));
+        }
+    }
+    out
+}
+
 impl Drop for Instance {
     fn drop(&mut self) {
         // The request is freed: its last records were delivered to the caller.
@@ -254,10 +288,10 @@ impl Endpoint for Instance {
             );
             config.set("enable.auto.commit", "false");
             let consumer: BaseConsumer<KafkaContext> = config
-                .create_with_context(KafkaContext::for_consumer(
-                    &self.connection,
-                    self.group.clone(),
-                ))
+                .create_with_context(
+                    KafkaContext::for_consumer(&self.connection, self.group.clone())
+                        .with_stats(call.stats()),
+                )
                 .map_err(|e| Error::Kafka(format!("cannot create the Kafka consumer: {e}")))?;
             self.consumer = Some(consumer);
         }
@@ -286,6 +320,7 @@ impl Endpoint for Instance {
         let mut seen = Vec::new();
         let mut accepted = Vec::new();
         let revocations_before = self.group.revocations.load(Ordering::Acquire);
+        let mut received = 0u64;
         while got < max {
             let now = Instant::now();
             if now >= deadline {
@@ -327,6 +362,7 @@ impl Endpoint for Instance {
                 timestamp,
             ];
             let payload = message.payload().unwrap_or(&[]);
+            received += (payload.len() + message.key().map_or(0, <[u8]>::len)) as u64;
             let text = String::from_utf8_lossy(payload);
             let mut record = Record::new(self.layout.clone());
             let n = self.layout.len();
@@ -345,7 +381,11 @@ impl Endpoint for Instance {
             };
             if let Err(e) = parsed {
                 let mut rejected = Record::open();
-                rejected.set("payload", Value::string(&text))?;
+                let (text, base64) = crate::dead_letter::payload_fields(payload);
+                rejected.set("payload", text)?;
+                if let Some(b) = base64 {
+                    rejected.set("payload-base64", b)?;
+                }
                 for (f, v) in kafka_fields(true).iter().zip(kafka) {
                     rejected.set(&f.id, v)?;
                 }
@@ -391,6 +431,10 @@ impl Endpoint for Instance {
         call.extend(accepted.into_iter().map(|(r, _, _)| r));
         for (t, p, o, _) in seen {
             self.note_offset(&t, p, o);
+        }
+        call.stats().add_bytes_received(received);
+        if let Some(consumer) = &self.consumer {
+            call.stats().set_lag(lag(consumer));
         }
         Ok(())
     }

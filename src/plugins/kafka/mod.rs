@@ -83,6 +83,8 @@ pub struct KafkaContext {
     /// What went wrong with the broker connection last (unreachable, TLS handshake,
     /// authentication), until the broker answers again: failure reasons quote it.
     problem: std::sync::Mutex<Option<String>>,
+    /// The connection's counters: librdkafka's statistics JSON goes there.
+    pub(crate) stats: Option<Arc<crate::stats::ConnectionStats>>,
 }
 
 impl KafkaContext {
@@ -97,7 +99,14 @@ impl KafkaContext {
             down,
             group: None,
             problem: std::sync::Mutex::new(None),
+            stats: None,
         }
+    }
+
+    /// Sends librdkafka's statistics (`statistics.interval.ms`) to `stats`.
+    pub(crate) fn with_stats(mut self, stats: &Arc<crate::stats::ConnectionStats>) -> Self {
+        self.stats = Some(stats.clone());
+        self
     }
 
     /// A consumer's context, sharing `group` with the endpoint instance.
@@ -141,6 +150,13 @@ impl KafkaContext {
 }
 
 impl ClientContext for KafkaContext {
+    /// librdkafka's statistics JSON, kept as it is for the session's statistics.
+    fn stats_raw(&self, statistics: &[u8]) {
+        if let Some(s) = &self.stats {
+            s.set_librdkafka(String::from_utf8_lossy(statistics).into_owned());
+        }
+    }
+
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         let lvl = if (level as i32) <= (RDKafkaLogLevel::Error as i32) {
             crate::log::Level::Info

@@ -79,6 +79,9 @@ impl ClientContext for ProducerCtx {
     fn error(&self, error: KafkaError, reason: &str) {
         self.base.error(error, reason)
     }
+    fn stats_raw(&self, statistics: &[u8]) {
+        self.base.stats_raw(statistics)
+    }
 }
 
 impl ProducerContext for ProducerCtx {

@@ -20,6 +20,18 @@ use crate::protocol::{Endpoint, EndpointCall, Finished};
 use crate::record::{DerivedLayouts, Record};
 use crate::value::Value;
 
+/// The text a header or message value carries for a field value: strings as they are, lists of
+/// strings one per line, datetimes in RFC 3339, other values as JSON; None for null.
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.to_string()),
+        Value::StringList(l) => Some(l.join("\n")),
+        Value::DateTime(t) => Some(t.text.to_string()),
+        other => Some(other.to_json().to_string()),
+    }
+}
+
 /// Writes the key of a key field value (strings raw, other values as JSON); false for null.
 fn write_key(v: &Value, out: &mut Vec<u8>) -> bool {
     match v {
@@ -40,6 +52,10 @@ pub(super) struct Settings {
     topic: Option<String>,
     topic_field: Option<String>,
     key_field: Option<String>,
+    /// The message value is the first non-null of these fields (else the whole record).
+    value_fields: Vec<String>,
+    /// Header name and the field whose value it carries (null fields send no header).
+    header_fields: Vec<(String, String)>,
     create: bool,
     partitions: i32,
 }
@@ -62,6 +78,30 @@ impl Settings {
             topic: opt_string(c, "topic")?,
             topic_field: opt_string(c, "topic-field")?,
             key_field: opt_string(c, "key-field")?,
+            value_fields: match c.get("value-field") {
+                None | Some(Json::Null) => Vec::new(),
+                Some(Json::String(f)) if !f.is_empty() => vec![f.clone()],
+                Some(Json::Array(a)) if a.iter().all(|f| f.as_str().is_some_and(|f| !f.is_empty())) => {
+                    a.iter().filter_map(|f| f.as_str().map(str::to_string)).collect()
+                }
+                Some(other) => {
+                    return Err(Error::Manifest(format!(
+                        "constructor.value-field: expected a field or a list of fields, found {other}"
+                    )))
+                }
+            },
+            header_fields: match c.get("header-fields") {
+                None | Some(Json::Null) => Vec::new(),
+                Some(Json::Object(m)) if m.values().all(|f| f.as_str().is_some_and(|f| !f.is_empty())) => m
+                    .iter()
+                    .map(|(h, f)| (h.clone(), f.as_str().unwrap_or_default().to_string()))
+                    .collect(),
+                Some(other) => {
+                    return Err(Error::Manifest(format!(
+                        "constructor.header-fields: expected an object of header name to field, found {other}"
+                    )))
+                }
+            },
             create: matches!(c.get("create-topic"), Some(Json::Bool(true))),
             partitions: int_or(c, "create-topic-partitions", 3)? as i32,
         })
@@ -148,6 +188,7 @@ impl Instance {
         records: &[Record],
         to: &Destinations,
         flight: &InFlight,
+        stats: &crate::stats::ConnectionStats,
     ) {
         let InFlight {
             batch_id,
@@ -174,7 +215,26 @@ impl Instance {
             while i < records.len() && to.dest[i] == d && msgs.len() < CHUNK {
                 let record = &records[i];
                 let start = payloads.len();
-                writer.write(record, &mut payloads);
+                let value = settings
+                    .value_fields
+                    .iter()
+                    .find_map(|f| record.get(f).ok().and_then(value_text));
+                match value {
+                    Some(v) => payloads.extend_from_slice(v.as_bytes()),
+                    None => writer.write(record, &mut payloads),
+                }
+                let own_headers = (!settings.header_fields.is_empty()).then(|| {
+                    let mut h = headers.clone().unwrap_or_default();
+                    for (name, f) in &settings.header_fields {
+                        if let Some(text) = record.get(f).ok().and_then(value_text) {
+                            h = h.insert(Header {
+                                key: name,
+                                value: Some(text.as_bytes()),
+                            });
+                        }
+                    }
+                    h
+                });
                 let key_start = keys.len();
                 let key = settings
                     .key_field
@@ -186,10 +246,12 @@ impl Instance {
                     slot: i,
                     payload: start..payloads.len(),
                     key,
+                    headers: own_headers,
                 });
                 i += 1;
             }
             batch.remaining.fetch_add(msgs.len(), Ordering::AcqRel);
+            stats.add_bytes_sent((payloads.len() + keys.len()) as u64);
             let chunk = Chunk {
                 conn: conn.clone(),
                 topic: to.topics[d as usize].clone(),
@@ -236,7 +298,7 @@ impl Endpoint for Instance {
                 *r = r.project(&target);
             }
         }
-        let link = match self.0.link() {
+        let link = match self.0.link(call.stats()) {
             Ok(l) => l,
             Err(e) => {
                 for r in records.release() {
@@ -258,7 +320,7 @@ impl Endpoint for Instance {
             batch,
             deadline: Instant::now() + self.0.timeout,
         };
-        self.queue_chunks(link, &settings, &conn, &records, &to, &flight);
+        self.queue_chunks(link, &settings, &conn, &records, &to, &flight, call.stats());
         let InFlight {
             batch_id,
             batch,
@@ -306,15 +368,15 @@ impl Shared {
         // rejected at the deadline instead of up to a second later. Otherwise the
         // margin covers reports racing the deadline.
         let down = || {
-            self.link()
-                .is_ok_and(|link| link.producer.context().down.load(Ordering::Relaxed))
+            self.made_link()
+                .is_some_and(|link| link.producer.context().down.load(Ordering::Relaxed))
         };
         let mut cut_short = false;
         let complete = batch.wait(sent.deadline) || {
             cut_short = down();
             !cut_short && batch.wait(sent.deadline + Duration::from_secs(30))
         };
-        if let Ok(link) = self.link() {
+        if let Some(link) = self.made_link() {
             link.producer
                 .context()
                 .batches
@@ -324,8 +386,7 @@ impl Shared {
         }
         // Why the broker could not be used, if it could not: a timed-out delivery says so.
         let problem = self
-            .link()
-            .ok()
+            .made_link()
             .and_then(|link| link.producer.context().base.problem())
             .map(|p| format!(" (the broker connection failed: {p})"))
             .unwrap_or_default();

@@ -138,13 +138,21 @@ struct Instance(Arc<Shared>);
 const CHUNKS_QUEUED: usize = 32;
 
 impl Shared {
+    /// The link, if it was made (and could be).
+    fn made_link(&self) -> Option<&Link> {
+        self.link.get().and_then(|l| l.as_ref().ok())
+    }
+
     /// The link, made on first use (the producer connects then).
-    fn link(&self) -> std::result::Result<&Link, String> {
+    fn link(
+        &self,
+        stats: &Arc<crate::stats::ConnectionStats>,
+    ) -> std::result::Result<&Link, String> {
         self.link
             .get_or_init(|| {
                 let down = Arc::new(AtomicBool::new(false));
                 let ctx = ProducerCtx {
-                    base: KafkaContext::with_flag(&self.connection, down.clone()),
+                    base: KafkaContext::with_flag(&self.connection, down.clone()).with_stats(stats),
                     down,
                     batches: RwLock::new(HashMap::new()),
                     next: AtomicU32::new(0),

@@ -29,6 +29,8 @@ pub(super) struct Outgoing {
     pub(super) slot: usize,
     pub(super) payload: std::ops::Range<usize>,
     pub(super) key: Option<std::ops::Range<usize>>,
+    /// Headers of this message alone (`header-fields`), the chunk's included.
+    pub(super) headers: Option<OwnedHeaders>,
 }
 
 /// Messages of one submit to one topic, serialized, for the sender thread.
@@ -206,13 +208,16 @@ impl SenderThread {
     /// each when messages carry headers. A full local queue is backpressure: delivery reports
     /// are served and the rest retried until the chunk's deadline.
     pub(super) fn send(&mut self, chunk: &Chunk) {
-        if let Some(h) = &chunk.headers {
+        if chunk.headers.is_some() || chunk.msgs.iter().any(|m| m.headers.is_some()) {
             for m in &chunk.msgs {
+                let h = m.headers.as_ref().or(chunk.headers.as_ref());
                 loop {
                     let mut message =
                         BaseRecord::with_opaque_to(&chunk.topic, chunk.opaque(m.slot))
-                            .payload(&chunk.payloads[m.payload.clone()])
-                            .headers(h.clone());
+                            .payload(&chunk.payloads[m.payload.clone()]);
+                    if let Some(h) = h {
+                        message = message.headers(h.clone());
+                    }
                     if let Some(k) = &m.key {
                         message = message.key(&chunk.keys[k.clone()]);
                     }
