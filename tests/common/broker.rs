@@ -325,6 +325,16 @@ pub fn python_produce(
     topic: &str,
     messages: &[(Option<&str>, &str, Option<i32>)],
 ) {
+    let lines: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|(k, v, p)| serde_json::json!({"key": k, "value": v, "partition": p}))
+        .collect();
+    python_produce_lines(bootstrap, topic, &lines);
+}
+
+/// Produces messages with kafka-python, each given as kafka_tool.py's input line
+/// (`key`, `value` or `value_b64` for bytes that are not UTF-8, `partition`).
+pub fn python_produce_lines(bootstrap: &str, topic: &str, messages: &[serde_json::Value]) {
     use std::io::Write;
     let mut child = Command::new(python())
         .arg(tool())
@@ -336,13 +346,8 @@ pub fn python_produce(
         .expect("run kafka_tool.py produce");
     {
         let stdin = child.stdin.as_mut().unwrap();
-        for (k, v, p) in messages {
-            writeln!(
-                stdin,
-                "{}",
-                serde_json::json!({"key": k, "value": v, "partition": p})
-            )
-            .unwrap();
+        for m in messages {
+            writeln!(stdin, "{m}").unwrap();
         }
     }
     let out = child.wait_with_output().unwrap();

@@ -1,7 +1,8 @@
 """An independent Kafka client for the tests (kafka-python, pure Python).
 
   kafka_tool.py produce BOOTSTRAP TOPIC < messages.jsonl
-      each input line: {"key": str|null, "value": str, "partition": int|null}; prints the count
+      each input line: {"key": str|null, "value": str, "partition": int|null} ("value_b64"
+      instead of "value" for bytes that are not UTF-8); prints the count
   kafka_tool.py consume BOOTSTRAP TOPIC COUNT TIMEOUT_S
       reads every partition from the beginning until COUNT messages or the timeout; prints one
       JSON line per message: topic, partition, offset, key and value (base64), headers
@@ -39,7 +40,7 @@ def produce(bootstrap, topic):
         key = m.get("key")
         producer.send(
             topic,
-            value=m["value"].encode(),
+            value=base64.b64decode(m["value_b64"]) if "value_b64" in m else m["value"].encode(),
             key=None if key is None else key.encode(),
             partition=m.get("partition"),
         )
