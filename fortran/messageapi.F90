@@ -62,6 +62,8 @@ module messageapi
   public :: mapi_request_record, mapi_request_pop_record, mapi_record_set_condition_datetime
   public :: mapi_response_records, mapi_register_condition, mapi_call_records_by_classifier
   public :: mapi_set_log_callback
+  public :: mapi_session_stats_json, mapi_session_stats_prometheus
+  public :: mapi_response_rejection_stage, mapi_response_rejection_connection
   ! The header's constants, from module messageapi_c.
   public :: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, &
        MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_NULL_VALUE, MAPI_ERR_OUT_OF_RANGE, &
@@ -1168,5 +1170,68 @@ contains
     if (present(user_data)) ud = user_data
     call report(c_set_log_callback(callback_fn, ud), 'mapi_set_log_callback', stat)
   end subroutine mapi_set_log_callback
+
+  ! ---- dead letters and statistics ------------------------------------------------------------
+
+  !> The session's statistics as one JSON object (docs/statistics.md).
+  function mapi_session_stats_json(session, stat) result(text)
+    type(mapi_session_t), intent(in) :: session
+    integer, intent(out), optional :: stat
+    character(:), allocatable :: text
+    text = stats_text(session, .false., stat)
+  end function mapi_session_stats_json
+
+  !> The session's statistics as Prometheus text exposition (format 0.0.4): write it to a
+  !> node-exporter textfile at the end of a batch job.
+  function mapi_session_stats_prometheus(session, stat) result(text)
+    type(mapi_session_t), intent(in) :: session
+    integer, intent(out), optional :: stat
+    character(:), allocatable :: text
+    text = stats_text(session, .true., stat)
+  end function mapi_session_stats_prometheus
+
+  function stats_text(session, prometheus, stat) result(text)
+    type(mapi_session_t), intent(in) :: session
+    logical, intent(in) :: prometheus
+    integer, intent(out), optional :: stat
+    character(:), allocatable :: text
+    character(kind=c_char), allocatable, target :: buf(:)
+    integer(c_size_t) :: n, cap
+    integer(c_int32_t) :: status
+    cap = 8192
+    do
+       allocate(buf(cap))
+       if (prometheus) then
+          status = c_session_stats_prometheus(session%ptr, c_loc(buf), cap, n)
+       else
+          status = c_session_stats_json(session%ptr, c_loc(buf), cap, n)
+       end if
+       if (status /= MAPI_ERR_BUFFER_TOO_SMALL) exit
+       deallocate(buf)
+       cap = n + 1 + 1024   ! the figures may grow between the two calls
+    end do
+    text = ''
+    if (status == MAPI_OK) text = from_c_n(c_loc(buf), n)
+    call report(status, 'mapi_session_stats', stat)
+  end function stats_text
+
+  !> Where rejection i (1-based) happened: 'required', 'condition', 'endpoint' or 'internal'
+  !> (empty if out of range).
+  function mapi_response_rejection_stage(response, i) result(stage)
+    type(mapi_response_t), intent(in) :: response
+    integer, intent(in) :: i
+    character(:), allocatable :: stage
+    stage = ''
+    if (i >= 1) stage = from_c(c_rejection_stage(response%ptr, int(i - 1, c_size_t)))
+  end function mapi_response_rejection_stage
+
+  !> The connection that rejected rejection i (1-based): empty for validation rejections.
+  function mapi_response_rejection_connection(response, i) result(id)
+    type(mapi_response_t), intent(in) :: response
+    integer, intent(in) :: i
+    character(:), allocatable :: id
+    id = ''
+    if (i >= 1) id = from_c(c_rejection_connection(response%ptr, int(i - 1, c_size_t)))
+  end function mapi_response_rejection_connection
 
 end module messageapi

@@ -631,5 +631,38 @@ module messageapi_c
        type(c_ptr), value :: ud
        integer(c_int32_t) :: s
      end function c_set_log_callback
+     ! mapi_status mapi_session_stats_json(const mapi_session *session, char *buf, size_t cap,
+     !    size_t *len);
+     function c_session_stats_json(p, buf, cap, len) bind(c, name='mapi_session_stats_json') result(s)
+       import :: c_ptr, c_size_t, c_int32_t
+       type(c_ptr), value :: p, buf
+       integer(c_size_t), value :: cap
+       integer(c_size_t) :: len
+       integer(c_int32_t) :: s
+     end function c_session_stats_json
+     ! mapi_status mapi_session_stats_prometheus(const mapi_session *session, char *buf, size_t
+     !    cap, size_t *len);
+     function c_session_stats_prometheus(p, buf, cap, len) bind(c, name='mapi_session_stats_prometheus') &
+          result(s)
+       import :: c_ptr, c_size_t, c_int32_t
+       type(c_ptr), value :: p, buf
+       integer(c_size_t), value :: cap
+       integer(c_size_t) :: len
+       integer(c_int32_t) :: s
+     end function c_session_stats_prometheus
+     ! const char *mapi_response_rejection_stage(const mapi_response *response, size_t i);
+     function c_rejection_stage(r, i) bind(c, name='mapi_response_rejection_stage') result(p)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: r
+       integer(c_size_t), value :: i
+       type(c_ptr) :: p
+     end function c_rejection_stage
+     ! const char *mapi_response_rejection_connection(const mapi_response *response, size_t i);
+     function c_rejection_connection(r, i) bind(c, name='mapi_response_rejection_connection') result(p)
+       import :: c_ptr, c_size_t
+       type(c_ptr), value :: r
+       integer(c_size_t), value :: i
+       type(c_ptr) :: p
+     end function c_rejection_connection
   end interface
 end module messageapi_c

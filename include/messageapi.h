@@ -130,7 +130,8 @@ typedef struct mapi_request mapi_request;
 // Functions: mapi_request_submit, mapi_request_submit_and_clear, mapi_response_is_complete,
 // mapi_response_wait, mapi_response_records, mapi_response_record_count, mapi_response_record,
 // mapi_response_rejection_count, mapi_response_rejection_record,
-// mapi_response_rejection_reason_count, mapi_response_rejection_reason, mapi_response_free.
+// mapi_response_rejection_reason_count, mapi_response_rejection_reason,
+// mapi_response_rejection_stage, mapi_response_rejection_connection, mapi_response_free.
 typedef struct mapi_response mapi_response;
 
 // A session (opaque): a manifest, opened and checked. Immutable: any number of threads may
@@ -368,6 +369,42 @@ mapi_status mapi_session_validate(const mapi_session *session,
                                   char *buf,
                                   size_t cap,
                                   size_t *len);
+
+// Copies the session's statistics as one JSON object and a NUL into `buf`: records
+// submitted, accepted, rejected by stage, returned and dead-lettered, submit latency
+// (p50, p90, p99, max, in seconds), and per connection records routed, returned and rejected,
+// endpoint errors, bytes sent and received, Kafka consumer lag and librdkafka's statistics
+// (docs/statistics.md). Counters only grow: a second call after MAPI_ERR_BUFFER_TOO_SMALL
+// should allow some room (the figures may have grown meanwhile).
+//
+// `len`: NULL, or receives the length without the NUL (also on MAPI_ERR_BUFFER_TOO_SMALL).
+//
+// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`session` NULL); MAPI_ERR_BUFFER_TOO_SMALL.
+//
+// # Safety
+// `session` is NULL or live; `buf` is NULL or holds `cap` writable bytes; `len` is NULL or
+// writable.
+mapi_status mapi_session_stats_json(const mapi_session *session,
+                                    char *buf,
+                                    size_t cap,
+                                    size_t *len);
+
+// Copies the session's statistics as Prometheus text exposition format 0.0.4 (`# HELP` and
+// `# TYPE` lines, `messageapi_` names, `_total` counters, seconds and bytes, labels
+// `connection`, `endpoint` and `stage`) and a NUL into `buf`: for a node-exporter textfile, or
+// the program's own metrics endpoint (the library runs no HTTP server).
+//
+// `len`: NULL, or receives the length without the NUL (also on MAPI_ERR_BUFFER_TOO_SMALL).
+//
+// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT (`session` NULL); MAPI_ERR_BUFFER_TOO_SMALL.
+//
+// # Safety
+// `session` is NULL or live; `buf` is NULL or holds `cap` writable bytes; `len` is NULL or
+// writable.
+mapi_status mapi_session_stats_prometheus(const mapi_session *session,
+                                          char *buf,
+                                          size_t cap,
+                                          size_t *len);
 
 // ## Requests
 //
@@ -955,6 +992,22 @@ size_t mapi_response_rejection_reason_count(const mapi_response *response, size_
 // # Safety
 // `response` is NULL or a live response.
 const char *mapi_response_rejection_reason(const mapi_response *response, size_t i, size_t j);
+
+// Where rejection `i` of `response` happened: "required" (a required field had no value),
+// "condition" (the record's conditions failed), "endpoint" (a connection rejected it or failed
+// holding it) or "internal" (the library itself failed); NULL when out of range. Static text.
+//
+// # Safety
+// `response` is NULL or a live response.
+const char *mapi_response_rejection_stage(const mapi_response *response, size_t i);
+
+// The id of the connection that rejected rejection `i` of `response` (endpoint rejections);
+// NULL for validation and internal rejections, and when out of range. Borrowed until
+// mapi_response_free.
+//
+// # Safety
+// `response` is NULL or a live response.
+const char *mapi_response_rejection_connection(const mapi_response *response, size_t i);
 
 // Frees `response`. Allowed before it completes: the work still finishes in the background
 // (every record is still written, sent or rejected) and its results are discarded. Calling with

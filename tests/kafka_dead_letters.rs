@@ -109,7 +109,10 @@ fn rejections_go_to_a_dead_letter_topic_with_connect_style_headers() {
             assert_eq!(l["topics"]["dlq"]["topic"], "dlq", "{l}");
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no librdkafka statistics: {s}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no librdkafka statistics: {s}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -148,7 +151,9 @@ fn a_payload_that_does_not_fit_becomes_a_dead_letter_with_raw_bytes_and_coordina
         .to_string()
     };
     let session = Session::from_json(
-        &manifest(json!({"plugin": "file-writer", "constructor": {"path": file.to_str().unwrap()}})),
+        &manifest(
+            json!({"plugin": "file-writer", "constructor": {"path": file.to_str().unwrap()}}),
+        ),
         None,
     )
     .unwrap();
@@ -176,10 +181,9 @@ fn a_payload_that_does_not_fit_becomes_a_dead_letter_with_raw_bytes_and_coordina
         assert_eq!(d["source-offset"], offset);
         assert_eq!(d["stage"], "endpoint");
         assert_eq!(d["connection"], "in");
-        assert!(d["reasons"][0]
-            .as_str()
-            .unwrap()
-            .contains(&format!("message obs-in/0/{offset} is not valid JSON for the schema")));
+        assert!(d["reasons"][0].as_str().unwrap().contains(&format!(
+            "message obs-in/0/{offset} is not valid JSON for the schema"
+        )));
     }
     // Their offsets count as processed: a resubmit commits them, and a new member of the
     // group reads nothing again.
@@ -214,7 +218,10 @@ fn a_payload_that_does_not_fit_becomes_a_dead_letter_with_raw_bytes_and_coordina
     assert_eq!(header(&seen[0], "__connect.errors.topic"), Some("obs-in"));
     assert_eq!(header(&seen[0], "__connect.errors.partition"), Some("0"));
     assert_eq!(header(&seen[0], "__connect.errors.offset"), Some("1"));
-    assert_eq!(header(&seen[0], "__connect.errors.connector.name"), Some("in"));
+    assert_eq!(
+        header(&seen[0], "__connect.errors.connector.name"),
+        Some("in")
+    );
     assert_eq!(header(&seen[0], "__messageapi.errors.raw.encoding"), None);
     // Bytes that are not UTF-8 travel as base64, and say so.
     assert_eq!(seen[1].value, b"/v8A");

@@ -100,6 +100,10 @@ program test_roundtrip
   call check(reason == 'Required field name was missing a value.', 'required reason: ' // reason)
   reason = mapi_response_rejection_reason(response, 2_int64, 1_int64)
   call check(reason == 'The record fields were invalidated against specified conditions.', 'condition reason')
+  call check(mapi_response_rejection_stage(response, 1) == 'required', 'stage required')
+  call check(mapi_response_rejection_stage(response, 2) == 'condition', 'stage condition')
+  call check(mapi_response_rejection_stage(response, 3) == '', 'no stage out of range')
+  call check(mapi_response_rejection_connection(response, 1) == '', 'no connection for validation')
   call mapi_response_rejection_record(response, 2, out)
   call mapi_record_get(out, 'name', s)
   call check(s == 'other', 'rejected record readable')
@@ -229,6 +233,8 @@ program test_roundtrip
   call check(mapi_response_rejection_count(response) == 3, 'every routed record rejected')
   reason = mapi_response_rejection_reason(response, 3, 1)
   call check(reason == 'connection half: gave up after one', 'the reason names the connection: ' // reason)
+  call check(mapi_response_rejection_stage(response, 3) == 'endpoint', 'stage endpoint')
+  call check(mapi_response_rejection_connection(response, 3) == 'half', 'the rejecting connection')
   call mapi_free(filtered)
 
   ! A Fortran endpoint that rejects one record itself, then fails: that record keeps its own

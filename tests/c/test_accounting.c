@@ -161,11 +161,29 @@ int main(void) {
         /* The one rejected by the plug-in itself is record x = 2, once. */
         for (size_t i = 0; i < rejections; i++) {
             const char *r = mapi_response_rejection_reason(resp, i, 0);
-            if (r && strcmp(r, "x may not be 2") == 0)
+            if (r && strcmp(r, "x may not be 2") == 0) {
                 CHECK(x_of(mapi_response_rejection_record(resp, i)) == 2);
+                /* Rejected by the plug-in on connection rejone, at the endpoint stage. */
+                CHECK(strcmp(mapi_response_rejection_stage(resp, i), "endpoint") == 0);
+                CHECK(strcmp(mapi_response_rejection_connection(resp, i), "rejone") == 0);
+            }
+            if (r && strncmp(r, "connection mid:", 15) == 0)
+                CHECK(strcmp(mapi_response_rejection_connection(resp, i), "mid") == 0);
         }
+        CHECK(mapi_response_rejection_stage(resp, rejections) == NULL);
+        CHECK(mapi_response_rejection_connection(resp, rejections) == NULL);
         mapi_response_free(resp);
     }
+    /* Statistics count every record of the three submits: none unaccounted for. */
+    char stats[65536];
+    size_t len = 0;
+    CHECK_STATUS(mapi_session_stats_json(session, stats, sizeof stats, &len), MAPI_OK);
+    CHECK(strlen(stats) == len);
+    CHECK(strstr(stats, "\"records_returned\":") != NULL);
+    size_t small = 0;
+    CHECK_STATUS(mapi_session_stats_prometheus(session, stats, 4, &small), MAPI_ERR_BUFFER_TOO_SMALL);
+    CHECK(small > 1000);
+    CHECK_STATUS(mapi_session_stats_json(NULL, stats, sizeof stats, &len), MAPI_ERR_NULL_ARGUMENT);
     mapi_request_free(req);
     mapi_session_free(session);
     if (failures) return 1;

@@ -133,3 +133,32 @@ def test_file_writer_and_request_conditions(tmp_path: Path) -> None:
     resp = req.submit()
     assert [r["station"] for r in resp.records] == ["KILX"]
     assert (tmp_path / "out.jsonl").read_text() == '{"station":"KILX","temp":25.0}\n'
+
+
+def test_dead_letters_and_statistics(tmp_path: Path) -> None:
+    manifest = dict(TYPES)
+    manifest["dead-letters"] = {"plugin": "file-writer", "constructor": {"path": str(tmp_path / "dead.jsonl")}}
+    with mapi.Session.from_json(manifest) as session:
+        req = session.request()
+        req.add(i=1)
+        req.add(s="fails", i=10, conditions={"i-below": 5})
+        req.add(s="passes", i=1, conditions={"i-below": 5})
+        resp = req.submit()
+        assert [(r.stage, r.connection) for r in resp.rejections] == [("required", None), ("condition", None)]
+        dead = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
+        assert [(d["stage"], d["reasons"], d["connection"]) for d in dead] == [
+            ("required", ["Required field s was missing a value."], None),
+            ("condition", ["The record fields were invalidated against specified conditions."], None),
+        ]
+        assert dead[1]["record"]["s"] == "fails"
+        stats = session.stats()
+        assert stats["records_submitted"] == 3
+        assert stats["records_accepted"] == 1
+        assert stats["records_rejected"] == {"required": 1, "condition": 1, "endpoint": 0, "internal": 0}
+        assert stats["records_returned"] == 1
+        assert stats["records_dead_lettered"] == 2
+        assert [(c["id"], c["records_routed"], c["dead_letter"]) for c in stats["connections"]] == [
+            ("back", 1, False), ("dead-letters", 2, True)]
+        text = session.stats_prometheus()
+        assert "messageapi_records_dead_lettered_total 2\n" in text
+        assert 'messageapi_records_rejected_total{stage="required"} 1\n' in text

@@ -28,10 +28,27 @@ class Field:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A record that did not make it, with its reasons."""
+    """A record that did not make it, with its reasons, where it was rejected ("required",
+    "condition", "endpoint" or "internal") and by which connection (endpoint rejections)."""
 
     record: dict[str, Any]
     reasons: list[str]
+    stage: str = "endpoint"
+    connection: Optional[str] = None
+
+
+def _copy_text(fn: Any, handle: Any) -> str:
+    """Text from a C function with the buffer/needed-length convention (it may grow between
+    the two calls: statistics do)."""
+    n = ffi.new("size_t *")
+    size = 8192
+    while True:
+        buf = ffi.new("char[]", size)
+        status = fn(handle, buf, size, n)
+        if status != lib.MAPI_ERR_BUFFER_TOO_SMALL:
+            check(status)
+            return ffi.string(buf, n[0]).decode()
+        size = n[0] + 1 + 1024
 
 
 class Session:
@@ -111,6 +128,18 @@ class Session:
             errors.extend(r for r in reasons.split("\n") if r)
         req.close()
         return errors
+
+    def stats(self) -> dict[str, Any]:
+        """The session's statistics: records submitted, accepted, rejected by stage, returned
+        and dead-lettered, submit latency (seconds), and per connection records routed,
+        returned, rejected, endpoint errors, bytes, Kafka consumer lag and librdkafka's
+        statistics (docs/statistics.md)."""
+        stats: dict[str, Any] = json.loads(_copy_text(lib.mapi_session_stats_json, self._ptr))
+        return stats
+
+    def stats_prometheus(self) -> str:
+        """The statistics as Prometheus text exposition (format 0.0.4, `messageapi_` names)."""
+        return _copy_text(lib.mapi_session_stats_prometheus, self._ptr)
 
     def check(self, message: Mapping[str, Any], conditions: Optional[Mapping[str, Any]] = None) -> None:
         """Raises ValidationError (with every problem) if `message` does not fit the schema."""
@@ -242,7 +271,13 @@ class Response:
                     ffi.string(lib.mapi_response_rejection_reason(self._ptr, i, j)).decode()
                     for j in range(lib.mapi_response_rejection_reason_count(self._ptr, i))
                 ]
-                out.append(Rejection(record_to_dict(lib.mapi_response_rejection_record(self._ptr, i)), reasons))
+                conn = lib.mapi_response_rejection_connection(self._ptr, i)
+                out.append(Rejection(
+                    record_to_dict(lib.mapi_response_rejection_record(self._ptr, i)),
+                    reasons,
+                    ffi.string(lib.mapi_response_rejection_stage(self._ptr, i)).decode(),
+                    None if conn == ffi.NULL else ffi.string(conn).decode(),
+                ))
             self._rejections = out
         return self._rejections
 
