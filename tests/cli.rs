@@ -148,7 +148,7 @@ fn send_json_lines_in_batches_with_rejections() {
     );
     assert_eq!(
         std::fs::read_to_string(&rej).unwrap(),
-        "{\"record\":{\"station\":null,\"temp\":3.0},\"reasons\":[\"Required field station was missing a value.\"]}\n"
+        "{\"record\":{\"station\":null,\"temp\":3.0},\"reasons\":[\"Required field station was missing a value.\"],\"stage\":\"required\",\"connection\":null}\n"
     );
     // Three submits on one request: the file was truncated once, then appended to.
     let written = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
@@ -223,12 +223,162 @@ fn send_to_and_consume_from_a_broker() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout)
         .starts_with("sent 30 records in 5 batches: 30 records returned, 0 rejected"));
+    // A message that does not fit the schema: a dead letter with its coordinates.
+    common::broker::python_produce(
+        &broker.bootstrap,
+        "cli-topic",
+        &[(None, "{\"station\": 7}", Some(0))],
+    );
+    let dead = dir.path().join("dead.jsonl");
+    let metrics = dir.path().join("consume.prom");
     let out = mapi(
-        &["consume", consumer.to_str().unwrap(), "--count", "25"],
+        &[
+            "consume",
+            consumer.to_str().unwrap(),
+            "--count",
+            "40",
+            "--dead-letter",
+            dead.to_str().unwrap(),
+            "--stats",
+            "--metrics-file",
+            metrics.to_str().unwrap(),
+        ],
         None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
-    assert_eq!(lines.len(), 25);
+    assert_eq!(lines.len(), 30);
     assert_eq!(lines[3], "{\"station\":\"S3\",\"seq\":3}");
+    let dead: Vec<serde_json::Value> = std::fs::read_to_string(&dead)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["raw"], "{\"station\": 7}");
+    assert_eq!(dead[0]["source-offset"], 30);
+    assert_eq!(dead[0]["connection"], "k");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("rejected: connection k: message cli-topic/0/30 is not valid JSON"),
+        "{err}"
+    );
+    // Connection k: nothing routed to it, 30 returned, 1 rejected, no error.
+    assert!(
+        err.lines().any(|l| l
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .starts_with(&["k", "0", "30", "1", "0"])),
+        "{err}"
+    );
+    assert!(err.contains("lag cli-topic/0: 0"), "{err}");
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        prom.contains("messageapi_records_dead_lettered_total 1\n"),
+        "{prom}"
+    );
+    assert!(prom.contains(
+        "messageapi_kafka_consumer_lag{connection=\"k\",endpoint=\"kafka-consumer\",topic=\"cli-topic\",partition=\"0\"} 0\n"
+    ), "{prom}");
+    assert!(
+        prom.lines().any(|l| l
+            .starts_with("messageapi_connection_received_bytes_total{connection=\"k\"")
+            && !l.ends_with(" 0")),
+        "{prom}"
+    );
+}
+
+#[test]
+fn send_with_dead_letters_stats_and_a_metrics_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = writer_manifest(dir.path());
+    let dead = dir.path().join("dead.jsonl");
+    let metrics = dir.path().join("job.prom");
+    let records =
+        "{\"station\": \"KILX\", \"temp\": 21.5}\n{\"temp\": 3}\n{\"station\": \"KORD\"}\n";
+    let args = [
+        "send",
+        m.to_str().unwrap(),
+        "--records",
+        "-",
+        "--dead-letter",
+        dead.to_str().unwrap(),
+        "--stats",
+        "--metrics-file",
+        metrics.to_str().unwrap(),
+    ];
+    let out = mapi(&args, Some(records));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&dead)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["record"], json!({"station": null, "temp": 3.0}));
+    assert_eq!(lines[0]["stage"], "required");
+    let err = text(&out.stderr);
+    for row in [
+        ["records", "submitted", "3"],
+        ["records", "accepted", "2"],
+        ["records", "dead-lettered", "1"],
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == row),
+            "no {row:?} in\n{err}"
+        );
+    }
+    assert!(err.contains("rejected (required)"), "{err}");
+    assert!(
+        err.lines().any(|l| l
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .starts_with(&["archive", "2", "2", "0", "0"])),
+        "{err}"
+    );
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        prom.starts_with("# HELP messageapi_submits_total"),
+        "{prom}"
+    );
+    assert!(prom.contains("messageapi_records_submitted_total 3\n"));
+    assert!(prom.contains("messageapi_records_rejected_total{stage=\"required\"} 1\n"));
+    assert!(prom.contains(
+        "messageapi_connection_records_routed_total{connection=\"dead-letters\",endpoint=\"file-writer\",dead_letter=\"true\"} 1\n"
+    ));
+    // No temporary file left beside it.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+    // A second run appends its dead letters; the metrics file is replaced.
+    let out = mapi(&args, Some(records));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&dead).unwrap().lines().count(), 2);
+    assert!(std::fs::read_to_string(&metrics)
+        .unwrap()
+        .contains("messageapi_records_submitted_total 3\n"));
+    // `mapi check` shows where dead letters go when the manifest says.
+    let out = mapi(&["check", m.to_str().unwrap()], None);
+    assert!(!text(&out.stdout).contains("dead letters:"));
+    // An unwritable metrics file: exit 1 with the path, after the job ran.
+    let out = mapi(
+        &[
+            "send",
+            m.to_str().unwrap(),
+            "--records",
+            "-",
+            "--metrics-file",
+            "/nonexistent-dir/job.prom",
+        ],
+        Some("{\"station\": \"A\"}"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot write metrics file /nonexistent-dir/job.prom"),
+        "{}",
+        text(&out.stderr)
+    );
 }

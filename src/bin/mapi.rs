@@ -1,8 +1,13 @@
 //! `mapi`: check a manifest, send records from a JSON file, consume records.
 //!
 //!   mapi check MANIFEST [--root DIR]
-//!   mapi send MANIFEST --records FILE|- [--root DIR] [--rejections FILE] [--batch N]
-//!   mapi consume MANIFEST [--count N] [--follow] [--root DIR]
+//!   mapi send MANIFEST --records FILE|- [--root DIR] [--rejections FILE] [--batch N] [JOB]
+//!   mapi consume MANIFEST [--count N] [--follow] [--root DIR] [JOB]
+//!
+//! JOB options (batch and cron jobs): `--dead-letter PATH` (every rejected record, with its
+//! reasons, appended to PATH as JSON Lines: a file dead-letter connection without editing the
+//! manifest), `--stats` (a summary table on stderr at the end), `--metrics-file PATH`
+//! (Prometheus text written atomically at the end: the node-exporter textfile convention).
 //!   mapi version
 //!
 //! Exit status: 0 success; 2 `send` had rejections; 1 an error (the message names the file and
@@ -54,6 +59,8 @@ enum Command {
         /// Records per submit.
         #[arg(long, default_value_t = 1000)]
         batch: usize,
+        #[command(flatten)]
+        job: JobOptions,
     },
     /// Print the records the manifest's endpoints return (a consumer's messages) as JSON Lines.
     Consume {
@@ -66,9 +73,27 @@ enum Command {
         follow: bool,
         #[arg(long)]
         root: Option<PathBuf>,
+        #[command(flatten)]
+        job: JobOptions,
     },
     /// Print the versions.
     Version,
+}
+
+/// What a batch job reports, and where its rejected records go.
+#[derive(clap::Args, Clone, Default)]
+struct JobOptions {
+    /// Append every rejected record, with its reasons, stage and connection, to this file as
+    /// JSON Lines (replaces the manifest's dead-letters entry).
+    #[arg(long = "dead-letter", value_name = "PATH")]
+    dead_letter: Option<PathBuf>,
+    /// Print a summary of the session's statistics on stderr at the end.
+    #[arg(long)]
+    stats: bool,
+    /// Write the statistics as Prometheus text to this file at the end (written to a temporary
+    /// file in the same directory, then renamed: the node-exporter textfile convention).
+    #[arg(long = "metrics-file", value_name = "PATH")]
+    metrics_file: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -81,19 +106,21 @@ fn main() -> ExitCode {
             root,
             rejections,
             batch,
-        } => send(
-            &manifest,
-            &records,
-            root.as_deref(),
-            rejections.as_deref(),
-            batch.max(1),
-        ),
+            job,
+        } => open_job(&manifest, root.as_deref(), &job).and_then(|session| {
+            let result = send(&session, &records, rejections.as_deref(), batch.max(1));
+            end_job(&session, &job, result)
+        }),
         Command::Consume {
             manifest,
             count,
             follow,
             root,
-        } => consume(&manifest, count, follow, root.as_deref()),
+            job,
+        } => open_job(&manifest, root.as_deref(), &job).and_then(|session| {
+            let result = consume(&session, count, follow);
+            end_job(&session, &job, result)
+        }),
         Command::Version => {
             println!(
                 "mapi {} (messageapi {}, C ABI {})",
@@ -112,6 +139,148 @@ fn main() -> ExitCode {
 
 fn open(manifest: &Path, root: Option<&Path>) -> messageapi::Result<Session> {
     Session::open(manifest, root)
+}
+
+/// Opens the manifest with the job's dead-letter file, if any.
+fn open_job(manifest: &Path, root: Option<&Path>, job: &JobOptions) -> messageapi::Result<Session> {
+    let dead_letters = match &job.dead_letter {
+        None => None,
+        Some(p) => {
+            let path = std::path::absolute(p).map_err(|e| {
+                messageapi::Error::Io(format!("--dead-letter {}: {e}", p.display()))
+            })?;
+            Some(
+                serde_json::json!({"plugin": "file-writer", "id": "dead-letters",
+                "constructor": {"path": path.to_string_lossy(), "mode": "append"}}),
+            )
+        }
+    };
+    let options = messageapi::OpenOptions {
+        root: root.map(Path::to_path_buf),
+        dead_letters,
+        ..Default::default()
+    };
+    Session::open_with(manifest, &options)
+}
+
+/// At the end of a job, whether it succeeded or not: the statistics table and the metrics
+/// file, as asked.
+fn end_job(
+    session: &Session,
+    job: &JobOptions,
+    result: messageapi::Result<ExitCode>,
+) -> messageapi::Result<ExitCode> {
+    if job.stats {
+        eprint!("{}", stats_table(&session.stats()));
+    }
+    if let Some(path) = &job.metrics_file {
+        write_atomically(path, session.stats_prometheus().as_bytes())?;
+    }
+    result
+}
+
+/// Writes `bytes` to a temporary file next to `path`, then renames it into place: a reader
+/// (the node-exporter textfile collector) never sees half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> messageapi::Result<()> {
+    let io = |e: std::io::Error| {
+        messageapi::Error::Io(format!("cannot write metrics file {}: {e}", path.display()))
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| io(std::io::Error::other("not a file name")))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(io)
+}
+
+/// The `--stats` table.
+fn stats_table(s: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    let ms = |v: &serde_json::Value| match v.as_f64() {
+        Some(x) if x.is_finite() => format!("{:.1} ms", x * 1e3),
+        _ => "-".to_string(),
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "statistics:");
+    let row = |out: &mut String, name: &str, v: String| {
+        let _ = writeln!(out, "  {name:<24} {v:>12}");
+    };
+    row(&mut out, "submits", n(&s["submits"]).to_string());
+    row(
+        &mut out,
+        "records submitted",
+        n(&s["records_submitted"]).to_string(),
+    );
+    row(
+        &mut out,
+        "records accepted",
+        n(&s["records_accepted"]).to_string(),
+    );
+    for stage in ["required", "condition", "endpoint", "internal"] {
+        row(
+            &mut out,
+            &format!("rejected ({stage})"),
+            n(&s["records_rejected"][stage]).to_string(),
+        );
+    }
+    row(
+        &mut out,
+        "records returned",
+        n(&s["records_returned"]).to_string(),
+    );
+    row(
+        &mut out,
+        "records dead-lettered",
+        n(&s["records_dead_lettered"]).to_string(),
+    );
+    row(
+        &mut out,
+        "dead letters not written",
+        n(&s["dead_letter_failures"]).to_string(),
+    );
+    let l = &s["submit_latency_seconds"];
+    for q in ["p50", "p90", "p99", "max"] {
+        row(&mut out, &format!("submit latency {q}"), ms(&l[q]));
+    }
+    let _ = writeln!(
+        out,
+        "  {:<24} {:>10} {:>10} {:>10} {:>7} {:>12} {:>12}",
+        "connection", "routed", "returned", "rejected", "errors", "bytes sent", "bytes recv"
+    );
+    for c in s["connections"].as_array().into_iter().flatten() {
+        let mut id = c["id"].as_str().unwrap_or("?").to_string();
+        if c["dead_letter"] == true {
+            id.push_str(" (dead letters)");
+        }
+        let _ = writeln!(
+            out,
+            "  {:<24} {:>10} {:>10} {:>10} {:>7} {:>12} {:>12}",
+            id,
+            n(&c["records_routed"]),
+            n(&c["records_returned"]),
+            n(&c["records_rejected"]),
+            n(&c["errors"]),
+            n(&c["bytes_sent"]),
+            n(&c["bytes_received"])
+        );
+        for p in c["consumer_lag"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "    lag {}/{}: {}",
+                p["topic"].as_str().unwrap_or("?"),
+                n(&p["partition"]),
+                n(&p["lag"])
+            );
+        }
+    }
+    out
 }
 
 fn check(manifest: &Path, root: Option<&Path>) -> messageapi::Result<ExitCode> {
@@ -305,6 +474,13 @@ fn describe_protocol(core: &SessionCore, out: &mut String) {
             );
         }
     }
+    if let Some(d) = &core.protocol.dead_letter {
+        let _ = writeln!(
+            out,
+            "dead letters: {} ({}): every rejected record",
+            d.id, d.endpoint
+        );
+    }
 }
 
 fn read_input(records: &str) -> messageapi::Result<String> {
@@ -321,13 +497,11 @@ fn read_input(records: &str) -> messageapi::Result<String> {
 }
 
 fn send(
-    manifest: &Path,
+    session: &Session,
     records: &str,
-    root: Option<&Path>,
     rejections: Option<&Path>,
     batch: usize,
 ) -> messageapi::Result<ExitCode> {
-    let session = open(manifest, root)?;
     let text = read_input(records)?;
     let input: Vec<Record> = session.read_json(&text).map_err(|e| e.context(records))?;
     let mut sink: Box<dyn Write> = match rejections {
@@ -363,7 +537,8 @@ fn send(
         returned += outcome.records.len();
         rejected += outcome.rejections.len();
         for r in &outcome.rejections {
-            let line = serde_json::json!({"record": r.record.to_json(), "reasons": r.reasons});
+            let line = serde_json::json!({"record": r.record.to_json(), "reasons": r.reasons,
+                "stage": r.stage.as_str(), "connection": r.connection.as_deref()});
             let _ = writeln!(sink, "{line}");
         }
         if let Some(b) = &bar {
@@ -385,13 +560,7 @@ fn send(
     })
 }
 
-fn consume(
-    manifest: &Path,
-    count: Option<usize>,
-    follow: bool,
-    root: Option<&Path>,
-) -> messageapi::Result<ExitCode> {
-    let session = open(manifest, root)?;
+fn consume(session: &Session, count: Option<usize>, follow: bool) -> messageapi::Result<ExitCode> {
     let mut request = session.request();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
