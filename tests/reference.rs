@@ -371,6 +371,7 @@ fn session_templates_expand_their_placeholders() {
         let opts = OpenOptions {
             root: Some(reference_root()),
             standard: Some(dir.join("parameters.json")),
+            ..Default::default()
         };
         let session = Session::open_with(dir.join(t), &opts).unwrap();
         assert_eq!(session.fields()[0].id.as_str(), "file-path");

@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let options = OpenOptions {
         root: Some(reference.to_path_buf()),
         standard: None,
+        dead_letters: None,
     };
     match Session::from_json_with(text, Some(reference), &options) {
         Ok(session) => {

@@ -47,7 +47,8 @@ def _copy_text(fn: Any, handle: Any) -> str:
         status = fn(handle, buf, size, n)
         if status != lib.MAPI_ERR_BUFFER_TOO_SMALL:
             check(status)
-            return ffi.string(buf, n[0]).decode()
+            text: str = ffi.string(buf, n[0]).decode()
+            return text
         size = n[0] + 1 + 1024
 
 

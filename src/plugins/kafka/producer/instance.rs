@@ -179,7 +179,8 @@ impl Instance {
     }
 
     /// Serializes runs of records to one topic, CHUNK at a time, and hands them to the sender
-    /// thread in order. Every message is counted in `batch` before it is queued.
+    /// thread in order. Every message is counted in `batch` before it is queued. Returns the
+    /// bytes queued (values and keys).
     fn queue_chunks(
         &self,
         link: &Link,
@@ -188,8 +189,7 @@ impl Instance {
         records: &[Record],
         to: &Destinations,
         flight: &InFlight,
-        stats: &crate::stats::ConnectionStats,
-    ) {
+    ) -> u64 {
         let InFlight {
             batch_id,
             batch,
@@ -202,6 +202,7 @@ impl Instance {
             })
         });
         let mut writer = crate::json::RecordWriter::default();
+        let mut queued = 0u64;
         let mut i = 0;
         while i < records.len() {
             let d = to.dest[i];
@@ -251,7 +252,7 @@ impl Instance {
                 i += 1;
             }
             batch.remaining.fetch_add(msgs.len(), Ordering::AcqRel);
-            stats.add_bytes_sent((payloads.len() + keys.len()) as u64);
+            queued += (payloads.len() + keys.len()) as u64;
             let chunk = Chunk {
                 conn: conn.clone(),
                 topic: to.topics[d as usize].clone(),
@@ -277,6 +278,7 @@ impl Instance {
                 }
             }
         }
+        queued
     }
 }
 
@@ -320,7 +322,8 @@ impl Endpoint for Instance {
             batch,
             deadline: Instant::now() + self.0.timeout,
         };
-        self.queue_chunks(link, &settings, &conn, &records, &to, &flight, call.stats());
+        let queued = self.queue_chunks(link, &settings, &conn, &records, &to, &flight);
+        call.stats().add_bytes_sent(queued);
         let InFlight {
             batch_id,
             batch,
