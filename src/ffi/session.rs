@@ -11,7 +11,8 @@ use crate::session::Session;
 /// mapi_session_free; requests made from it may outlive it.
 /// Functions: mapi_session_open, mapi_session_open_json, mapi_session_free,
 /// mapi_session_field_count, mapi_session_field_name, mapi_session_field_type,
-/// mapi_session_field_required, mapi_session_validate, mapi_request_new.
+/// mapi_session_field_required, mapi_session_validate, mapi_session_stats_json,
+/// mapi_session_stats_prometheus, mapi_request_new.
 pub struct mapi_session {
     pub(crate) inner: Session,
 }
