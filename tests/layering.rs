@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 /// Bottom to top; a module may name modules of its own layer and of those before it.
 const LAYERS: &[(&str, &[&str])] = &[
     ("base", &["error", "log", "paths", "status", "value"]),
-    ("records and JSON", &["record", "json", "dead_letter", "stats"]),
+    (
+        "records and JSON",
+        &["record", "json", "dead_letter", "stats"],
+    ),
     ("schema", &["schema"]),
     ("container", &["container"]),
     ("protocol", &["protocol"]),
