@@ -8,7 +8,16 @@
 !   dead_letters INPUT MANIFEST ROOT
 program dead_letters
   use messageapi
+  use, intrinsic :: iso_c_binding, only: c_char, c_int, c_null_char
   implicit none
+  interface
+     ! C's rename(2): replaces the target in one step (the textfile collector never reads a
+     ! half-written file).
+     integer(c_int) function c_rename(from, to) bind(c, name='rename')
+       import :: c_char, c_int
+       character(kind=c_char), intent(in) :: from(*), to(*)
+     end function c_rename
+  end interface
   character(len=1024) :: input, manifest, root, line
   type(mapi_session_t) :: session
   type(mapi_request_t) :: request
@@ -75,8 +84,8 @@ program dead_letters
   if (ios == 0) then
      write(unit) prom
      close(unit)
-     call execute_command_line('mv "' // trim(root) // '/dead_letters.prom.tmp" "' // &
-          trim(root) // '/dead_letters.prom"', exitstat=k)
+     k = c_rename(trim(root) // '/dead_letters.prom.tmp' // c_null_char, &
+          trim(root) // '/dead_letters.prom' // c_null_char)
      if (k /= 0) ios = k
   end if
   if (n_dead == 2 .and. ios == 0) then
@@ -86,6 +95,7 @@ program dead_letters
   end if
   call mapi_free(request)
   call mapi_free(session)
+  deallocate(stats, prom)
 
 contains
 
