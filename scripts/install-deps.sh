@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, when missing: Debian packages (cmake, gfortran,
 # valgrind, pkg-config, g++), the pinned cbindgen, the tansu Kafka broker (about 15 minutes to
-# build the first time), cargo-fuzz and the nightly toolchain it needs, and a Python venv in build/venv (kafka-python, fpm, cffi, pytest, mypy).
+# build the first time), nisshi, rabbitmq-server (AMQP tests), cargo-fuzz and the nightly
+# toolchain it needs, and a Python venv in build/venv (kafka-python, pika, fpm, cffi, pytest,
+# mypy).
 # Safe to run again (does nothing then).
 #
 #   install-deps.sh           everything the test suite needs
@@ -40,6 +42,23 @@ if ! command -v stunnel4 >/dev/null && ! command -v stunnel >/dev/null; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq stunnel4 >/dev/null
 fi
+# RabbitMQ for the AMQP tests (tests/common/rabbit.rs starts throwaway nodes itself): the
+# package's own service is kept from starting (no init system here, and no node should run on
+# the default port).
+if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  policy=/usr/sbin/policy-rc.d
+  made_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+    made_policy=1
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq rabbitmq-server >/dev/null
+  if [ -n "$made_policy" ]; then $sudo rm -f "$policy"; fi
+fi
 CBINDGEN_VERSION=0.29.2
 if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$CBINDGEN_VERSION" ]; then
   cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
@@ -65,9 +84,9 @@ if ! { command -v nisshi >/dev/null || [ -x "$HOME/.cargo/bin/nisshi" ]; }; then
   cargo +nightly install nisshi --locked --version "$NISSHI_VERSION" --no-default-features --features dynostore,libsql
 fi
 cd "$(dirname "$0")/.."
-if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka, cffi, pytest, mypy, lz4, zstandard, snappy" 2>/dev/null \
+if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka, cffi, pytest, mypy, lz4, zstandard, snappy, pika" 2>/dev/null \
    || [ ! -x build/venv/bin/fpm ]; then
   python3 -m venv build/venv
   build/venv/bin/pip install --quiet fpm==0.12.0 kafka-python==2.2.15 cffi pytest mypy setuptools wheel \
-    lz4 zstandard python-snappy
+    lz4 zstandard python-snappy pika==1.4.4
 fi

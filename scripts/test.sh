@@ -50,6 +50,7 @@ cargo clippy --all-targets --quiet -- -D warnings
 
 section "rust: tests (Kafka ones against tansu brokers on 127.0.0.1)"
 export MAPI_KAFKA_TESTS=required
+export MAPI_AMQP_TESTS=required
 export MAPI_TEST_PYTHON="$PWD/build/venv/bin/python"
 set +o pipefail
 cargo test 2>&1 | tee "$logs/cargo.log" | grep -E "^(test result|running|test .*FAILED|failures:)"

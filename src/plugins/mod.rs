@@ -1,8 +1,11 @@
 //! The built-in plug-ins, one concept per file: endpoints (`evaluation`, `file-reader`,
-//! `file-writer`, `kafka-producer`, `kafka-consumer`), transformations (`join`, `reduce`), the
+//! `file-writer`, `kafka-producer`, `kafka-consumer`, `amqp-publisher`, `amqp-consumer`),
+//! transformations (`join`, `reduce`), the
 //! `native` endpoint, transformation and condition (dlopen), the C callback adapters, and
 //! plug-ins made of Rust functions. They register through the same calls as host plug-ins.
 
+#[cfg(feature = "amqp")]
+pub mod amqp;
 pub mod evaluation;
 pub mod file_reader;
 pub mod file_writer;
@@ -39,6 +42,16 @@ pub fn register_builtins() {
             (
                 "kafka-consumer",
                 Arc::new(kafka::consumer::KafkaConsumerFactory),
+            ),
+            #[cfg(feature = "amqp")]
+            (
+                "amqp-publisher",
+                Arc::new(amqp::publisher::AmqpPublisherFactory),
+            ),
+            #[cfg(feature = "amqp")]
+            (
+                "amqp-consumer",
+                Arc::new(amqp::consumer::AmqpConsumerFactory),
             ),
             ("native", Arc::new(native::dlopen::NativeEndpoint)),
         ];

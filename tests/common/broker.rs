@@ -263,6 +263,11 @@ fn unb64(v: &serde_json::Value) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Base64 text as bytes.
+pub fn unb64_text(s: &str) -> Vec<u8> {
+    unb64(&serde_json::Value::String(s.to_string())).unwrap_or_default()
+}
+
 /// Reads `count` messages of `topic` from the beginning with kafka-python.
 pub fn python_consume(bootstrap: &str, topic: &str, count: usize, timeout_s: u32) -> Vec<Seen> {
     python_consume_with(bootstrap, topic, count, timeout_s, &serde_json::json!({}))

@@ -1,0 +1,468 @@
+//! `amqp-consumer`: each submit returns the next messages of `queue` (up to `max-records`,
+//! waiting up to `timeout-ms` for the first), as records of the schema (`format: json`, the
+//! default) or as `value` (`format: raw`), each with `amqp-exchange` and `amqp-routing-key`.
+//! The queue is declared (durable unless `durable` is false) and bound as `bindings` says
+//! (`[{"exchange": ..., "routing-key": ...}]`, exchanges declared as `exchange-type`);
+//! `prefetch` bounds the messages in flight; `filter` lists schema conditions a record must pass
+//! (skipped records still count as processed). A payload that is not valid JSON for the schema
+//! becomes a rejection holding the payload.
+//!
+//! At-least-once: a batch is acknowledged only when the same request submits again or is freed;
+//! a consumer that dies before that has its messages redelivered by the broker.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ExchangeDeclareOptions,
+    QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use serde_json::{Map, Value as Json};
+
+use super::{
+    amqp_fields, bool_or, exchange_kind, int_or, millis, string_or, url_of, wait, Link, Outage,
+};
+use crate::error::{Error, Result};
+use crate::protocol::{Endpoint, EndpointCall, EndpointFactory, PreparedEndpoint};
+use crate::record::{FieldDef, Layout, Record};
+use crate::schema::PluginContext;
+use crate::value::{FieldType, Value};
+
+pub struct AmqpConsumerFactory;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Raw,
+}
+
+/// What a submit reads: the constructor with the request's runtime parameters applied.
+struct Settings {
+    url: String,
+    queue: String,
+    durable: bool,
+    bindings: Vec<(String, String)>,
+    exchange_type: String,
+    prefetch: u16,
+    max: usize,
+    timeout: Duration,
+}
+
+impl Settings {
+    fn read(c: &Map<String, Json>) -> Result<Settings> {
+        let queue = string_or(c, "queue", "")?;
+        if queue.is_empty() {
+            return Err(Error::Manifest(
+                "constructor.queue: required (the queue to consume)".into(),
+            ));
+        }
+        let mut bindings = Vec::new();
+        match c.get("bindings") {
+            None | Some(Json::Null) => {}
+            Some(Json::Array(list)) => {
+                for (i, b) in list.iter().enumerate() {
+                    let exchange = b.get("exchange").and_then(Json::as_str);
+                    let key = b.get("routing-key").and_then(Json::as_str).unwrap_or("#");
+                    match exchange {
+                        Some(e) if !e.is_empty() => bindings.push((e.to_string(), key.to_string())),
+                        _ => {
+                            return Err(Error::Manifest(format!(
+                                "constructor.bindings[{i}]: expected {{\"exchange\": NAME, \"routing-key\": PATTERN}}, found {b}"
+                            )))
+                        }
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(Error::Manifest(format!(
+                    "constructor.bindings: expected a list of {{\"exchange\", \"routing-key\"}}, found {other}"
+                )))
+            }
+        }
+        let exchange_type = string_or(c, "exchange-type", "topic")?;
+        exchange_kind(&exchange_type)?;
+        let max = int_or(c, "max-records", 500)?.max(0) as usize;
+        let prefetch = int_or(c, "prefetch", (max.max(1) as i64).min(1000))?;
+        Ok(Settings {
+            url: url_of(c)?,
+            queue,
+            durable: bool_or(c, "durable", true)?,
+            bindings,
+            exchange_type,
+            prefetch: prefetch.clamp(0, u16::MAX as i64) as u16,
+            max,
+            timeout: millis(c, "timeout-ms", 1000)?,
+        })
+    }
+}
+
+struct Prepared {
+    connection: String,
+    format: Format,
+    layout: Arc<Layout>,
+    filter: Vec<usize>,
+}
+
+impl EndpointFactory for AmqpConsumerFactory {
+    fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>> {
+        let c = ctx.constructor;
+        let s = Settings::read(c)?;
+        super::uri(&s.url, s.timeout)?;
+        let format = match c.get("format").and_then(Json::as_str) {
+            None | Some("json") => Format::Json,
+            Some("raw") => Format::Raw,
+            Some(other) => {
+                return Err(Error::Manifest(format!(
+                    "constructor.format: \"{other}\" (use \"json\" or \"raw\")"
+                )))
+            }
+        };
+        let schema = ctx
+            .schema
+            .ok_or_else(|| Error::Manifest("amqp-consumer needs a schema".into()))?;
+        let mut fields: Vec<FieldDef> = match format {
+            Format::Json => schema.layout.fields().to_vec(),
+            Format::Raw => vec![FieldDef::new("value", FieldType::String)],
+        };
+        fields.extend(amqp_fields());
+        let mut filter = Vec::new();
+        if let Some(f) = c.get("filter") {
+            let ids: Vec<&str> = match f {
+                Json::String(s) => vec![s.as_str()],
+                Json::Array(a) => a.iter().filter_map(Json::as_str).collect(),
+                _ => {
+                    return Err(Error::Manifest(
+                        "constructor.filter: expected a list of condition ids".into(),
+                    ))
+                }
+            };
+            for id in ids {
+                filter.push(schema.conditions.position(id).ok_or_else(|| {
+                    Error::UnknownCondition(format!(
+                        "constructor.filter: unknown condition \"{id}\""
+                    ))
+                })?);
+            }
+        }
+        Ok(Arc::new(Prepared {
+            connection: ctx.id.to_string(),
+            format,
+            layout: Layout::new(fields),
+            filter,
+        }))
+    }
+}
+
+impl PreparedEndpoint for Prepared {
+    fn check_parameter(&self, _key: &str, constructor: &Map<String, Json>) -> Result<()> {
+        let s = Settings::read(constructor)?;
+        super::uri(&s.url, s.timeout).map(|_| ())
+    }
+    fn default_fields(&self) -> Option<Vec<FieldDef>> {
+        Some(self.layout.fields().to_vec())
+    }
+    fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
+        Ok(Box::new(Instance {
+            connection: self.connection.clone(),
+            format: self.format,
+            layout: self.layout.clone(),
+            filter: self.filter.clone(),
+            link: None,
+            deliveries: None,
+            unacked: None,
+            outage: Outage::default(),
+        }))
+    }
+}
+
+/// What the consumer's delegate hands over: a message, or the end of the consumer.
+enum Incoming {
+    Message(Box<Delivery>),
+    Ended(String),
+}
+
+struct Instance {
+    connection: String,
+    format: Format,
+    layout: Arc<Layout>,
+    filter: Vec<usize>,
+    link: Option<Link>,
+    deliveries: Option<Receiver<Incoming>>,
+    /// The last delivery tag handed to the caller and not yet acknowledged.
+    unacked: Option<u64>,
+    outage: Outage,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // The request is freed: its last batch was delivered to the caller.
+        self.ack_pending();
+        if let Some(link) = self.link.take() {
+            link.close();
+        }
+    }
+}
+
+impl Instance {
+    /// Acknowledges everything handed to the caller so far (it has had it).
+    fn ack_pending(&mut self) {
+        let (Some(tag), Some(link)) = (self.unacked.take(), &self.link) else {
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        match wait(
+            link.channel
+                .basic_ack(tag, BasicAckOptions { multiple: true }),
+            deadline,
+        ) {
+            Some(Ok(())) => {}
+            other => crate::log::warn(&format!(
+                "connection {}: cannot acknowledge the last batch ({}); the broker delivers it again",
+                self.connection,
+                match other {
+                    Some(Err(e)) => e.to_string(),
+                    _ => "no answer".into(),
+                }
+            )),
+        }
+    }
+
+    /// Connects, declares and binds the queue and starts consuming, unless already done and
+    /// still usable.
+    fn start(&mut self, s: &Settings, deadline: Instant) -> std::result::Result<(), String> {
+        if self.link.as_ref().is_some_and(|l| l.usable()) && self.deliveries.is_some() {
+            return Ok(());
+        }
+        if let Some(old) = self.link.take() {
+            // Unacknowledged messages of the old connection go back to the queue.
+            self.unacked = None;
+            old.close();
+        }
+        self.deliveries = None;
+        let link = Link::open(&s.url, &self.connection, deadline)?;
+        let ch = link.channel.clone();
+        let queue = s.queue.clone();
+        let bindings = s.bindings.clone();
+        let kind = exchange_kind(&s.exchange_type).map_err(|e| e.message().to_string())?;
+        let (durable, prefetch, tag) = (
+            s.durable,
+            s.prefetch,
+            format!("messageapi-{}", self.connection),
+        );
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let started = wait(
+            async move {
+                ch.queue_declare(
+                    queue.as_str().into(),
+                    QueueDeclareOptions {
+                        durable,
+                        ..Default::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await?;
+                for (exchange, key) in &bindings {
+                    ch.exchange_declare(
+                        exchange.as_str().into(),
+                        kind.clone(),
+                        ExchangeDeclareOptions {
+                            durable: true,
+                            ..Default::default()
+                        },
+                        FieldTable::default(),
+                    )
+                    .await?;
+                    ch.queue_bind(
+                        queue.as_str().into(),
+                        exchange.as_str().into(),
+                        key.as_str().into(),
+                        QueueBindOptions::default(),
+                        FieldTable::default(),
+                    )
+                    .await?;
+                }
+                if prefetch > 0 {
+                    ch.basic_qos(prefetch, BasicQosOptions::default()).await?;
+                }
+                let consumer = ch
+                    .basic_consume(
+                        queue.as_str().into(),
+                        tag.as_str().into(),
+                        BasicConsumeOptions::default(),
+                        FieldTable::default(),
+                    )
+                    .await?;
+                Ok::<_, lapin::Error>(consumer)
+            },
+            deadline,
+        );
+        match started {
+            Some(Ok(consumer)) => {
+                // One reader thread per consumer keeps the queue's order (lapin's delegate
+                // would hand each delivery to a task of its own, and those race).
+                let spawned = std::thread::Builder::new()
+                    .name("mapi-amqp-consume".into())
+                    .spawn(move || read_deliveries(consumer, tx));
+                if let Err(e) = spawned {
+                    link.close();
+                    return Err(format!("cannot start the AMQP reader thread: {e}"));
+                }
+                self.link = Some(link);
+                self.deliveries = Some(rx);
+                Ok(())
+            }
+            Some(Err(e)) => {
+                link.close();
+                Err(format!("cannot consume queue \"{}\": {e}", s.queue))
+            }
+            None => {
+                link.close();
+                Err(format!(
+                    "no answer starting to consume queue \"{}\"",
+                    s.queue
+                ))
+            }
+        }
+    }
+}
+
+/// Hands the consumer's deliveries over in order until it ends (the connection closed, the
+/// consumer was cancelled) or nobody listens any more.
+fn read_deliveries(mut consumer: lapin::Consumer, tx: crossbeam_channel::Sender<Incoming>) {
+    use futures_lite::StreamExt;
+    futures_executor::block_on(async move {
+        loop {
+            let incoming = match consumer.next().await {
+                Some(Ok(d)) => Incoming::Message(Box::new(d)),
+                Some(Err(e)) => Incoming::Ended(e.to_string()),
+                None => Incoming::Ended("the consumer was cancelled".into()),
+            };
+            let last = matches!(incoming, Incoming::Ended(_));
+            if tx.send(incoming).is_err() || last {
+                break;
+            }
+        }
+    });
+}
+
+impl Endpoint for Instance {
+    fn process(&mut self, call: &mut EndpointCall<'_>) -> Result<()> {
+        let s = Settings::read(call.constructor())?;
+        let conn = call.connection_id().to_string();
+        // The caller has had the previous batch: it is processed.
+        self.ack_pending();
+        if s.max == 0 {
+            return Ok(());
+        }
+        let deadline = Instant::now() + s.timeout;
+        if let Err(e) = self.start(&s, deadline) {
+            self.outage.failed(&conn, &e);
+            // Nothing to read: the submit completes empty once its time is up.
+            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            return Ok(());
+        }
+        self.outage.up();
+        let Some(rx) = self.deliveries.clone() else {
+            return Ok(());
+        };
+        let mut got = 0usize;
+        let mut received = 0u64;
+        let mut last_tag = None;
+        let mut accepted = Vec::new();
+        while got < s.max {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            // The whole timeout for a first message; then only while more keep coming.
+            let wait_for = if got == 0 {
+                deadline - now
+            } else {
+                (deadline - now).min(Duration::from_millis(100))
+            };
+            let d = match rx.recv_timeout(wait_for) {
+                Ok(Incoming::Message(d)) => d,
+                Ok(Incoming::Ended(why)) => {
+                    self.outage
+                        .failed(&conn, &format!("the consumer stopped: {why}"));
+                    // Messages not acknowledged go back to the queue; the next submit
+                    // reconnects and reads them (this batch keeps what it has: they are
+                    // delivered again, at least once).
+                    self.deliveries = None;
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if got > 0 {
+                        break;
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.deliveries = None;
+                    break;
+                }
+            };
+            got += 1;
+            last_tag = Some(d.delivery_tag);
+            received += d.data.len() as u64;
+            let amqp = [
+                Value::string(d.exchange.as_str()),
+                Value::string(d.routing_key.as_str()),
+            ];
+            let mut record = Record::new(self.layout.clone());
+            let n = self.layout.len();
+            let parsed = match self.format {
+                Format::Raw => {
+                    let (text, _) = crate::dead_letter::payload_fields(&d.data);
+                    record.set_at_unchecked(0, text);
+                    Ok(())
+                }
+                Format::Json => {
+                    crate::json::read_object(&String::from_utf8_lossy(&d.data), &mut record)
+                }
+            };
+            if let Err(e) = parsed {
+                let mut rejected = Record::open();
+                let (text, base64) = crate::dead_letter::payload_fields(&d.data);
+                rejected.set("payload", text)?;
+                if let Some(b) = base64 {
+                    rejected.set("payload-base64", b)?;
+                }
+                for (f, v) in amqp_fields().iter().zip(amqp) {
+                    rejected.set(&f.id, v)?;
+                }
+                call.reject(
+                    rejected,
+                    format!(
+                        "connection {conn}: a message of queue {} is not valid JSON for the schema: {}",
+                        s.queue,
+                        e.message()
+                    ),
+                );
+                continue;
+            }
+            for (k, v) in amqp.into_iter().enumerate() {
+                record.set_at_unchecked(n - 2 + k, v);
+            }
+            if !self.filter.is_empty()
+                && !call.schema().conditions.subset_passes(
+                    &self.filter,
+                    &record,
+                    call.request_conditions(),
+                )
+            {
+                continue;
+            }
+            accepted.push(record);
+        }
+        call.stats().add_bytes_received(received);
+        call.extend(accepted);
+        if self.deliveries.is_some() {
+            self.unacked = last_tag.or(self.unacked);
+        }
+        Ok(())
+    }
+}

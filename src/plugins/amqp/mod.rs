@@ -1,0 +1,276 @@
+//! AMQP 0-9-1 endpoints (RabbitMQ): `amqp-publisher` and `amqp-consumer`, on lapin driven from
+//! the library's own threads. lapin's I/O runs on its reactor and executor threads
+//! (async-global-executor); an endpoint call blocks its worker thread on the futures it needs,
+//! each with a deadline, so no async runtime is asked of the host program.
+//!
+//! Shared here: the URL (constructor `url`, else `MAPI_AMQP_URL`, else the local guest
+//! account), always with a `frame_max` (a server announcing 0 would otherwise make the client
+//! size frames from it), the connect and the wait with a deadline, the password kept out of
+//! every message, and one warning per outage.
+
+pub mod consumer;
+pub mod publisher;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use lapin::uri::AMQPUri;
+use lapin::{Channel, Connection, ConnectionProperties};
+use serde_json::{Map, Value as Json};
+
+use crate::error::{Error, Result};
+use crate::record::FieldDef;
+use crate::value::FieldType;
+
+/// The URL when neither the constructor nor the environment gives one.
+pub const DEFAULT_URL: &str = "amqp://guest:guest@localhost:5672/%2f";
+
+/// The frame size asked for when the URL does not say (RabbitMQ's default).
+const FRAME_MAX: u32 = 131_072;
+
+/// The constructor's `url`, else `MAPI_AMQP_URL`, else [`DEFAULT_URL`].
+pub(crate) fn url_of(c: &Map<String, Json>) -> Result<String> {
+    match c.get("url") {
+        Some(Json::String(u)) if !u.is_empty() => Ok(u.clone()),
+        None | Some(Json::Null) => Ok(std::env::var("MAPI_AMQP_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| DEFAULT_URL.to_string())),
+        Some(other) => Err(Error::Manifest(format!(
+            "constructor.url: expected an amqp:// or amqps:// URL, found {other}"
+        ))),
+    }
+}
+
+/// The URL as messages show it: the password replaced (and remembered as a secret, so that a
+/// message of the client quoting it is redacted too).
+pub(crate) fn shown(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            match userinfo.find(':') {
+                Some(colon) => {
+                    let password = &userinfo[colon + 1..];
+                    if !password.is_empty() {
+                        crate::log::add_secret(password);
+                    }
+                    format!(
+                        "{}{}:***{}",
+                        &url[..scheme_end + 3],
+                        &userinfo[..colon],
+                        &rest[at..]
+                    )
+                }
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+/// The parsed URL with a `frame_max` (unless it names one) and a connection timeout.
+pub(crate) fn uri(url: &str, timeout: Duration) -> Result<AMQPUri> {
+    let mut uri: AMQPUri = url.parse().map_err(|e| {
+        Error::Manifest(format!(
+            "constructor.url: {} is not an AMQP URL: {e}",
+            shown(url)
+        ))
+    })?;
+    if uri.query.frame_max.is_none_or(|f| f == 0) {
+        uri.query.frame_max = Some(FRAME_MAX);
+    }
+    if uri.query.connection_timeout.is_none() {
+        uri.query.connection_timeout = Some(timeout.as_millis().max(1) as u64);
+    }
+    Ok(uri)
+}
+
+/// Runs `f` to completion on this thread, or gives up at `deadline`.
+pub(crate) fn wait<F: Future>(f: F, deadline: Instant) -> Option<F::Output> {
+    let timer = async move {
+        async_io::Timer::at(deadline).await;
+        None
+    };
+    futures_executor::block_on(futures_lite::future::or(async { Some(f.await) }, timer))
+}
+
+/// An open connection and its channel.
+pub(crate) struct Link {
+    pub(crate) connection: Connection,
+    pub(crate) channel: Channel,
+}
+
+impl Link {
+    /// Connects and opens a channel, within `deadline`.
+    pub(crate) fn open(
+        url: &str,
+        name: &str,
+        deadline: Instant,
+    ) -> std::result::Result<Link, String> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        let uri = uri(url, timeout).map_err(|e| e.message().to_string())?;
+        let props = ConnectionProperties::default()
+            .with_connection_name(format!("messageapi {name}").into());
+        let opened = wait(
+            async move {
+                let connection = Connection::connect_uri(uri, props).await?;
+                let channel = connection.create_channel().await?;
+                Ok::<_, lapin::Error>(Link {
+                    connection,
+                    channel,
+                })
+            },
+            deadline,
+        );
+        match opened {
+            Some(Ok(link)) => Ok(link),
+            Some(Err(e)) => Err(format!("cannot connect to {}: {e}", shown(url))),
+            None => Err(format!(
+                "cannot connect to {}: no answer within {} ms",
+                shown(url),
+                timeout.as_millis()
+            )),
+        }
+    }
+
+    /// Whether the connection and channel are still usable.
+    pub(crate) fn usable(&self) -> bool {
+        self.connection.status().connected() && self.channel.status().connected()
+    }
+
+    /// Closes the channel and connection (best effort, within a second).
+    pub(crate) fn close(self) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let _ = wait(
+            async move {
+                let _ = self.channel.close(200, "bye".into()).await;
+                let _ = self.connection.close(200, "bye".into()).await;
+            },
+            deadline,
+        );
+    }
+}
+
+/// One warning per outage: the first failure warns, later ones are logged at debug level until
+/// the broker answers again.
+#[derive(Default)]
+pub(crate) struct Outage(AtomicBool);
+
+impl Outage {
+    pub(crate) fn failed(&self, connection: &str, what: &str) {
+        let what = crate::log::redact(what).into_owned();
+        if self.0.swap(true, Ordering::Relaxed) {
+            crate::log::debug(&format!("connection {connection}: {what}"));
+        } else {
+            crate::log::warn(&format!(
+                "connection {connection}: cannot use the AMQP broker ({what}); later submits reconnect"
+            ));
+        }
+    }
+
+    pub(crate) fn up(&self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
+/// The fields AMQP records carry after their own.
+pub(crate) fn amqp_fields() -> Vec<FieldDef> {
+    vec![
+        FieldDef::new("amqp-exchange", FieldType::String),
+        FieldDef::new("amqp-routing-key", FieldType::String),
+    ]
+}
+
+/// A milliseconds constructor value as a duration.
+pub(crate) fn millis(c: &Map<String, Json>, key: &str, default: i64) -> Result<Duration> {
+    Ok(Duration::from_millis(int_or(c, key, default)?.max(0) as u64))
+}
+
+/// An integer constructor value (default when absent).
+pub(crate) fn int_or(c: &Map<String, Json>, key: &str, default: i64) -> Result<i64> {
+    match c.get(key) {
+        None | Some(Json::Null) => Ok(default),
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .ok_or_else(|| {
+                Error::Manifest(format!("constructor.{key}: expected an integer, found {v}"))
+            }),
+    }
+}
+
+/// A boolean constructor value (default when absent).
+pub(crate) fn bool_or(c: &Map<String, Json>, key: &str, default: bool) -> Result<bool> {
+    match c.get(key) {
+        None | Some(Json::Null) => Ok(default),
+        Some(Json::Bool(b)) => Ok(*b),
+        Some(other) => Err(Error::Manifest(format!(
+            "constructor.{key}: expected true or false, found {other}"
+        ))),
+    }
+}
+
+/// A string constructor value (default when absent).
+pub(crate) fn string_or(c: &Map<String, Json>, key: &str, default: &str) -> Result<String> {
+    match c.get(key) {
+        None | Some(Json::Null) => Ok(default.to_string()),
+        Some(Json::String(s)) => Ok(s.clone()),
+        Some(other) => Err(Error::Manifest(format!(
+            "constructor.{key}: expected a string, found {other}"
+        ))),
+    }
+}
+
+/// An exchange type name as lapin's.
+pub(crate) fn exchange_kind(name: &str) -> Result<lapin::ExchangeKind> {
+    use lapin::ExchangeKind as K;
+    Ok(match name {
+        "topic" => K::Topic,
+        "direct" => K::Direct,
+        "fanout" => K::Fanout,
+        "headers" => K::Headers,
+        other if !other.is_empty() => K::Custom(other.to_string()),
+        _ => {
+            return Err(Error::Manifest(
+                "constructor.exchange-type: empty (use topic, direct, fanout or headers)".into(),
+            ))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        assert_eq!(
+            shown("amqp://ingest:s3cret@rabbit:5672/%2f"),
+            "amqp://ingest:***@rabbit:5672/%2f"
+        );
+        assert_eq!(shown("amqp://localhost"), "amqp://localhost");
+        assert_eq!(shown("amqps://u@h/v"), "amqps://u@h/v");
+        assert_eq!(
+            crate::log::redact("auth s3cret refused"),
+            "auth [redacted] refused"
+        );
+    }
+
+    #[test]
+    fn frame_max_is_always_set() {
+        let u = uri("amqp://h/%2f", Duration::from_secs(2)).unwrap();
+        assert_eq!(u.query.frame_max, Some(FRAME_MAX));
+        assert_eq!(u.query.connection_timeout, Some(2000));
+        let u = uri("amqp://h/%2f?frame_max=0", Duration::from_secs(2)).unwrap();
+        assert_eq!(u.query.frame_max, Some(FRAME_MAX));
+        let u = uri("amqp://h/%2f?frame_max=8192", Duration::from_secs(2)).unwrap();
+        assert_eq!(u.query.frame_max, Some(8192));
+    }
+}
