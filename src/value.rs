@@ -366,6 +366,18 @@ impl Value {
         parse_datetime(text).map(Value::datetime)
     }
 
+    /// The text a message value or header carries for this value: strings as they are, lists
+    /// of strings one per line, datetimes in RFC 3339, other values as JSON; None for null.
+    pub fn message_text(&self) -> Option<String> {
+        match self {
+            Value::Null => None,
+            Value::String(s) => Some(s.to_string()),
+            Value::StringList(l) => Some(l.join("\n")),
+            Value::DateTime(t) => Some(t.text.to_string()),
+            other => Some(other.to_json().to_string()),
+        }
+    }
+
     /// A string value.
     pub fn string(s: &str) -> Value {
         Value::String(Text::from(s))

@@ -82,3 +82,40 @@ pub(crate) fn fixed_at_open(endpoint: &str) -> Result<()> {
         "the {endpoint} endpoint reads its constructor when the session opens; runtime parameters do not change it"
     )))
 }
+
+/// A sink's `value-field`: one field or a list; the message is the first of them that is not
+/// null (as [`crate::value::Value::message_text`] renders it), else the whole record as JSON.
+pub(crate) fn value_fields(c: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<String>> {
+    use serde_json::Value as Json;
+    match c.get("value-field") {
+        None | Some(Json::Null) => Ok(Vec::new()),
+        Some(Json::String(f)) if !f.is_empty() => Ok(vec![f.clone()]),
+        Some(Json::Array(a)) if a.iter().all(|f| f.as_str().is_some_and(|f| !f.is_empty())) => {
+            Ok(a.iter()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect())
+        }
+        Some(other) => Err(Error::Manifest(format!(
+            "constructor.value-field: expected a field or a list of fields, found {other}"
+        ))),
+    }
+}
+
+/// The message of `record` as a sink with `value_fields` sends it (see [`value_fields`]).
+pub(crate) fn write_message(
+    record: &crate::record::Record,
+    value_fields: &[String],
+    writer: &mut crate::json::RecordWriter,
+    out: &mut Vec<u8>,
+) {
+    let value = value_fields.iter().find_map(|f| {
+        record
+            .get(f)
+            .ok()
+            .and_then(crate::value::Value::message_text)
+    });
+    match value {
+        Some(v) => out.extend_from_slice(v.as_bytes()),
+        None => writer.write(record, out),
+    }
+}

@@ -78,3 +78,64 @@ def free_port() -> int:
     port: int = s.getsockname()[1]
     s.close()
     return port
+
+
+class Rabbit:
+    """A throwaway RabbitMQ node (Debian's rabbitmq-server run directly, as tests/common/rabbit.rs
+    does): its own HOME, database, logs, node name and ports on 127.0.0.1, no plug-ins."""
+
+    SBIN = Path("/usr/lib/rabbitmq/bin")
+
+    def __init__(self, tmp: Path) -> None:
+        def port() -> int:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            p: int = s.getsockname()[1]
+            s.close()
+            return p
+
+        self.port = port()
+        self.node = f"mapi-{self.port}@localhost"
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/%2f"
+        for d in ("home", "mnesia", "log"):
+            (tmp / d).mkdir(parents=True, exist_ok=True)
+        (tmp / "enabled_plugins").write_text("[].\n")
+        self.env = {**os.environ, "HOME": str(tmp / "home"), "RABBITMQ_MNESIA_BASE": str(tmp / "mnesia"),
+                    "RABBITMQ_LOG_BASE": str(tmp / "log"), "RABBITMQ_NODENAME": self.node,
+                    "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1", "RABBITMQ_NODE_PORT": str(self.port),
+                    "RABBITMQ_DIST_PORT": str(port()), "RABBITMQ_ENABLED_PLUGINS_FILE": str(tmp / "enabled_plugins"),
+                    "RABBITMQ_CONFIG_FILE": str(tmp / "rabbitmq")}
+        self.log = open(tmp / "server.out", "w")
+        self.process = subprocess.Popen([str(self.SBIN / "rabbitmq-server")], env=self.env, cwd=tmp,
+                                        stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while subprocess.run([str(self.SBIN / "rabbitmqctl"), "-n", self.node, "await_startup", "--timeout", "30"],
+                             env=self.env, capture_output=True).returncode != 0:
+            if time.time() > deadline:
+                raise RuntimeError("RabbitMQ did not start: " + (tmp / "server.out").read_text())
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        subprocess.run([str(self.SBIN / "rabbitmqctl"), "-n", self.node, "shutdown"], env=self.env, capture_output=True)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+        names = subprocess.run(["epmd", "-names"], capture_output=True, text=True).stdout
+        if "name " not in names:
+            subprocess.run(["pkill", "-x", "epmd"], capture_output=True)
+
+
+@pytest.fixture
+def rabbit(tmp_path: Path) -> Iterator[Rabbit]:
+    if not (Rabbit.SBIN / "rabbitmq-server").exists():
+        if os.environ.get("MAPI_AMQP_TESTS") == "required":
+            pytest.fail("rabbitmq-server is not installed (scripts/install-deps.sh installs it)")
+        pytest.skip("rabbitmq-server is not installed")
+    r = Rabbit(tmp_path / "rabbit")
+    try:
+        yield r
+    finally:
+        r.stop()

@@ -1,7 +1,8 @@
 //! `amqp-consumer`: each submit returns the next messages of `queue` (up to `max-records`,
 //! waiting up to `timeout-ms` for the first), as records of the schema (`format: json`, the
 //! default) or as `value` (`format: raw`), each with `amqp-exchange` and `amqp-routing-key`.
-//! The queue is declared (durable unless `durable` is false) and bound as `bindings` says
+//! The queue is declared (durable unless `durable` is false; deleted with its last consumer
+//! when `auto-delete` is true) and bound as `bindings` says
 //! (`[{"exchange": ..., "routing-key": ...}]`, exchanges declared as `exchange-type`);
 //! `prefetch` bounds the messages in flight; `filter` lists schema conditions a record must pass
 //! (skipped records still count as processed). A payload that is not valid JSON for the schema
@@ -44,6 +45,7 @@ struct Settings {
     url: String,
     queue: String,
     durable: bool,
+    auto_delete: bool,
     bindings: Vec<(String, String)>,
     exchange_type: String,
     prefetch: u16,
@@ -90,6 +92,7 @@ impl Settings {
             url: url_of(c)?,
             queue,
             durable: bool_or(c, "durable", true)?,
+            auto_delete: bool_or(c, "auto-delete", false)?,
             bindings,
             exchange_type,
             prefetch: prefetch.clamp(0, u16::MAX as i64) as u16,
@@ -247,8 +250,9 @@ impl Instance {
         let queue = s.queue.clone();
         let bindings = s.bindings.clone();
         let kind = exchange_kind(&s.exchange_type).map_err(|e| e.message().to_string())?;
-        let (durable, prefetch, tag) = (
+        let (durable, auto_delete, prefetch, tag) = (
             s.durable,
+            s.auto_delete,
             s.prefetch,
             format!("messageapi-{}", self.connection),
         );
@@ -259,6 +263,7 @@ impl Instance {
                     queue.as_str().into(),
                     QueueDeclareOptions {
                         durable,
+                        auto_delete,
                         ..Default::default()
                     },
                     FieldTable::default(),

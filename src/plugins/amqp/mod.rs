@@ -58,7 +58,8 @@ pub(crate) fn shown(url: &str) -> String {
             match userinfo.find(':') {
                 Some(colon) => {
                     let password = &userinfo[colon + 1..];
-                    if !password.is_empty() {
+                    // (RabbitMQ's well-known default account is no secret worth hiding words for.)
+                    if !password.is_empty() && password != "guest" {
                         crate::log::add_secret(password);
                     }
                     format!(

@@ -1,6 +1,8 @@
 //! `amqp-publisher`: publishes each routed record as a JSON message to `exchange` (declared, of
 //! `exchange-type`, unless `declare` is false) with `routing-key` or the record's
-//! `routing-key-field`; persistent, `mandatory` by default (an unroutable message comes back
+//! `routing-key-field`; the message is the record's JSON, or the first non-null of the
+//! `value-field` fields (a JSON field as its JSON, a string as it is); persistent, `mandatory`
+//! by default (an unroutable message comes back
 //! rather than vanishing). The submit waits for the broker's publisher confirms (until
 //! `timeout-ms`): confirmed records come back with `amqp-exchange` and `amqp-routing-key`;
 //! nacked, returned and unconfirmed ones are rejections naming the connection and why.
@@ -35,6 +37,8 @@ struct Settings {
     mandatory: bool,
     persistent: bool,
     timeout: Duration,
+    /// The message is the first non-null of these fields (else the whole record).
+    value_fields: Vec<String>,
 }
 
 impl Settings {
@@ -61,6 +65,7 @@ impl Settings {
             mandatory: bool_or(c, "mandatory", true)?,
             persistent: bool_or(c, "persistent", true)?,
             timeout: millis(c, "timeout-ms", 30_000)?,
+            value_fields: crate::plugins::value_fields(c)?,
         })
     }
 
@@ -245,7 +250,12 @@ impl Endpoint for Instance {
                 let mut confirms = Vec::with_capacity(n);
                 for (i, record) in records.iter().enumerate() {
                     payload.clear();
-                    writer.write(record, &mut payload);
+                    crate::plugins::write_message(
+                        record,
+                        &s.value_fields,
+                        &mut writer,
+                        &mut payload,
+                    );
                     sent_bytes += payload.len() as u64;
                     match channel
                         .basic_publish(

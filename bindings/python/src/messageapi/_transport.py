@@ -1,5 +1,5 @@
-"""The transports under the messaging helpers: Kafka when a broker address is given or found,
-else an in-process session. Messages are dicts, carried in one `json` field."""
+"""The transports under the messaging helpers: AMQP and Kafka sessions when a broker is given or
+found, else an in-process session. Messages are dicts, carried in one `json` field."""
 
 from __future__ import annotations
 
@@ -56,6 +56,32 @@ def local_manifest() -> dict[str, Any]:
         "fields": FIELDS,
         "collections": COLLECTIONS,
         "endpoints": [{"plugin": "evaluation", "connections": [{"id": "local", "collections": ["messages"]}]}],
+    }
+
+
+DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672/%2f"
+
+
+def amqp_publisher_manifest(exchange: str, url: str) -> dict[str, Any]:
+    """Publishes each message (the `message` JSON field itself) to a topic exchange, confirmed."""
+    constructor = {"url": url, "exchange": exchange, "exchange-type": "topic", "routing-key": exchange,
+                   "value-field": "message", "mandatory": False, "timeout-ms": 10000}
+    return {
+        "fields": FIELDS,
+        "collections": COLLECTIONS,
+        "endpoints": [{"plugin": "amqp-publisher", "connections": [
+            {"id": "publisher", "collections": ["messages"], "constructor": constructor}]}],
+    }
+
+
+def amqp_consumer_manifest(exchange: str, queue: str, url: str) -> dict[str, Any]:
+    """This router's own queue (deleted with it), bound to every message of the exchange, read raw."""
+    constructor = {"url": url, "queue": queue, "durable": False, "auto-delete": True, "format": "raw",
+                   "bindings": [{"exchange": exchange, "routing-key": "#"}], "timeout-ms": 500, "max-records": 500}
+    return {
+        "fields": FIELDS,
+        "collections": COLLECTIONS,
+        "endpoints": [{"plugin": "amqp-consumer", "connections": [{"id": "consumer", "constructor": constructor}]}],
     }
 
 

@@ -20,18 +20,6 @@ use crate::protocol::{Endpoint, EndpointCall, Finished};
 use crate::record::{DerivedLayouts, Record};
 use crate::value::Value;
 
-/// The text a header or message value carries for a field value: strings as they are, lists of
-/// strings one per line, datetimes in RFC 3339, other values as JSON; None for null.
-fn value_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.to_string()),
-        Value::StringList(l) => Some(l.join("\n")),
-        Value::DateTime(t) => Some(t.text.to_string()),
-        other => Some(other.to_json().to_string()),
-    }
-}
-
 /// Writes the key of a key field value (strings raw, other values as JSON); false for null.
 fn write_key(v: &Value, out: &mut Vec<u8>) -> bool {
     match v {
@@ -78,18 +66,7 @@ impl Settings {
             topic: opt_string(c, "topic")?,
             topic_field: opt_string(c, "topic-field")?,
             key_field: opt_string(c, "key-field")?,
-            value_fields: match c.get("value-field") {
-                None | Some(Json::Null) => Vec::new(),
-                Some(Json::String(f)) if !f.is_empty() => vec![f.clone()],
-                Some(Json::Array(a)) if a.iter().all(|f| f.as_str().is_some_and(|f| !f.is_empty())) => {
-                    a.iter().filter_map(|f| f.as_str().map(str::to_string)).collect()
-                }
-                Some(other) => {
-                    return Err(Error::Manifest(format!(
-                        "constructor.value-field: expected a field or a list of fields, found {other}"
-                    )))
-                }
-            },
+            value_fields: crate::plugins::value_fields(c)?,
             header_fields: match c.get("header-fields") {
                 None | Some(Json::Null) => Vec::new(),
                 Some(Json::Object(m)) if m.values().all(|f| f.as_str().is_some_and(|f| !f.is_empty())) => m
@@ -216,18 +193,16 @@ impl Instance {
             while i < records.len() && to.dest[i] == d && msgs.len() < CHUNK {
                 let record = &records[i];
                 let start = payloads.len();
-                let value = settings
-                    .value_fields
-                    .iter()
-                    .find_map(|f| record.get(f).ok().and_then(value_text));
-                match value {
-                    Some(v) => payloads.extend_from_slice(v.as_bytes()),
-                    None => writer.write(record, &mut payloads),
-                }
+                crate::plugins::write_message(
+                    record,
+                    &settings.value_fields,
+                    &mut writer,
+                    &mut payloads,
+                );
                 let own_headers = (!settings.header_fields.is_empty()).then(|| {
                     let mut h = headers.clone().unwrap_or_default();
                     for (name, f) in &settings.header_fields {
-                        if let Some(text) = record.get(f).ok().and_then(value_text) {
+                        if let Some(text) = record.get(f).ok().and_then(Value::message_text) {
                             h = h.insert(Header {
                                 key: name,
                                 value: Some(text.as_bytes()),
