@@ -157,7 +157,8 @@ fn send_json_lines_in_batches_with_rejections() {
 
     // From stdin, an array, no rejections: exit 0.
     let out = mapi(
-        &["send", m.to_str().unwrap(), "--records", "-"],
+        // (`--message-file`, as Thoth's command line spells it.)
+        &["send", m.to_str().unwrap(), "--message-file", "-"],
         Some("[{\"station\": \"A\"}, {\"station\": \"B\"}]"),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -49,7 +49,8 @@ enum Command {
     /// batches on one request (stream mode).
     Send {
         manifest: PathBuf,
-        #[arg(long)]
+        /// The records (`--message-file` too, as Thoth's command line spells it).
+        #[arg(long, visible_alias = "message-file")]
         records: String,
         #[arg(long)]
         root: Option<PathBuf>,
