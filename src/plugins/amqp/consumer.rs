@@ -363,7 +363,9 @@ impl Endpoint for Instance {
             return Ok(());
         }
         let deadline = Instant::now() + s.timeout;
-        if let Err(e) = self.start(&s, deadline) {
+        // Connecting gets at least two seconds, however short the wait for messages.
+        let connect_by = deadline.max(Instant::now() + Duration::from_secs(2));
+        if let Err(e) = self.start(&s, connect_by) {
             self.outage.failed(&conn, &e);
             // Nothing to read: the submit completes empty once its time is up.
             std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
