@@ -770,3 +770,44 @@ fn helper_consume_once() {
     std::thread::sleep(Duration::from_secs(120));
     drop(request);
 }
+
+/// A connection's `fields` narrowing shapes the message, not where it goes: `topic-field` and
+/// `key-field` are read from the record as routed, even when the narrowing drops them.
+#[test]
+fn topic_and_key_fields_are_read_before_the_fields_narrowing() {
+    let Some(broker) = Broker::memory() else {
+        return;
+    };
+    broker.create_topic("nar-a", 1);
+    broker.create_topic("nar-b", 1);
+    let session = Session::from_json(
+        &json!({
+            "fields": [{"id": "body", "type": "json", "required": true},
+                       {"id": "dest", "type": "string", "required": true}],
+            "collections": [{"id": "c", "fields": ["body", "dest"]}],
+            "endpoints": [{"plugin": "kafka-producer", "connections": [{"id": "p", "collections": ["c"],
+                "fields": ["body"],
+                "constructor": {"topic": "nar-a", "topic-field": "dest", "key-field": "dest",
+                                "bootstrap.servers": broker.bootstrap}}]}]
+        })
+        .to_string(),
+        None,
+    )
+    .unwrap();
+    let mut req = session.request();
+    for (n, dest) in [(1, "nar-a"), (2, "nar-b"), (3, "nar-b")] {
+        let r = req.add_record();
+        r.set("body", Value::Json(std::sync::Arc::new(json!({"n": n}))))
+            .unwrap();
+        r.set("dest", Value::string(dest)).unwrap();
+    }
+    let out = req.submit_and_wait().unwrap();
+    assert!(out.rejections().is_empty());
+    let a = python_consume(&broker.bootstrap, "nar-a", 1, 30);
+    let b = python_consume(&broker.bootstrap, "nar-b", 2, 30);
+    assert_eq!(a.len(), 1);
+    assert_eq!(b.len(), 2);
+    assert_eq!(String::from_utf8_lossy(&a[0].value), r#"{"body":{"n":1}}"#);
+    assert_eq!(a[0].key.as_deref(), Some(&b"nar-a"[..]));
+    assert_eq!(String::from_utf8_lossy(&b[1].value), r#"{"body":{"n":3}}"#);
+}

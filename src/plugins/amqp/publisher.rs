@@ -168,8 +168,15 @@ impl Endpoint for Instance {
         if records.is_empty() {
             return Ok(());
         }
-        // The message is the record narrowed to `fields`; the record returned is that, with
-        // the AMQP fields appended.
+        // Routing keys (and `value-field`) are read from the records as routed; the message is
+        // the record narrowed to `fields`, and the record returned is that, with the AMQP
+        // fields appended.
+        let keys: Vec<String> = records
+            .iter()
+            .map(|r| s.routing_key(r).to_string())
+            .collect();
+        let source: Option<Vec<Record>> =
+            (!fields.is_empty() && !s.value_fields.is_empty()).then(|| records.to_vec());
         if !fields.is_empty() {
             let mut narrowed = DerivedLayouts::default();
             for r in records.iter_mut() {
@@ -241,21 +248,22 @@ impl Endpoint for Instance {
         let mut writer = crate::json::RecordWriter::default();
         let mut payload = Vec::with_capacity(256);
         let mut sent_bytes = 0u64;
-        let keys: Vec<String> = records
-            .iter()
-            .map(|r| s.routing_key(r).to_string())
-            .collect();
         let published = wait(
             async {
                 let mut confirms = Vec::with_capacity(n);
                 for (i, record) in records.iter().enumerate() {
                     payload.clear();
-                    crate::plugins::write_message(
-                        record,
-                        &s.value_fields,
-                        &mut writer,
-                        &mut payload,
-                    );
+                    if s.value_fields.is_empty() {
+                        writer.write(record, &mut payload);
+                    } else {
+                        let meta = source.as_ref().map_or(record, |src| &src[i]);
+                        crate::plugins::write_message(
+                            meta,
+                            &s.value_fields,
+                            &mut writer,
+                            &mut payload,
+                        );
+                    }
                     sent_bytes += payload.len() as u64;
                     match channel
                         .basic_publish(

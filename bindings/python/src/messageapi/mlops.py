@@ -30,11 +30,13 @@ class MessageType(str, Enum):
     RESULT = "result"
     ERROR = "error"
     COMMAND = "command"
+    COMPLETE = "complete"
 
 
 class Stages(str, Enum):
     """The stage of the ML lifecycle a message belongs to."""
 
+    STAGED = "staged"
     DATA_INGESTION = "data_ingestion"
     DATA_VALIDATION = "data_validation"
     PREPROCESSING = "preprocessing"
@@ -98,6 +100,10 @@ class MLOpsMessage:
         return c.get("id") if isinstance(c, dict) else None
 
     def get_user_message(self) -> Any:
+        return self._data.get("user_message")
+
+    def user_message(self) -> Any:
+        """The user message (as the seed's consumer example calls it; same as get_user_message)."""
         return self._data.get("user_message")
 
     def get_output(self) -> Any:
@@ -190,11 +196,13 @@ def _orchestrator(endpoint: Optional[str], host: Optional[str], kwargs: dict[str
 
 
 class Producer:
-    """Sends MLOpsMessages to `topic` (or each message's own topic)."""
+    """Sends MLOpsMessages to `topic` (one or a list: each message goes to every one), or to each
+    message's own topic when it has one."""
 
     def __init__(self, orchestrator_endpoint: Optional[str] = None, orchestrator: Optional[str] = None,
-                 topic: Optional[str] = None, **kwargs: Any) -> None:
-        self.topic = topic
+                 topic: Optional[str | list[str]] = None, **kwargs: Any) -> None:
+        self.topics: list[str] = [topic] if isinstance(topic, str) else list(topic or [])
+        self.topic = self.topics[0] if self.topics else None
         self.bootstrap, tried = _orchestrator(orchestrator_endpoint, orchestrator, kwargs)
         self._pending: list[Response] = []
         self._request: Optional[Request] = None
@@ -202,7 +210,7 @@ class Producer:
             logger.warning("no Kafka broker reachable (tried %s): messages will not be sent", ", ".join(tried))
             return
         config = {"bootstrap.servers": self.bootstrap, "message.timeout.ms": 10000, **_config(kwargs)}
-        self._request = Session.from_json(_transport.producer_manifest(topic or "mlops", config)).request()
+        self._request = Session.from_json(_transport.producer_manifest(self.topic or "mlops", config)).request()
 
     def send(self, msg: Optional[MLOpsMessage] = None, flush: bool = False) -> bool:
         """Sends a message (delivery is confirmed by flush); False when it cannot be sent."""
@@ -211,12 +219,13 @@ class Producer:
         if self._request is None:
             logger.warning("no Kafka broker: message not sent: %r", msg)
             return False
-        topic = msg.get_topic() or self.topic
-        if topic is None:
+        topics = [msg.get_topic()] if msg.get_topic() else self.topics
+        if not topics:
             logger.warning("message without a topic and no producer topic: not sent")
             return False
         self._request.clear()
-        self._request.add(message=msg.to_dict(), topic=topic)
+        for topic in topics:
+            self._request.add(message=msg.to_dict(), topic=topic)
         self._pending.append(self._request.submit())
         if flush:
             self.flush()
@@ -244,9 +253,9 @@ class Consumer:
     """Receives MLOpsMessages from the subscribed topic(s)."""
 
     def __init__(self, orchestrator_endpoint: Optional[str] = None, orchestrator: Optional[str] = None,
-                 topic: Optional[str] = None, **kwargs: Any) -> None:
+                 topic: Optional[str | list[str]] = None, **kwargs: Any) -> None:
         self.bootstrap, tried = _orchestrator(orchestrator_endpoint, orchestrator, kwargs)
-        self._topics: list[str] = [topic] if topic else []
+        self._topics: list[str] = [topic] if isinstance(topic, str) else list(topic or [])
         self._request: Optional[Request] = None
         if self.bootstrap is None:
             logger.warning("no Kafka broker reachable (tried %s): get_messages will return []", ", ".join(tried))
@@ -255,7 +264,10 @@ class Consumer:
         self._request = Session.from_json(_transport.consumer_manifest(self._topics, config)).request()
 
     def subscribe(self, topic: str | list[str]) -> None:
-        self._topics = [topic] if isinstance(topic, str) else list(topic)
+        """Adds topic(s) to the subscriptions (the seed's "subscribe to another topic")."""
+        for t in [topic] if isinstance(topic, str) else list(topic):
+            if t not in self._topics:
+                self._topics.append(t)
         if self._request is not None:
             self._request.set_parameter("consumer", "topics", self._topics)
 
@@ -275,6 +287,8 @@ class Consumer:
         out = []
         for r in response.records:
             m = MLOpsMessage.from_dict(dict(r["message"]))
+            if m.get_topic() is None and r.get("kafka-topic"):
+                m.set_message_data("topic", r["kafka-topic"])  # where it came from
             if filter(m):
                 out.append(m)
         for rej in response.rejections:

@@ -115,6 +115,9 @@ struct Destinations {
     dest: Vec<u32>,
     /// Records not sent, with reasons.
     failed: Vec<(usize, String)>,
+    /// The records as routed, before the `fields` narrowing, when they differ from those sent:
+    /// `key-field`, `header-fields` and `value-field` read fields the narrowing may drop.
+    source: Option<Vec<Record>>,
 }
 
 impl Instance {
@@ -124,6 +127,7 @@ impl Instance {
             topics: Vec::new(),
             dest: vec![NOT_SENT; records.len()],
             failed: Vec::new(),
+            source: None,
         };
         let mut unusable: Vec<(String, String)> = Vec::new();
         for (i, record) in records.iter().enumerate() {
@@ -193,16 +197,22 @@ impl Instance {
             while i < records.len() && to.dest[i] == d && msgs.len() < CHUNK {
                 let record = &records[i];
                 let start = payloads.len();
-                crate::plugins::write_message(
-                    record,
-                    &settings.value_fields,
-                    &mut writer,
-                    &mut payloads,
-                );
+                // The fields the settings name are read from the record as routed.
+                let meta = to.source.as_ref().map_or(record, |s| &s[i]);
+                if settings.value_fields.is_empty() {
+                    writer.write(record, &mut payloads);
+                } else {
+                    crate::plugins::write_message(
+                        meta,
+                        &settings.value_fields,
+                        &mut writer,
+                        &mut payloads,
+                    );
+                }
                 let own_headers = (!settings.header_fields.is_empty()).then(|| {
                     let mut h = headers.clone().unwrap_or_default();
                     for (name, f) in &settings.header_fields {
-                        if let Some(text) = record.get(f).ok().and_then(Value::message_text) {
+                        if let Some(text) = meta.get(f).ok().and_then(Value::message_text) {
                             h = h.insert(Header {
                                 key: name,
                                 value: Some(text.as_bytes()),
@@ -215,7 +225,7 @@ impl Instance {
                 let key = settings
                     .key_field
                     .as_ref()
-                    .and_then(|f| record.get(f).ok())
+                    .and_then(|f| meta.get(f).ok())
                     .filter(|v| write_key(v, &mut keys))
                     .map(|_| key_start..keys.len());
                 msgs.push(Outgoing {
@@ -266,15 +276,6 @@ impl Endpoint for Instance {
         if records.is_empty() {
             return Ok(());
         }
-        // The message is the record narrowed to the connection's `fields`; the record returned
-        // is that, with the Kafka fields appended (so the endpoint applies `fields` itself).
-        if !fields.is_empty() {
-            let mut narrowed = DerivedLayouts::default();
-            for r in records.iter_mut() {
-                let target = narrowed.of(r.layout(), |l| l.narrowed(&fields));
-                *r = r.project(&target);
-            }
-        }
         let link = match self.0.link(call.stats()) {
             Ok(l) => l,
             Err(e) => {
@@ -284,7 +285,23 @@ impl Endpoint for Instance {
                 return Ok(());
             }
         };
-        let to = self.destinations(&settings, &conn, &records);
+        // Topics (`topic-field`) are chosen from the records as routed.
+        let mut to = self.destinations(&settings, &conn, &records);
+        // The message is the record narrowed to the connection's `fields`; the record returned
+        // is that, with the Kafka fields appended (so the endpoint applies `fields` itself).
+        if !fields.is_empty() {
+            let named = settings.key_field.is_some()
+                || !settings.header_fields.is_empty()
+                || !settings.value_fields.is_empty();
+            if named {
+                to.source = Some(records.to_vec());
+            }
+            let mut narrowed = DerivedLayouts::default();
+            for r in records.iter_mut() {
+                let target = narrowed.of(r.layout(), |l| l.narrowed(&fields));
+                *r = r.project(&target);
+            }
+        }
         let ctx = link.producer.context();
         let batch_id = ctx.next.fetch_add(1, Ordering::Relaxed);
         let batch = Arc::new(Batch::new(records.len()));

@@ -1,0 +1,5 @@
+"""`mlops.orchestration`: Producer and Consumer (messageapi.mlops) over Kafka."""
+
+from messageapi.mlops import Consumer, Producer
+
+__all__ = ["Consumer", "Producer"]
