@@ -664,5 +664,15 @@ module messageapi_c
        integer(c_size_t), value :: i
        type(c_ptr) :: p
      end function c_rejection_connection
+     ! mapi_status mapi_kafka_metadata(const char *config_json, int64_t timeout_ms, char *buf,
+     !    size_t cap, size_t *len);
+     function c_kafka_metadata(config, timeout, buf, cap, len) bind(c, name='mapi_kafka_metadata') result(s)
+       import :: c_ptr, c_size_t, c_int32_t, c_int64_t
+       type(c_ptr), value :: config, buf
+       integer(c_int64_t), value :: timeout
+       integer(c_size_t), value :: cap
+       integer(c_size_t) :: len
+       integer(c_int32_t) :: s
+     end function c_kafka_metadata
   end interface
 end module messageapi_c

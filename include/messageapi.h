@@ -272,6 +272,27 @@ size_t mapi_last_error(char *buf, size_t buf_len);
 // None: any value is accepted.
 const char *mapi_status_name(mapi_status status);
 
+// Copies a Kafka cluster's metadata as JSON and a NUL into `buf`:
+// `{"brokers": [{"id", "host", "port"}], "topics": [{"name", "partitions"}]}`. `config_json`
+// is a JSON object of librdkafka settings (at least `bootstrap.servers`; TLS and SASL keys as
+// in a Kafka connection's constructor, `${env:NAME}` included); NULL or `{}` for the default
+// broker (the environment variable of the Kafka endpoints, else localhost:9092). Waits up to
+// `timeout_ms`.
+//
+// `len`: NULL, or receives the length without the NUL (also on MAPI_ERR_BUFFER_TOO_SMALL).
+//
+// Returns MAPI_OK, or: MAPI_ERR_JSON (`config_json` is not a JSON object); MAPI_ERR_KAFKA (no
+// answer in time, or the library was built without Kafka); MAPI_ERR_BUFFER_TOO_SMALL.
+//
+// # Safety
+// `config_json` is NULL or NUL-terminated; `buf` is NULL or holds `cap` writable bytes; `len`
+// is NULL or writable.
+mapi_status mapi_kafka_metadata(const char *config_json,
+                                int64_t timeout_ms,
+                                char *buf,
+                                size_t cap,
+                                size_t *len);
+
 // ## Sessions
 //
 // A session is opened once from a manifest (the full form or a parameter map) and is then

@@ -6,7 +6,8 @@
 //! null for a Kafka payload that did not parse), `reasons` (string list), `stage` (`required`,
 //! `condition`, `endpoint`, `internal`), `connection` (null for validation stages), `time`
 //! (UTC, when it was dead-lettered), and, when the rejected record came from a Kafka consumer,
-//! `source-topic`, `source-partition`, `source-offset`; a payload that did not parse adds
+//! `source-topic`, `source-partition`, `source-offset` (from an AMQP consumer:
+//! `source-exchange`, `source-routing-key`); a payload that did not parse adds
 //! `raw` (its text, or base64 with `raw-encoding` `"base64"` when it is not UTF-8). A file-writer
 //! writes each as one JSON object per line; a kafka-producer sends it Kafka Connect's way (see
 //! [`kafka_defaults`]).
@@ -53,6 +54,8 @@ struct Layouts {
     plain: Arc<Layout>,
     kafka: Arc<Layout>,
     raw: Arc<Layout>,
+    amqp: Arc<Layout>,
+    amqp_raw: Arc<Layout>,
 }
 
 fn layouts() -> &'static Layouts {
@@ -72,14 +75,24 @@ fn layouts() -> &'static Layouts {
             FieldDef::new("source-offset", FieldType::Integer),
         ]);
         let kafka = Layout::new(f.clone());
-        f.extend([
+        let raw_fields = [
             FieldDef::new("raw", FieldType::String),
             FieldDef::new("raw-encoding", FieldType::String),
+        ];
+        f.extend(raw_fields.clone());
+        let mut a = f[..5].to_vec();
+        a.extend([
+            FieldDef::new("source-exchange", FieldType::String),
+            FieldDef::new("source-routing-key", FieldType::String),
         ]);
+        let amqp = Layout::new(a.clone());
+        a.extend(raw_fields);
         Layouts {
             plain,
             kafka,
             raw: Layout::new(f),
+            amqp,
+            amqp_raw: Layout::new(a),
         }
     })
 }
@@ -92,23 +105,31 @@ fn field<'r>(r: &'r Record, name: &str) -> Option<&'r Value> {
 /// The dead letter of `rejection`, dead-lettered at `time`.
 pub fn record_of(rejection: &Rejection, time: &Value) -> Record {
     let r = &rejection.record;
-    let source = match (
+    let kafka = match (
         field(r, "kafka-topic"),
         field(r, "kafka-partition"),
         field(r, "kafka-offset"),
     ) {
-        (Some(t), Some(p), Some(o)) => Some([t.clone(), p.clone(), o.clone()]),
+        (Some(t), Some(p), Some(o)) => Some(vec![t.clone(), p.clone(), o.clone()]),
         _ => None,
     };
+    let amqp = match (field(r, "amqp-exchange"), field(r, "amqp-routing-key")) {
+        (Some(e), Some(k)) if kafka.is_none() => Some(vec![e.clone(), k.clone()]),
+        _ => None,
+    };
+    let is_amqp = amqp.is_some();
+    let source = kafka.or(amqp);
     // A Kafka consumer's message that did not parse: its payload, not a record.
     let raw = source.as_ref().and(
         field(r, "payload-base64")
             .map(|v| (v.clone(), Value::string("base64")))
             .or_else(|| field(r, "payload").map(|v| (v.clone(), Value::Null))),
     );
-    let layout = match (&source, &raw) {
-        (_, Some(_)) => &layouts().raw,
-        (Some(_), None) => &layouts().kafka,
+    let layout = match (&source, &raw, is_amqp) {
+        (_, Some(_), false) => &layouts().raw,
+        (_, Some(_), true) => &layouts().amqp_raw,
+        (Some(_), None, false) => &layouts().kafka,
+        (Some(_), None, true) => &layouts().amqp,
         _ => &layouts().plain,
     };
     let mut d = Record::new(layout.clone());

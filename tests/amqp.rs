@@ -429,3 +429,102 @@ fn filters_and_the_raw_format() {
         "KORD"
     );
 }
+
+#[test]
+fn amqps_through_a_tls_front_round_trips_and_a_wrong_ca_is_refused() {
+    let Some(rabbit) = Rabbit::start() else {
+        return;
+    };
+    // stunnel in front of the node's plaintext port: TLS on 127.0.0.1:FRONT.
+    let front = common::tls::TlsFront::start(rabbit.port);
+    let url = format!("amqps://guest:guest@127.0.0.1:{}/%2f", front.port);
+    let ca = front.ca.to_str().unwrap().to_string();
+    let sub = consumer(
+        &url,
+        "tls-q",
+        json!([{"exchange": "tls", "routing-key": "#"}]),
+        json!({"tls-ca": ca}),
+    );
+    let mut sreq = sub.request();
+    assert!(read_until(&mut sreq, 1, Duration::from_millis(10)).is_empty());
+    let session = publisher(&url, "tls", json!({"tls-ca": ca}));
+    let mut req = session.request();
+    for i in 0..100 {
+        add(&mut req, "KILX", i, 1.0);
+    }
+    let out = req.submit_and_wait().unwrap();
+    assert!(
+        out.rejections().is_empty(),
+        "{:?}",
+        out.rejections()[0].reasons
+    );
+    assert_eq!(out.records().unwrap().len(), 100);
+    assert_eq!(
+        read_until(&mut sreq, 100, Duration::from_secs(30)),
+        (0..100).collect::<Vec<_>>()
+    );
+    // A CA that did not sign the server's certificate: every record rejected, naming it.
+    let wrong = publisher(
+        &url,
+        "tls",
+        json!({"tls-ca": front.wrong_ca.to_str().unwrap(), "timeout-ms": 5000}),
+    );
+    let mut req = wrong.request();
+    add(&mut req, "KILX", 1, 1.0);
+    let out = req.submit_and_wait().unwrap();
+    assert_eq!(out.rejections().len(), 1);
+    let reason = &out.rejections()[0].reasons[0];
+    assert!(
+        reason.starts_with(&format!(
+            "connection pub: cannot connect to amqps://guest:***@127.0.0.1:{}/%2f",
+            front.port
+        )) && reason.to_lowercase().contains("certificate"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_message_that_does_not_fit_becomes_a_dead_letter_with_its_exchange_and_key() {
+    let Some(rabbit) = Rabbit::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dir.path().join("dead.jsonl");
+    let sub = Session::from_json(
+        &json!({
+            "fields": [{"id": "station", "type": "string", "required": true}],
+            "collections": [{"id": "obs", "fields": ["station"]}],
+            "endpoints": [{"plugin": "amqp-consumer", "connections": [{"id": "sub", "constructor": {
+                "url": rabbit.url, "queue": "dl-q", "bindings": [{"exchange": "dl", "routing-key": "#"}],
+                "timeout-ms": 3000}}]}],
+            "dead-letters": {"plugin": "file-writer", "constructor": {"path": dead.to_str().unwrap()}}
+        })
+        .to_string(),
+        None,
+    )
+    .unwrap();
+    let mut req = sub.request();
+    drop(req.submit_and_wait().unwrap());
+    assert_eq!(
+        pika(
+            &["publish", &rabbit.url, "dl", "KORD.x"],
+            "{\"station\": 5}\n{\"station\": \"ok\"}\n"
+        ),
+        ["2"]
+    );
+    let out = req.submit_and_wait().unwrap();
+    assert_eq!(out.records().unwrap().len(), 1);
+    assert_eq!(out.rejections().len(), 1);
+    let lines: Vec<Json> = std::fs::read_to_string(&dead)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["raw"], "{\"station\": 5}");
+    assert_eq!(lines[0]["record"], Json::Null);
+    assert_eq!(lines[0]["source-exchange"], "dl");
+    assert_eq!(lines[0]["source-routing-key"], "KORD.x");
+    assert_eq!(lines[0]["connection"], "sub");
+    assert_eq!(sub.stats()["records_dead_lettered"], 1);
+}

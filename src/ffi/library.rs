@@ -3,8 +3,9 @@
 
 use std::ffi::c_char;
 
-use super::mapi_status;
 use super::version::{MAPI_ABI_VERSION, VERSION_CSTR};
+use super::{copy_out, guard, mapi_status, opt_str_arg};
+use crate::error::Error;
 use crate::status::status_name;
 
 /// ## Version and errors
@@ -67,4 +68,50 @@ pub unsafe extern "C" fn mapi_last_error(buf: *mut c_char, buf_len: usize) -> us
 #[no_mangle]
 pub extern "C" fn mapi_status_name(status: mapi_status) -> *const c_char {
     status_name(status).as_ptr()
+}
+
+/// Copies a Kafka cluster's metadata as JSON and a NUL into `buf`:
+/// `{"brokers": [{"id", "host", "port"}], "topics": [{"name", "partitions"}]}`. `config_json`
+/// is a JSON object of librdkafka settings (at least `bootstrap.servers`; TLS and SASL keys as
+/// in a Kafka connection's constructor, `${env:NAME}` included); NULL or `{}` for the default
+/// broker (the environment variable of the Kafka endpoints, else localhost:9092). Waits up to
+/// `timeout_ms`.
+///
+/// `len`: NULL, or receives the length without the NUL (also on MAPI_ERR_BUFFER_TOO_SMALL).
+///
+/// Returns MAPI_OK, or: MAPI_ERR_JSON (`config_json` is not a JSON object); MAPI_ERR_KAFKA (no
+/// answer in time, or the library was built without Kafka); MAPI_ERR_BUFFER_TOO_SMALL.
+///
+/// # Safety
+/// `config_json` is NULL or NUL-terminated; `buf` is NULL or holds `cap` writable bytes; `len`
+/// is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_kafka_metadata(
+    config_json: *const c_char,
+    timeout_ms: i64,
+    buf: *mut c_char,
+    cap: usize,
+    len: *mut usize,
+) -> mapi_status {
+    guard(|| {
+        let text = opt_str_arg(config_json, "config_json")?.unwrap_or("{}");
+        let mut config = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => {
+                return Err(Error::Json(
+                    "config_json: expected a JSON object of librdkafka settings".into(),
+                ))
+            }
+        };
+        crate::manifest::secrets::resolve(&mut config, std::path::Path::new("."))?;
+        let timeout = std::time::Duration::from_millis(timeout_ms.max(0) as u64);
+        #[cfg(feature = "kafka")]
+        let json = crate::plugins::kafka::metadata(&config, timeout)?;
+        #[cfg(not(feature = "kafka"))]
+        let json: serde_json::Value = {
+            let _ = (config, timeout);
+            return Err(Error::Kafka("this library was built without Kafka".into()));
+        };
+        copy_out(json.to_string().as_bytes(), buf, cap, len)
+    })
 }

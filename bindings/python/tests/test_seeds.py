@@ -66,6 +66,11 @@ def test_seed_001_orchestration_examples(broker: Any) -> None:
             got.extend(msgs)
     assert [m.get_user_message() for m in got] == ["Hello World", "Hello World"], [m.to_dict() for m in got]
     assert all(m.get_topic() == "Cool-New-Topic" for m in got)
+    # The third class: orchestration metadata.
+    admin = orc.Admin(orchestrator_endpoint=endpoint)
+    assert {"Cool-New-Topic", "Another-Topic", "some-other-topic", "a-3rdTopic"} <= set(admin.get_topics())
+    assert admin.get_metadata()["brokers"][0]["port"] == int(endpoint.rsplit(":", 1)[1])
+    admin.close()
     new_con2.unsubscribe()
     assert new_con2.get_subscriptions() == [] and new_con2.get_messages() == []
     for c in (new_prod, new_prod2, new_con2):
@@ -74,3 +79,8 @@ def test_seed_001_orchestration_examples(broker: Any) -> None:
 
 # Seed 002 (Thoth): `--message-file` is `mapi send --message-file FILE` (tests/cli.rs).
 # Seed 003 (workspaces Router): tests/test_router_amqp.py walks its examples across processes.
+
+
+def test_seed_001_admin_without_a_broker_does_not_raise(free_port: int) -> None:
+    admin = orc.Admin(orchestrator_endpoint=f"127.0.0.1:{free_port}")
+    assert admin.get_topics() == [] and admin.get_metadata() == {}

@@ -43,6 +43,7 @@ enum Format {
 /// What a submit reads: the constructor with the request's runtime parameters applied.
 struct Settings {
     url: String,
+    tls_ca: Option<String>,
     queue: String,
     durable: bool,
     auto_delete: bool,
@@ -90,6 +91,7 @@ impl Settings {
         let prefetch = int_or(c, "prefetch", (max.max(1) as i64).min(1000))?;
         Ok(Settings {
             url: url_of(c)?,
+            tls_ca: super::tls_ca(c)?,
             queue,
             durable: bool_or(c, "durable", true)?,
             auto_delete: bool_or(c, "auto-delete", false)?,
@@ -245,7 +247,7 @@ impl Instance {
             old.close();
         }
         self.deliveries = None;
-        let link = Link::open(&s.url, &self.connection, deadline)?;
+        let link = Link::open(&s.url, &self.connection, deadline, s.tls_ca.as_deref())?;
         let ch = link.channel.clone();
         let queue = s.queue.clone();
         let bindings = s.bindings.clone();

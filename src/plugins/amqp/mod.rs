@@ -109,19 +109,34 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    /// Connects and opens a channel, within `deadline`.
+    /// Connects and opens a channel, within `deadline`. `tls_ca`: a PEM file of the CA(s) to
+    /// trust for `amqps://` besides the system's.
     pub(crate) fn open(
         url: &str,
         name: &str,
         deadline: Instant,
+        tls_ca: Option<&str>,
     ) -> std::result::Result<Link, String> {
         let timeout = deadline.saturating_duration_since(Instant::now());
         let uri = uri(url, timeout).map_err(|e| e.message().to_string())?;
         let props = ConnectionProperties::default()
             .with_connection_name(format!("messageapi {name}").into());
+        let tls = lapin::tcp::OwnedTLSConfig {
+            identity: None,
+            cert_chain: match tls_ca {
+                None => None,
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| format!("cannot read tls-ca {path}: {e}"))?,
+                ),
+            },
+        };
+        let runtime = lapin::runtime::default_runtime()
+            .map_err(|e| format!("no executor for the AMQP client: {e}"))?;
         let opened = wait(
             async move {
-                let connection = Connection::connect_uri(uri, props).await?;
+                let connection =
+                    Connection::connect_uri_with_config(uri, props, tls, runtime).await?;
                 let channel = connection.create_channel().await?;
                 Ok::<_, lapin::Error>(Link {
                     connection,
@@ -204,6 +219,17 @@ pub(crate) fn int_or(c: &Map<String, Json>, key: &str, default: i64) -> Result<i
             .ok_or_else(|| {
                 Error::Manifest(format!("constructor.{key}: expected an integer, found {v}"))
             }),
+    }
+}
+
+/// The constructor's `tls-ca`: a PEM file of CA certificates trusted for `amqps://`.
+pub(crate) fn tls_ca(c: &Map<String, Json>) -> Result<Option<String>> {
+    match c.get("tls-ca") {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(p)) if !p.is_empty() => Ok(Some(p.clone())),
+        Some(other) => Err(Error::Manifest(format!(
+            "constructor.tls-ca: expected the path of a PEM file, found {other}"
+        ))),
     }
 }
 

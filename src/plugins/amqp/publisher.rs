@@ -29,6 +29,7 @@ pub struct AmqpPublisherFactory;
 /// A submit's settings: the constructor with the request's runtime parameters applied.
 struct Settings {
     url: String,
+    tls_ca: Option<String>,
     exchange: String,
     exchange_type: String,
     routing_key: String,
@@ -57,6 +58,7 @@ impl Settings {
         };
         Ok(Settings {
             url: url_of(c)?,
+            tls_ca: super::tls_ca(c)?,
             declare: bool_or(c, "declare", !exchange.is_empty())?,
             exchange,
             exchange_type,
@@ -134,7 +136,7 @@ impl Drop for Instance {
 
 impl Instance {
     /// The link, opened (confirms selected) if there is none or it broke.
-    fn link(&mut self, url: &str, deadline: Instant) -> std::result::Result<&Link, String> {
+    fn link(&mut self, s: &Settings, deadline: Instant) -> std::result::Result<&Link, String> {
         if self.link.as_ref().is_some_and(|l| !l.usable()) {
             if let Some(old) = self.link.take() {
                 old.close();
@@ -142,7 +144,7 @@ impl Instance {
             self.declared.clear();
         }
         if self.link.is_none() {
-            let link = Link::open(url, &self.connection, deadline)?;
+            let link = Link::open(&s.url, &self.connection, deadline, s.tls_ca.as_deref())?;
             match wait(
                 link.channel.confirm_select(ConfirmSelectOptions::default()),
                 deadline,
@@ -185,7 +187,7 @@ impl Endpoint for Instance {
             }
         }
         let deadline = Instant::now() + s.timeout;
-        let link = match self.link(&s.url, deadline) {
+        let link = match self.link(&s, deadline) {
             Ok(l) => l,
             Err(e) => {
                 self.outage.failed(&conn, &e);

@@ -323,3 +323,31 @@ pub(crate) fn int_or(c: &Map<String, Json>, key: &str, default: i64) -> Result<i
 pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     futures_executor::block_on(f)
 }
+
+/// The cluster's brokers and topics (the MLOps orchestration `Admin`'s metadata), from the
+/// broker `config` names (`bootstrap.servers` and any librdkafka settings: TLS, SASL), within
+/// `timeout`: `{"brokers": [{"id", "host", "port"}], "topics": [{"name", "partitions"}]}`,
+/// topics by name.
+pub fn metadata(config: &Map<String, Json>, timeout: std::time::Duration) -> Result<Json> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let c = client_config(config, &[]);
+    let client: BaseConsumer<KafkaContext> =
+        c.create_with_context(KafkaContext::new("metadata"))
+            .map_err(|e| Error::Kafka(format!("cannot create the Kafka client: {e}")))?;
+    let m = client
+        .fetch_metadata(None, timeout)
+        .map_err(|e| Error::Kafka(format!("cannot read the cluster's metadata: {e}")))?;
+    let brokers: Vec<Json> = m
+        .brokers()
+        .iter()
+        .map(|b| serde_json::json!({"id": b.id(), "host": b.host(), "port": b.port()}))
+        .collect();
+    let mut topics: Vec<Json> = m
+        .topics()
+        .iter()
+        .filter(|t| t.error().is_none())
+        .map(|t| serde_json::json!({"name": t.name(), "partitions": t.partitions().len()}))
+        .collect();
+    topics.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    Ok(serde_json::json!({"brokers": brokers, "topics": topics}))
+}

@@ -38,13 +38,18 @@ class Rejection:
 
 
 def _copy_text(fn: Any, handle: Any) -> str:
-    """Text from a C function with the buffer/needed-length convention (it may grow between
-    the two calls: statistics do)."""
+    """Text from a C function taking a handle and the buffer/needed-length convention."""
+    return _copy_text_fn(lambda buf, cap, n: fn(handle, buf, cap, n))
+
+
+def _copy_text_fn(fn: Any) -> str:
+    """Text from `fn(buf, cap, len_out)` with the buffer/needed-length convention (the text may
+    grow between the two calls: statistics do)."""
     n = ffi.new("size_t *")
     size = 8192
     while True:
         buf = ffi.new("char[]", size)
-        status = fn(handle, buf, size, n)
+        status = fn(buf, size, n)
         if status != lib.MAPI_ERR_BUFFER_TOO_SMALL:
             check(status)
             text: str = ffi.string(buf, n[0]).decode()

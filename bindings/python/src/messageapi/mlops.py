@@ -11,12 +11,14 @@ settings; keys with dots pass through as they are.
 
 from __future__ import annotations
 
+import json
 import logging
 from enum import Enum
 from typing import Any, Callable, Optional
 
 from . import _transport
-from .core import Request, Response, Session
+from ._ffi import lib
+from .core import Request, Response, Session, _copy_text_fn
 
 logger = logging.getLogger("messageapi.mlops")
 
@@ -299,3 +301,38 @@ class Consumer:
         if self._request is not None:
             self._request.close()
             self._request = None
+
+
+class Admin:
+    """Orchestration metadata: the brokers and topics of the Kafka cluster (the seed's third
+    class). Like Producer and Consumer, it never raises when no broker is reachable: a warning
+    is logged and the answers are empty."""
+
+    def __init__(self, orchestrator_endpoint: Optional[str] = None, orchestrator: Optional[str] = None,
+                 timeout: float = 10.0, **kwargs: Any) -> None:
+        self.bootstrap, tried = _orchestrator(orchestrator_endpoint, orchestrator, kwargs)
+        self.timeout = timeout
+        self._config = {"bootstrap.servers": self.bootstrap, **_config(kwargs)} if self.bootstrap else None
+        if self.bootstrap is None:
+            logger.warning("no Kafka broker reachable (tried %s): no metadata", ", ".join(tried))
+
+    def get_metadata(self) -> dict[str, Any]:
+        """{"brokers": [{"id", "host", "port"}], "topics": [{"name", "partitions"}]}; {} without a
+        broker or when it does not answer in time (logged)."""
+        if self._config is None:
+            return {}
+        try:
+            metadata: dict[str, Any] = json.loads(_copy_text_fn(
+                lambda buf, cap, n: lib.mapi_kafka_metadata(json.dumps(self._config).encode(),
+                                                            int(self.timeout * 1000), buf, cap, n)))
+        except Exception as e:  # noqa: BLE001 - the orchestration library never raises
+            logger.warning("no metadata from %s: %s", self.bootstrap, e)
+            return {}
+        return metadata
+
+    def get_topics(self) -> list[str]:
+        """The cluster's topic names (internal ones, starting with "__", left out)."""
+        return [t["name"] for t in self.get_metadata().get("topics", []) if not t["name"].startswith("__")]
+
+    def close(self) -> None:
+        self._config = None

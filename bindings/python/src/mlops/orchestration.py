@@ -1,5 +1,5 @@
-"""`mlops.orchestration`: Producer and Consumer (messageapi.mlops) over Kafka."""
+"""`mlops.orchestration`: Producer, Consumer and Admin (messageapi.mlops) over Kafka."""
 
-from messageapi.mlops import Consumer, Producer
+from messageapi.mlops import Admin, Consumer, Producer
 
-__all__ = ["Consumer", "Producer"]
+__all__ = ["Admin", "Consumer", "Producer"]
