@@ -101,6 +101,7 @@ impl ConnectionStats {
     }
 
     /// librdkafka's statistics JSON (its `statistics.interval.ms` callback).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn set_librdkafka(&self, json: String) {
         self.kafka
             .lock()
@@ -110,6 +111,7 @@ impl ConnectionStats {
 
     /// A consumer's lag on its partitions now (high watermark minus next offset to read);
     /// partitions no longer assigned are dropped.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn set_lag(&self, lag: Vec<(String, i32, i64)>) {
         let mut k = self.kafka.lock().unwrap_or_else(|p| p.into_inner());
         k.lag = lag.into_iter().map(|(t, p, l)| ((t, p), l)).collect();

@@ -105,13 +105,23 @@ pub unsafe extern "C" fn mapi_kafka_metadata(
         };
         crate::manifest::secrets::resolve(&mut config, std::path::Path::new("."))?;
         let timeout = std::time::Duration::from_millis(timeout_ms.max(0) as u64);
-        #[cfg(feature = "kafka")]
-        let json = crate::plugins::kafka::metadata(&config, timeout)?;
-        #[cfg(not(feature = "kafka"))]
-        let json: serde_json::Value = {
-            let _ = (config, timeout);
-            return Err(Error::Kafka("this library was built without Kafka".into()));
-        };
+        let json = kafka_metadata(&config, timeout)?;
         copy_out(json.to_string().as_bytes(), buf, cap, len)
     })
+}
+
+#[cfg(feature = "kafka")]
+fn kafka_metadata(
+    config: &serde_json::Map<String, serde_json::Value>,
+    timeout: std::time::Duration,
+) -> Result<serde_json::Value, Error> {
+    crate::plugins::kafka::metadata(config, timeout)
+}
+
+#[cfg(not(feature = "kafka"))]
+fn kafka_metadata(
+    _config: &serde_json::Map<String, serde_json::Value>,
+    _timeout: std::time::Duration,
+) -> Result<serde_json::Value, Error> {
+    Err(Error::Kafka("this library was built without Kafka".into()))
 }

@@ -83,6 +83,7 @@ pub(crate) fn fixed_at_open(endpoint: &str) -> Result<()> {
     )))
 }
 
+#[cfg(any(feature = "kafka", feature = "amqp"))]
 /// A sink's `value-field`: one field or a list; the message is the first of them that is not
 /// null (as [`crate::value::Value::message_text`] renders it), else the whole record as JSON.
 pub(crate) fn value_fields(c: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<String>> {
@@ -101,6 +102,7 @@ pub(crate) fn value_fields(c: &serde_json::Map<String, serde_json::Value>) -> Re
     }
 }
 
+#[cfg(any(feature = "kafka", feature = "amqp"))]
 /// The message of `record` as a sink with `value_fields` sends it (see [`value_fields`]).
 pub(crate) fn write_message(
     record: &crate::record::Record,
