@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command with a throwaway RabbitMQ node on a free 127.0.0.1 port, then stops it. The
 # command sees MAPI_AMQP_URL=amqp://guest:guest@127.0.0.1:PORT/%2f (the library's default URL
-# when a manifest names none). Needs Debian's rabbitmq-server (scripts/install-deps.sh).
+# when a manifest names none). The node has an epmd of its own on its own port. Needs Debian's
+# rabbitmq-server (scripts/install-deps.sh).
 set -euo pipefail
 sbin=/usr/lib/rabbitmq/bin
 [ -x "$sbin/rabbitmq-server" ] || { echo "rabbitmq-server is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }
@@ -13,14 +14,18 @@ echo "[]." >"$dir/enabled_plugins"
 export HOME="$dir/home" RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
   RABBITMQ_NODENAME="mapi-$port@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
   RABBITMQ_NODE_PORT="$port" RABBITMQ_DIST_PORT="$(free_port)" \
-  RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_CONFIG_FILE="$dir/rabbitmq"
+  RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_CONFIG_FILE="$dir/rabbitmq" \
+  ERL_EPMD_PORT="$(free_port)"
+# An epmd of its own, on its own port, stopped with the node.
+epmd -port "$ERL_EPMD_PORT" >/dev/null 2>&1 </dev/null &
+epmd_pid=$!
 (cd "$dir" && exec "$sbin/rabbitmq-server" >"$dir/server.out" 2>&1 </dev/null) &
 pid=$!
 stop() {
   "$sbin/rabbitmqctl" -n "$RABBITMQ_NODENAME" shutdown >/dev/null 2>&1 || kill -9 $pid 2>/dev/null || true
   wait $pid 2>/dev/null || true
-  # The epmd the node started, once no node is registered with it.
-  epmd -names 2>/dev/null | grep -q "^name " || pkill -x epmd 2>/dev/null || true
+  kill $epmd_pid 2>/dev/null || true
+  wait $epmd_pid 2>/dev/null || true
   rm -rf "$dir"
 }
 trap stop EXIT

@@ -1,7 +1,9 @@
 //! A throwaway RabbitMQ node for tests: Debian's rabbitmq-server started directly (not through
 //! the service wrapper, which would switch to the rabbitmq user) with its own HOME (Erlang
 //! cookie), database, logs, node name `mapi-PORT@localhost`, AMQP port and distribution port on
-//! 127.0.0.1, and no plug-ins; ready after `rabbitmqctl await_startup`. Without
+//! 127.0.0.1, no plug-ins, and an epmd of its own (on its own port: nodes of tests running at
+//! once never share one, and it ends with the node); ready after `rabbitmqctl await_startup`.
+//! Without
 //! rabbitmq-server the AMQP tests are skipped, unless MAPI_AMQP_TESTS=required (the test
 //! command sets it), where a missing server fails them.
 
@@ -21,6 +23,9 @@ pub struct Rabbit {
     dir: tempfile::TempDir,
     /// The rabbitmq-server process, while the node runs.
     server: Option<std::process::Child>,
+    epmd_port: u16,
+    /// This node's epmd (foreground, ours to stop).
+    epmd: Option<std::process::Child>,
 }
 
 fn required() -> bool {
@@ -51,6 +56,8 @@ impl Rabbit {
             node: format!("mapi-{port}@localhost"),
             dir,
             server: None,
+            epmd_port: free_port(),
+            epmd: None,
         };
         r.launch();
         Some(r)
@@ -67,6 +74,7 @@ impl Rabbit {
             .env("RABBITMQ_DIST_PORT", self.dist_port.to_string())
             .env("RABBITMQ_ENABLED_PLUGINS_FILE", d.join("enabled_plugins"))
             .env("RABBITMQ_CONFIG_FILE", d.join("rabbitmq"))
+            .env("ERL_EPMD_PORT", self.epmd_port.to_string())
             .current_dir(d);
     }
 
@@ -78,6 +86,16 @@ impl Rabbit {
     }
 
     fn launch(&mut self) {
+        if self.epmd.is_none() {
+            let epmd = Command::new("epmd")
+                .args(["-port", &self.epmd_port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start epmd (rabbitmq-server's erlang)");
+            self.epmd = Some(epmd);
+        }
         let log = std::fs::File::create(self.dir.path().join("server.out")).unwrap();
         let mut c = Command::new(PathBuf::from(SBIN).join("rabbitmq-server"));
         self.env(&mut c);
@@ -147,10 +165,9 @@ impl Rabbit {
 impl Drop for Rabbit {
     fn drop(&mut self) {
         self.stop();
-        // The epmd the node started, once no node is registered with it any more.
-        let names = Command::new("epmd").arg("-names").output();
-        if names.is_ok_and(|o| !String::from_utf8_lossy(&o.stdout).contains("name ")) {
-            let _ = Command::new("pkill").args(["-x", "epmd"]).status();
+        if let Some(mut epmd) = self.epmd.take() {
+            let _ = epmd.kill();
+            let _ = epmd.wait();
         }
     }
 }

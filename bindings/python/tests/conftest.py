@@ -82,7 +82,8 @@ def free_port() -> int:
 
 class Rabbit:
     """A throwaway RabbitMQ node (Debian's rabbitmq-server run directly, as tests/common/rabbit.rs
-    does): its own HOME, database, logs, node name and ports on 127.0.0.1, no plug-ins."""
+    does): its own HOME, database, logs, node name and ports on 127.0.0.1, no plug-ins, and an
+    epmd of its own on its own port."""
 
     SBIN = Path("/usr/lib/rabbitmq/bin")
 
@@ -104,7 +105,10 @@ class Rabbit:
                     "RABBITMQ_LOG_BASE": str(tmp / "log"), "RABBITMQ_NODENAME": self.node,
                     "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1", "RABBITMQ_NODE_PORT": str(self.port),
                     "RABBITMQ_DIST_PORT": str(port()), "RABBITMQ_ENABLED_PLUGINS_FILE": str(tmp / "enabled_plugins"),
-                    "RABBITMQ_CONFIG_FILE": str(tmp / "rabbitmq")}
+                    "RABBITMQ_CONFIG_FILE": str(tmp / "rabbitmq"), "ERL_EPMD_PORT": str(port())}
+        # An epmd of its own, on its own port, stopped with the node.
+        self.epmd = subprocess.Popen(["epmd", "-port", self.env["ERL_EPMD_PORT"]], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.log = open(tmp / "server.out", "w")
         self.process = subprocess.Popen([str(self.SBIN / "rabbitmq-server")], env=self.env, cwd=tmp,
                                         stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
@@ -123,9 +127,8 @@ class Rabbit:
             self.process.kill()
             self.process.wait()
         self.log.close()
-        names = subprocess.run(["epmd", "-names"], capture_output=True, text=True).stdout
-        if "name " not in names:
-            subprocess.run(["pkill", "-x", "epmd"], capture_output=True)
+        self.epmd.kill()
+        self.epmd.wait()
 
 
 @pytest.fixture

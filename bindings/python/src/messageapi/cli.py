@@ -1,0 +1,69 @@
+"""Send messages from a JSON file, as Thoth's messaging command line does:
+
+    python -m messageapi.cli --message-file messages_to_be_sent.json [--bootstrap HOST:PORT]
+
+The file holds a list (or one) of messages, each `{"topic_name": ..., "message_contents": {...}}`
+(Thoth's names) or `{"topic": ..., "message": {...}}`; `--topic` sends entries without a topic
+there. The broker is `--bootstrap`, else MAPI_KAFKA_BOOTSTRAP, else localhost:9092. Prints what
+was sent; exit status 0 when every message was delivered, 2 when some were not, 1 on an error
+(the file unreadable, an entry without a topic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Optional
+
+from . import _transport
+from .core import Session
+
+
+def entries(data: Any, default_topic: Optional[str]) -> list[tuple[str, dict[str, Any]]]:
+    """(topic, message) of each entry; ValueError naming the entry when one has no topic."""
+    items = data if isinstance(data, list) else [data]
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValueError(f"entry {i}: expected an object, found {type(item).__name__}")
+        topic = item.get("topic_name", item.get("topic", default_topic))
+        message = item.get("message_contents", item.get("message"))
+        if not isinstance(topic, str) or not topic:
+            raise ValueError(f"entry {i}: no topic (topic_name or topic, or --topic)")
+        if not isinstance(message, dict):
+            raise ValueError(f"entry {i}: no message (message_contents or message, an object)")
+        out.append((topic, message))
+    return out
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m messageapi.cli", description="Send messages from a JSON file to Kafka.")
+    parser.add_argument("--message-file", required=True, help="the messages (a JSON list, or one object)")
+    parser.add_argument("--bootstrap", help="the broker (default: MAPI_KAFKA_BOOTSTRAP, else localhost:9092)")
+    parser.add_argument("--topic", help="the topic of entries that name none")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.message_file, encoding="utf-8") as f:
+            todo = entries(json.load(f), args.topic)
+    except (OSError, ValueError) as e:
+        print(f"cli: {args.message_file}: {e}", file=sys.stderr)
+        return 1
+    bootstrap = args.bootstrap or _transport.env_bootstrap() or "localhost:9092"
+    session = Session.from_json(_transport.producer_manifest(todo[0][0] if todo else "messages",
+                                                            {"bootstrap.servers": bootstrap, "message.timeout.ms": 10000}))
+    request = session.request()
+    for topic, message in todo:
+        request.add(message=message, topic=topic)
+    response = request.submit()
+    delivered = len(response.records)
+    for r in response.rejections:
+        print(f"not sent: {'; '.join(r.reasons)}", file=sys.stderr)
+    print(f"sent {delivered} of {len(todo)} messages")
+    request.close()
+    session.close()
+    return 0 if delivered == len(todo) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
