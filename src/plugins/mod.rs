@@ -121,3 +121,72 @@ pub(crate) fn write_message(
         None => writer.write(record, out),
     }
 }
+
+/// An integer constructor value (default when absent; a numeric string is taken too).
+#[cfg(any(feature = "kafka", feature = "amqp"))]
+pub(crate) fn int_or(
+    c: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    default: i64,
+) -> Result<i64> {
+    match c.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(default),
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .ok_or_else(|| {
+                Error::Manifest(format!("constructor.{key}: expected an integer, found {v}"))
+            }),
+    }
+}
+
+/// How a consumer turns a message into a record: the schema's fields from the JSON body
+/// (`"format": "json"`, the default), or the body as text (`"raw"`).
+#[cfg(any(feature = "kafka", feature = "amqp"))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MessageFormat {
+    Json,
+    Raw,
+}
+
+#[cfg(any(feature = "kafka", feature = "amqp"))]
+impl MessageFormat {
+    /// The constructor's `format`.
+    pub(crate) fn of(c: &serde_json::Map<String, serde_json::Value>) -> Result<MessageFormat> {
+        match c.get("format").and_then(serde_json::Value::as_str) {
+            None | Some("json") => Ok(MessageFormat::Json),
+            Some("raw") => Ok(MessageFormat::Raw),
+            Some(other) => Err(Error::Manifest(format!(
+                "constructor.format: \"{other}\" (use \"json\" or \"raw\")"
+            ))),
+        }
+    }
+}
+
+/// A consumer's `filter`: the schema conditions (ids, one or a list) a record must pass.
+#[cfg(any(feature = "kafka", feature = "amqp"))]
+pub(crate) fn condition_filter(
+    c: &serde_json::Map<String, serde_json::Value>,
+    schema: &crate::schema::Schema,
+) -> Result<Vec<usize>> {
+    use serde_json::Value as Json;
+    let Some(f) = c.get("filter") else {
+        return Ok(Vec::new());
+    };
+    let ids: Vec<&str> = match f {
+        Json::String(s) => vec![s.as_str()],
+        Json::Array(a) => a.iter().filter_map(Json::as_str).collect(),
+        _ => {
+            return Err(Error::Manifest(
+                "constructor.filter: expected a list of condition ids".into(),
+            ))
+        }
+    };
+    ids.into_iter()
+        .map(|id| {
+            schema.conditions.position(id).ok_or_else(|| {
+                Error::UnknownCondition(format!("constructor.filter: unknown condition \"{id}\""))
+            })
+        })
+        .collect()
+}

@@ -34,11 +34,7 @@ use crate::value::{FieldType, Value};
 
 pub struct AmqpConsumerFactory;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Json,
-    Raw,
-}
+use crate::plugins::MessageFormat as Format;
 
 /// What a submit reads: the constructor with the request's runtime parameters applied.
 struct Settings {
@@ -116,15 +112,7 @@ impl EndpointFactory for AmqpConsumerFactory {
         let c = ctx.constructor;
         let s = Settings::read(c)?;
         super::uri(&s.url, s.timeout)?;
-        let format = match c.get("format").and_then(Json::as_str) {
-            None | Some("json") => Format::Json,
-            Some("raw") => Format::Raw,
-            Some(other) => {
-                return Err(Error::Manifest(format!(
-                    "constructor.format: \"{other}\" (use \"json\" or \"raw\")"
-                )))
-            }
-        };
+        let format = Format::of(c)?;
         let schema = ctx
             .schema
             .ok_or_else(|| Error::Manifest("amqp-consumer needs a schema".into()))?;
@@ -133,25 +121,7 @@ impl EndpointFactory for AmqpConsumerFactory {
             Format::Raw => vec![FieldDef::new("value", FieldType::String)],
         };
         fields.extend(amqp_fields());
-        let mut filter = Vec::new();
-        if let Some(f) = c.get("filter") {
-            let ids: Vec<&str> = match f {
-                Json::String(s) => vec![s.as_str()],
-                Json::Array(a) => a.iter().filter_map(Json::as_str).collect(),
-                _ => {
-                    return Err(Error::Manifest(
-                        "constructor.filter: expected a list of condition ids".into(),
-                    ))
-                }
-            };
-            for id in ids {
-                filter.push(schema.conditions.position(id).ok_or_else(|| {
-                    Error::UnknownCondition(format!(
-                        "constructor.filter: unknown condition \"{id}\""
-                    ))
-                })?);
-            }
-        }
+        let filter = crate::plugins::condition_filter(c, schema)?;
         Ok(Arc::new(Prepared {
             connection: ctx.id.to_string(),
             format,

@@ -19,6 +19,8 @@ use lapin::uri::AMQPUri;
 use lapin::{Channel, Connection, ConnectionProperties};
 use serde_json::{Map, Value as Json};
 
+pub(crate) use super::int_or;
+
 use crate::error::{Error, Result};
 use crate::record::FieldDef;
 use crate::value::FieldType;
@@ -207,19 +209,6 @@ pub(crate) fn amqp_fields() -> Vec<FieldDef> {
 /// A milliseconds constructor value as a duration.
 pub(crate) fn millis(c: &Map<String, Json>, key: &str, default: i64) -> Result<Duration> {
     Ok(Duration::from_millis(int_or(c, key, default)?.max(0) as u64))
-}
-
-/// An integer constructor value (default when absent).
-pub(crate) fn int_or(c: &Map<String, Json>, key: &str, default: i64) -> Result<i64> {
-    match c.get(key) {
-        None | Some(Json::Null) => Ok(default),
-        Some(v) => v
-            .as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .ok_or_else(|| {
-                Error::Manifest(format!("constructor.{key}: expected an integer, found {v}"))
-            }),
-    }
 }
 
 /// The constructor's `tls-ca`: a PEM file of CA certificates trusted for `amqps://`.

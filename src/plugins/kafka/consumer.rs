@@ -28,11 +28,7 @@ use crate::value::{FieldType, Value};
 
 pub struct KafkaConsumerFactory;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Json,
-    Raw,
-}
+use crate::plugins::MessageFormat as Format;
 
 struct Prepared {
     connection: String,
@@ -73,15 +69,7 @@ impl EndpointFactory for KafkaConsumerFactory {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>> {
         let c = ctx.constructor;
         check_runtime(c)?;
-        let format = match c.get("format").and_then(Json::as_str) {
-            None | Some("json") => Format::Json,
-            Some("raw") => Format::Raw,
-            Some(other) => {
-                return Err(Error::Manifest(format!(
-                    "constructor.format: \"{other}\" (use \"json\" or \"raw\")"
-                )))
-            }
-        };
+        let format = Format::of(c)?;
         let schema = ctx
             .schema
             .ok_or_else(|| Error::Manifest("kafka-consumer needs a schema".into()))?;
@@ -93,25 +81,7 @@ impl EndpointFactory for KafkaConsumerFactory {
             ],
         };
         fields.extend(kafka_fields(true));
-        let mut filter = Vec::new();
-        if let Some(f) = c.get("filter") {
-            let ids: Vec<&str> = match f {
-                Json::String(s) => vec![s.as_str()],
-                Json::Array(a) => a.iter().filter_map(Json::as_str).collect(),
-                _ => {
-                    return Err(Error::Manifest(
-                        "constructor.filter: expected a list of condition ids".into(),
-                    ))
-                }
-            };
-            for id in ids {
-                filter.push(schema.conditions.position(id).ok_or_else(|| {
-                    Error::UnknownCondition(format!(
-                        "constructor.filter: unknown condition \"{id}\""
-                    ))
-                })?);
-            }
-        }
+        let filter = crate::plugins::condition_filter(c, schema)?;
         Ok(Arc::new(Prepared {
             connection: ctx.id.to_string(),
             format,

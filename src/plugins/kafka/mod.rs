@@ -15,6 +15,8 @@ use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::KafkaError;
 use serde_json::{Map, Value as Json};
 
+pub(crate) use super::int_or;
+
 use crate::error::{Error, Result};
 use crate::record::FieldDef;
 use crate::value::FieldType;
@@ -303,19 +305,6 @@ pub(crate) fn opt_string(c: &Map<String, Json>, key: &str) -> Result<Option<Stri
         Some(other) => Err(Error::Manifest(format!(
             "constructor.{key}: expected a non-empty string, found {other}"
         ))),
-    }
-}
-
-/// An integer constructor value (default when absent).
-pub(crate) fn int_or(c: &Map<String, Json>, key: &str, default: i64) -> Result<i64> {
-    match c.get(key) {
-        None | Some(Json::Null) => Ok(default),
-        Some(v) => v
-            .as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .ok_or_else(|| {
-                Error::Manifest(format!("constructor.{key}: expected an integer, found {v}"))
-            }),
     }
 }
 
