@@ -190,3 +190,24 @@ pub(crate) fn condition_filter(
         })
         .collect()
 }
+
+/// A consumed message whose body did not fit the schema, as the rejection that holds it:
+/// `payload` (its text), `payload-base64` when it is not UTF-8, and the message's coordinates
+/// (the consumer's own fields, `fields` with their `values`), which dead letters keep.
+#[cfg(any(feature = "kafka", feature = "amqp"))]
+pub(crate) fn unparsed_message(
+    payload: &[u8],
+    fields: &[crate::record::FieldDef],
+    values: impl IntoIterator<Item = crate::value::Value>,
+) -> Result<crate::record::Record> {
+    let mut rejected = crate::record::Record::open();
+    let (text, base64) = crate::dead_letter::payload_fields(payload);
+    rejected.set("payload", text)?;
+    if let Some(b) = base64 {
+        rejected.set("payload-base64", b)?;
+    }
+    for (f, v) in fields.iter().zip(values) {
+        rejected.set(&f.id, v)?;
+    }
+    Ok(rejected)
+}

@@ -352,6 +352,16 @@ impl<'a> EndpointCall<'a> {
         })
     }
 
+    /// Whether `record` passes the schema conditions `filter` (positions; empty: all pass),
+    /// valued on the request record: a consumer's `filter`.
+    pub fn passes(&self, filter: &[usize], record: &Record) -> bool {
+        filter.is_empty()
+            || self
+                .schema
+                .conditions
+                .subset_passes(filter, record, self.request_conditions)
+    }
+
     /// The connection's counters: endpoints add the bytes they write, send or receive.
     pub fn stats(&self) -> &Arc<crate::stats::ConnectionStats> {
         &self.conn.stats

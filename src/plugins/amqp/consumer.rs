@@ -404,15 +404,7 @@ impl Endpoint for Instance {
                 }
             };
             if let Err(e) = parsed {
-                let mut rejected = Record::open();
-                let (text, base64) = crate::dead_letter::payload_fields(&d.data);
-                rejected.set("payload", text)?;
-                if let Some(b) = base64 {
-                    rejected.set("payload-base64", b)?;
-                }
-                for (f, v) in amqp_fields().iter().zip(amqp) {
-                    rejected.set(&f.id, v)?;
-                }
+                let rejected = crate::plugins::unparsed_message(&d.data, &amqp_fields(), amqp)?;
                 call.reject(
                     rejected,
                     format!(
@@ -426,13 +418,7 @@ impl Endpoint for Instance {
             for (k, v) in amqp.into_iter().enumerate() {
                 record.set_at_unchecked(n - 2 + k, v);
             }
-            if !self.filter.is_empty()
-                && !call.schema().conditions.subset_passes(
-                    &self.filter,
-                    &record,
-                    call.request_conditions(),
-                )
-            {
+            if !call.passes(&self.filter, &record) {
                 continue;
             }
             accepted.push(record);

@@ -350,15 +350,8 @@ impl Endpoint for Instance {
                 Format::Json => crate::json::read_object(&text, &mut record),
             };
             if let Err(e) = parsed {
-                let mut rejected = Record::open();
-                let (text, base64) = crate::dead_letter::payload_fields(payload);
-                rejected.set("payload", text)?;
-                if let Some(b) = base64 {
-                    rejected.set("payload-base64", b)?;
-                }
-                for (f, v) in kafka_fields(true).iter().zip(kafka) {
-                    rejected.set(&f.id, v)?;
-                }
+                let rejected =
+                    crate::plugins::unparsed_message(payload, &kafka_fields(true), kafka)?;
                 call.reject(
                     rejected,
                     format!(
@@ -371,13 +364,7 @@ impl Endpoint for Instance {
             for (k, v) in kafka.into_iter().enumerate() {
                 record.set_at_unchecked(n - 4 + k, v);
             }
-            if !self.filter.is_empty()
-                && !call.schema().conditions.subset_passes(
-                    &self.filter,
-                    &record,
-                    call.request_conditions(),
-                )
-            {
+            if !call.passes(&self.filter, &record) {
                 continue;
             }
             accepted.push((record, partition, fetched_at));
