@@ -3,7 +3,7 @@
 # valgrind, pkg-config, g++), the pinned cbindgen, the tansu Kafka broker (about 15 minutes to
 # build the first time), nisshi, rabbitmq-server (AMQP tests), cargo-fuzz and the nightly
 # toolchain it needs, and a Python venv in build/venv (kafka-python, pika, fpm, cffi, pytest,
-# mypy).
+# mypy, pydantic).
 # Safe to run again (does nothing then).
 #
 #   install-deps.sh           everything the test suite needs
@@ -84,9 +84,9 @@ if ! { command -v nisshi >/dev/null || [ -x "$HOME/.cargo/bin/nisshi" ]; }; then
   cargo +nightly install nisshi --locked --version "$NISSHI_VERSION" --no-default-features --features dynostore,libsql
 fi
 cd "$(dirname "$0")/.."
-if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka, cffi, pytest, mypy, lz4, zstandard, snappy, pika" 2>/dev/null \
+if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka, cffi, pytest, mypy, lz4, zstandard, snappy, pika, pydantic" 2>/dev/null \
    || [ ! -x build/venv/bin/fpm ]; then
   python3 -m venv build/venv
   build/venv/bin/pip install --quiet fpm==0.12.0 kafka-python==2.2.15 cffi pytest mypy setuptools wheel \
-    lz4 zstandard python-snappy pika==1.4.4
+    lz4 zstandard python-snappy pika==1.4.4 pydantic==2.14.4
 fi

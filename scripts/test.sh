@@ -87,7 +87,7 @@ build/venv/bin/pip install --quiet ./bindings/python
 (cd bindings/python && ../../build/venv/bin/python -m pytest -q tests) 2>&1 | tee "$logs/pytest.log"
 p=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' "$logs/pytest.log" | tail -1)
 passed=$((passed + ${p:-0}))
-(cd bindings/python && ../../build/venv/bin/mypy --strict src/messageapi src/mlops)
+(cd bindings/python && ../../build/venv/bin/mypy --strict src/messageapi src/mlops src/thoth)
 passed=$((passed + 1))
 
 section "One ingest from C, Fortran, Python and Rust: byte-identical outputs"

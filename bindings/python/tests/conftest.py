@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -142,3 +142,23 @@ def rabbit(tmp_path: Path) -> Iterator[Rabbit]:
         yield r
     finally:
         r.stop()
+
+
+@pytest.fixture
+def kafka_values() -> Callable[[str, str, int], list[bytes]]:
+    """Reads `n` message values of a topic from the beginning with kafka-python (an independent
+    client), waiting up to 30 s; returns what it read (fewer when fewer came)."""
+
+    def read(bootstrap: str, topic: str, n: int) -> list[bytes]:
+        from kafka import KafkaConsumer
+
+        consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                 enable_auto_commit=False, consumer_timeout_ms=1000)
+        out: list[bytes] = []
+        deadline = time.time() + 30
+        while len(out) < n and time.time() < deadline:
+            out.extend(m.value for m in consumer)
+        consumer.close()
+        return out
+
+    return read

@@ -42,6 +42,13 @@ def producer_manifest(topic: str, config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def bare_producer_manifest(bootstrap: str, config: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """A Kafka producer whose message value is the record's `message` field itself (the JSON
+    object, as Thoth's consumers read it), sent to the record's `topic`."""
+    return producer_manifest("messages", {"bootstrap.servers": bootstrap, "message.timeout.ms": 10000,
+                                          "value-field": "message", **(config or {})})
+
+
 def consumer_manifest(topics: list[str], config: dict[str, Any]) -> dict[str, Any]:
     constructor = {"topics": topics, "format": "json", **config}
     return {

@@ -4,9 +4,14 @@
 
 The file holds a list (or one) of messages, each `{"topic_name": ..., "message_contents": {...}}`
 (Thoth's names) or `{"topic": ..., "message": {...}}`; `--topic` sends entries without a topic
-there. The broker is `--bootstrap`, else MAPI_KAFKA_BOOTSTRAP, else localhost:9092. Prints what
-was sent; exit status 0 when every message was delivered, 2 when some were not, 1 on an error
-(the file unreadable, an entry without a topic).
+there. Each message's Kafka value is its contents as JSON (what a Thoth consumer reads). The
+broker is `--bootstrap`, else MAPI_KAFKA_BOOTSTRAP, else localhost:9092. Prints what was sent;
+exit status 0 when every message was delivered, 2 when some were not (each named on standard
+error with its reason), 1 on an error before anything is sent (the file unreadable, an entry
+without a topic, or contents refused by a check: all or nothing).
+
+`python -m thoth.messaging.cli` is the same command that also validates the contents of each
+message whose topic is a Thoth message type (with pydantic).
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from . import _transport
 from .core import Session
+
+# Checks one message (topic, contents) before anything is sent: returns the contents to send,
+# or raises ValueError saying why not.
+Check = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
 def entries(data: Any, default_topic: Optional[str]) -> list[tuple[str, dict[str, Any]]]:
@@ -37,21 +46,32 @@ def entries(data: Any, default_topic: Optional[str]) -> list[tuple[str, dict[str
     return out
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m messageapi.cli", description="Send messages from a JSON file to Kafka.")
-    parser.add_argument("--message-file", required=True, help="the messages (a JSON list, or one object)")
-    parser.add_argument("--bootstrap", help="the broker (default: MAPI_KAFKA_BOOTSTRAP, else localhost:9092)")
-    parser.add_argument("--topic", help="the topic of entries that name none")
-    args = parser.parse_args(argv)
+def parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Send messages from a JSON file to Kafka.")
+    p.add_argument("--message-file", required=True, help="the messages (a JSON list, or one object)")
+    p.add_argument("--bootstrap", help="the broker (default: MAPI_KAFKA_BOOTSTRAP, else localhost:9092)")
+    p.add_argument("--topic", help="the topic of entries that name none")
+    return p
+
+
+def send_file(args: argparse.Namespace, check: Optional[Check] = None) -> int:
+    """Reads, checks and sends the messages of `args.message_file`; the exit status."""
     try:
         with open(args.message_file, encoding="utf-8") as f:
             todo = entries(json.load(f), args.topic)
+        if check is not None:
+            checked = []
+            for i, (topic, message) in enumerate(todo):
+                try:
+                    checked.append((topic, check(topic, message)))
+                except ValueError as e:
+                    raise ValueError(f"entry {i}: {e}") from None
+            todo = checked
     except (OSError, ValueError) as e:
         print(f"cli: {args.message_file}: {e}", file=sys.stderr)
         return 1
     bootstrap = args.bootstrap or _transport.env_bootstrap() or "localhost:9092"
-    session = Session.from_json(_transport.producer_manifest(todo[0][0] if todo else "messages",
-                                                            {"bootstrap.servers": bootstrap, "message.timeout.ms": 10000}))
+    session = Session.from_json(_transport.bare_producer_manifest(bootstrap))
     request = session.request()
     for topic, message in todo:
         request.add(message=message, topic=topic)
@@ -63,6 +83,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     request.close()
     session.close()
     return 0 if delivered == len(todo) else 2
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    return send_file(parser("python -m messageapi.cli").parse_args(argv))
 
 
 if __name__ == "__main__":
