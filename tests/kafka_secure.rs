@@ -150,11 +150,32 @@ fn tls_round_trip_and_a_wrong_ca_is_refused_in_time() {
     let wrong = json!({"bootstrap.servers": front.bootstrap(), "security.protocol": "ssl",
                        "ssl.ca.location": front.wrong_ca.display().to_string(),
                        "topic": "secure", "message.timeout.ms": 3000});
+    let session = Session::from_json(&manifest("kafka-producer", "out", wrong), None).unwrap();
+    let mut req = session.request();
+    for i in 0..100 {
+        let r = req.add_record();
+        r.set("station", Value::string("KILX")).unwrap();
+        r.set("seq", Value::Integer(i)).unwrap();
+    }
     let started = Instant::now();
-    let out = produce(wrong, 100);
+    let out = req
+        .submit()
+        .wait(Some(Duration::from_secs(30)))
+        .unwrap()
+        .clone();
     let took = started.elapsed();
+    // Closing does not wait for librdkafka's timeout scan (up to a second) over messages
+    // already rejected: it purges them.
+    let closing = Instant::now();
+    drop(req);
+    drop(session);
+    let closed = closing.elapsed();
     messageapi::log::set_sink(None);
     assert!(took <= Duration::from_millis(3300), "took {took:?}");
+    assert!(
+        closed < Duration::from_millis(300),
+        "closing took {closed:?}"
+    );
     assert_eq!(out.records.len(), 0);
     assert_eq!(out.rejections.len(), 100);
     for r in &out.rejections {

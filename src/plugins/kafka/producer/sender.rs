@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use rdkafka::bindings as rdsys;
 use rdkafka::error::KafkaError;
 use rdkafka::message::OwnedHeaders;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer, PurgeConfig};
 use rdkafka::types::RDKafkaErrorCode;
 
 use super::delivery::{Batch, ProducerCtx};
@@ -176,11 +176,19 @@ impl SenderThread {
             }
             self.serve_reports();
         }
-        // Reports still due (none normally: each submit waits for its own).
-        let deadline = Instant::now() + self.timeout;
-        while self.producer.in_flight_count() > 0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-            self.serve_reports();
+        // The channel closes when the endpoint is dropped, after every submit's finisher has
+        // answered for its records: a message librdkafka still holds belongs to a submit already
+        // answered (rejected when the broker could not be used, or when its report did not come
+        // in time). Nobody waits for it: it is purged rather than left to time out, which
+        // made closing a session wait up to librdkafka's once-a-second timeout scan.
+        if self.producer.in_flight_count() > 0 {
+            self.producer
+                .purge(PurgeConfig::default().queue().inflight());
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while self.producer.in_flight_count() > 0 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+                self.serve_reports();
+            }
         }
         self.handles.clear();
     }
