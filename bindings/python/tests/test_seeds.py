@@ -1,5 +1,6 @@
 """The seeds' examples as their users write them (../shared/seeds/000-003): every name they show
-exists with that name and behaviour."""
+exists with that name and behaviour. Seeds 000 and 001 are walked here; seed 002 (Thoth) in
+test_thoth.py and test_cli.py, seed 003 (the Router) in test_router.py and test_router_amqp.py."""
 
 from __future__ import annotations
 
