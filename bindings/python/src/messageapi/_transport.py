@@ -6,7 +6,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
+
+if TYPE_CHECKING:
+    from .core import Response
 
 logger = logging.getLogger("messageapi")
 
@@ -90,6 +93,20 @@ def amqp_consumer_manifest(exchange: str, queue: str, url: str) -> dict[str, Any
         "collections": COLLECTIONS,
         "endpoints": [{"plugin": "amqp-consumer", "connections": [{"id": "consumer", "constructor": constructor}]}],
     }
+
+
+def settle(pending: list[Response], log: logging.Logger) -> tuple[int, list[str]]:
+    """Waits for each pending response and clears the list: how many messages were delivered,
+    and the reason of each one that was not (each also a warning on `log`)."""
+    delivered, failed = 0, []
+    for r in pending:
+        delivered += len(r.records)
+        for rej in r.rejections:
+            reason = "; ".join(rej.reasons)
+            log.warning("message not delivered: %s", reason)
+            failed.append(reason)
+    pending.clear()
+    return delivered, failed
 
 
 def env_bootstrap() -> Optional[str]:

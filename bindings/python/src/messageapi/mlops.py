@@ -236,13 +236,7 @@ class Producer:
     def flush(self) -> int:
         """Waits for every pending delivery; returns how many were delivered (failures are
         logged, not raised)."""
-        delivered = 0
-        for r in self._pending:
-            delivered += len(r.records)
-            for rej in r.rejections:
-                logger.warning("message not delivered: %s", "; ".join(rej.reasons))
-        self._pending.clear()
-        return delivered
+        return _transport.settle(self._pending, logger)[0]
 
     def close(self) -> None:
         self.flush()

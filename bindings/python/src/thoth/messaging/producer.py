@@ -49,14 +49,8 @@ class Producer:
     def flush(self) -> int:
         """Waits for every message sent; returns how many were delivered. Each one not delivered
         is logged with its reason and kept in `not_delivered`."""
-        delivered = 0
-        for r in self._pending:
-            delivered += len(r.records)
-            for rej in r.rejections:
-                reason = "; ".join(rej.reasons)
-                logger.warning("message not delivered: %s", reason)
-                self.not_delivered.append(reason)
-        self._pending.clear()
+        delivered, failed = _transport.settle(self._pending, logger)
+        self.not_delivered.extend(failed)
         return delivered
 
     def close(self) -> None:
