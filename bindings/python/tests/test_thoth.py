@@ -74,6 +74,15 @@ def test_a_users_own_message_type_registers_its_topic() -> None:
         del ALL_MESSAGES["test.mine"]
 
 
+def test_a_topic_prefix_from_the_environment_is_fixed_when_the_type_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THOTH_MESSAGING_TOPIC_PREFIX", "stage")
+    staged = MessageBase(base_name="thoth.foo-bar", model=MessageContents, register=False)
+    monkeypatch.delenv("THOTH_MESSAGING_TOPIC_PREFIX")
+    assert staged.topic_name == "stage.thoth.foo-bar"
+    assert "stage.thoth.foo-bar" not in ALL_MESSAGES
+    assert foo_bar_message.topic_name == "thoth.foo-bar"
+
+
 def test_published_contents_are_the_kafka_value(broker: Any, kafka_values: Any) -> None:
     broker.create_topic("thoth.foo-bar")
     with Producer(broker.bootstrap) as producer:

@@ -66,25 +66,19 @@ def _problems(e: ValidationError) -> list[str]:
 
 class MessageBase(Generic[M]):
     """A Thoth message type: the topic (`base_name`, after the prefix in the environment variable
-    `THOTH_MESSAGING_TOPIC_PREFIX` when set, joined with a dot) and the model of its contents.
-    Made message types register in `ALL_MESSAGES`, by topic name, so that the command line
-    validates what it sends to them."""
+    `THOTH_MESSAGING_TOPIC_PREFIX` when it is set as the type is made, joined with a dot) and the
+    model of its contents. Made message types register in `ALL_MESSAGES`, by topic name, so that
+    the command line validates what it sends to them."""
 
-    def __init__(self, base_name: str, model: type[M], num_partitions: int = 1,
-                 replication_factor: int = 1, register: bool = True) -> None:
+    def __init__(self, base_name: str, model: type[M], register: bool = True) -> None:
         if not base_name:
             raise ValueError("a message needs a base_name (its topic)")
         self.base_name = base_name
         self.model: type[M] = model
-        self.num_partitions = num_partitions
-        self.replication_factor = replication_factor
+        prefix = os.environ.get("THOTH_MESSAGING_TOPIC_PREFIX")
+        self.topic_name = f"{prefix}.{base_name}" if prefix else base_name
         if register:
             ALL_MESSAGES[self.topic_name] = self
-
-    @property
-    def topic_name(self) -> str:
-        prefix = os.environ.get("THOTH_MESSAGING_TOPIC_PREFIX")
-        return f"{prefix}.{self.base_name}" if prefix else self.base_name
 
     def validate(self, contents: Union[Mapping[str, Any], BaseMessageContents]) -> M:
         """The contents as this message's model; `MessageInvalid` naming each field that does not fit."""
@@ -95,6 +89,11 @@ class MessageBase(Generic[M]):
             return self.model.model_validate(data)
         except ValidationError as e:
             raise MessageInvalid(self.topic_name, _problems(e)) from None
+
+    def to_json(self, contents: Union[Mapping[str, Any], BaseMessageContents]) -> dict[str, Any]:
+        """The contents validated (as `validate`), as the JSON object that is sent."""
+        data: dict[str, Any] = self.validate(contents).model_dump(mode="json")
+        return data
 
     def parse(self, value: Union[bytes, str, Mapping[str, Any]]) -> M:
         """A received message (its Kafka value, JSON text or bytes, or a dict) as this message's model."""

@@ -71,5 +71,4 @@ def publish_to_topic(producer: Producer, message_type: MessageBase[Any],
                      message_contents: Union[Mapping[str, Any], BaseMessageContents]) -> None:
     """Validates the contents with the message's model (`MessageInvalid` when they do not fit)
     and sends them to its topic; `producer.flush()` waits for delivery."""
-    contents = message_type.validate(message_contents)
-    producer.send([(message_type.topic_name, contents.model_dump(mode="json"))])
+    producer.send([(message_type.topic_name, message_type.to_json(message_contents))])
