@@ -5,7 +5,10 @@
  *   ingest_cf6 [--repeat N] [MANIFEST [ROOT [FILE]]]
  *
  * With --repeat N the submit is timed N more times on a warm process (new request each time)
- * and the minimum and median are printed (the benchmark figures in BENCHMARKS.md).
+ * and the minimum and median are printed (the benchmark figures in BENCHMARKS.md), beside the
+ * floor measured in the same run, alternating with the submits: reading the file, splitting it
+ * into lines and one malloc per line, in plain C. The ratios printed are the warm median against
+ * the floor's median, and the first request of the process against the warm median.
  * Defaults: the reference manifest file-reader/manifest.json, a root under which
  * resources/test is the reference directory, and the CF6 file. The manifest's transformation
  * names the original's Java test class FixRelativePathsTransformation; this program registers
@@ -13,10 +16,14 @@
  */
 #include <messageapi.h>
 
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef MAPI_REFERENCE_ROOT
 #define MAPI_REFERENCE_ROOT "."
@@ -73,10 +80,55 @@ static int compare_doubles(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Times `repeat` submits of fresh requests for `file`; prints min and median. */
-static int repeat_submits(mapi_session *session, const char *file, int repeat) {
+/* One line of the floor: what a hand-written C reader keeps per line. */
+struct line {
+    const char *text;
+    int64_t length;
+    int64_t number;
+};
+
+/* The floor: read the whole file, split it at LF, CRLF or CR, one malloc per line. Returns the
+ * milliseconds taken (freeing is not timed, as the response's free is not), or -1. */
+static double floor_once(const char *path, size_t expect) {
+    double t = now_ms();
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) return -1;
+    size_t size = (size_t)st.st_size;
+    char *buf = malloc(size + 1);
+    struct line **lines = malloc(expect * sizeof *lines);
+    size_t got = 0, n = 0;
+    ssize_t k;
+    while (buf && got < size && (k = read(fd, buf + got, size - got)) > 0) got += (size_t)k;
+    close(fd);
+    if (!buf || !lines) return -1;
+    char *p = buf, *end = buf + got;
+    while (p < end && n < expect) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *cr = memchr(p, '\r', (size_t)((nl ? nl : end) - p));
+        char *stop = cr ? cr : nl ? nl : end;
+        struct line *l = malloc(sizeof *l);
+        if (!l) return -1;
+        l->text = p;
+        l->length = stop - p;
+        l->number = (int64_t)n;
+        lines[n++] = l;
+        p = stop + ((stop < end && *stop == '\r' && stop + 1 < end && stop[1] == '\n') ? 2 : 1);
+    }
+    double elapsed = now_ms() - t;
+    for (size_t i = 0; i < n; i++) free(lines[i]);
+    free(lines);
+    free(buf);
+    return n == expect ? elapsed : -1;
+}
+
+/* Times `repeat` submits of fresh requests for `file`, each followed by one run of the floor
+ * on `path` (the same file); prints min and median of both and the ratios. */
+static int repeat_submits(mapi_session *session, const char *file, const char *path, int repeat,
+                          double first) {
     double *times = calloc((size_t)repeat, sizeof *times);
-    if (!times) return 1;
+    double *floors = calloc((size_t)repeat, sizeof *floors);
+    if (!times || !floors) return 1;
     for (int i = 0; i < repeat; i++) {
         mapi_request *request;
         mapi_record *record;
@@ -91,15 +143,36 @@ static int repeat_submits(mapi_session *session, const char *file, int repeat) {
         if (mapi_response_record_count(response) != 79794) {
             fprintf(stderr, "FAILED: %zu records\n", mapi_response_record_count(response));
             free(times);
+            free(floors);
             return 1;
         }
         mapi_response_free(response);
         mapi_request_free(request);
+        if ((floors[i] = floor_once(path, 79794)) < 0) {
+            fprintf(stderr, "FAILED: the floor could not read %s\n", path);
+            free(times);
+            free(floors);
+            return 1;
+        }
     }
     qsort(times, (size_t)repeat, sizeof *times, compare_doubles);
-    printf("repeat %d: submit to complete min %.3f ms, median %.3f ms\n", repeat, times[0], times[repeat / 2]);
+    qsort(floors, (size_t)repeat, sizeof *floors, compare_doubles);
+    double median = times[repeat / 2], floor_median = floors[repeat / 2];
+    printf("repeat %d: submit to complete min %.3f ms, median %.3f ms\n", repeat, times[0], median);
+    printf("floor (read, split, one malloc per line): min %.3f ms, median %.3f ms\n", floors[0],
+           floor_median);
+    printf("ratio to the floor (medians): %.2f\n", median / floor_median);
+    printf("first request / warm median: %.2f\n", first / median);
     free(times);
+    free(floors);
     return 0;
+}
+
+/* The file's path with "{}" replaced by `root`, as the transformation does. */
+static void expand(const char *file, const char *root, char *out, size_t cap) {
+    const char *mark = strstr(file, "{}");
+    if (mark) snprintf(out, cap, "%.*s%s%s", (int)(mark - file), file, root, mark + 2);
+    else snprintf(out, cap, "%s", file);
 }
 
 int main(int argc, char **argv) {
@@ -167,7 +240,11 @@ int main(int argc, char **argv) {
         printf("session open: %.3f ms\nrecords: %zu\nrejections: %zu\n", t1 - t0, count, rejections);
     }
     printf("submit to complete: %.3f ms\n", t3 - t2);
-    if (repeat > 0 && !failed) failed = repeat_submits(session, file, repeat);
+    if (repeat > 0 && !failed) {
+        char path[4096];
+        expand(file, root, path, sizeof path);
+        failed = repeat_submits(session, file, path, repeat, t3 - t2);
+    }
 
     mapi_response_free(response);
     mapi_request_free(request);

@@ -62,13 +62,14 @@ module messageapi
   public :: mapi_request_record, mapi_request_pop_record, mapi_record_set_condition_datetime
   public :: mapi_response_records, mapi_register_condition, mapi_call_records_by_classifier
   public :: mapi_set_log_callback
+  public :: mapi_configure, mapi_configuration
   public :: mapi_session_stats_json, mapi_session_stats_prometheus
   public :: mapi_response_rejection_stage, mapi_response_rejection_connection
   ! The header's constants, from module messageapi_c.
   public :: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, &
        MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_NULL_VALUE, MAPI_ERR_OUT_OF_RANGE, &
        MAPI_ERR_BUFFER_TOO_SMALL, MAPI_ERR_MANIFEST, MAPI_ERR_IO, MAPI_ERR_UNKNOWN_PLUGIN, MAPI_ERR_JSON, &
-       MAPI_ERR_TIMED_OUT, MAPI_ERR_ENDPOINT, MAPI_ERR_KAFKA, MAPI_ERR_PANIC
+       MAPI_ERR_TIMED_OUT, MAPI_ERR_ENDPOINT, MAPI_ERR_KAFKA, MAPI_ERR_PANIC, MAPI_ERR_TOO_LATE
   public :: MAPI_TYPE_STRING, MAPI_TYPE_INTEGER, MAPI_TYPE_FLOAT, MAPI_TYPE_DOUBLE, MAPI_TYPE_BOOLEAN, &
        MAPI_TYPE_DATETIME, MAPI_TYPE_LIST_INT, MAPI_TYPE_LIST_DOUBLE, MAPI_TYPE_LIST_STRING, MAPI_TYPE_JSON
   public :: MAPI_LOG_ERROR, MAPI_LOG_WARN, MAPI_LOG_INFO, MAPI_LOG_DEBUG
@@ -177,6 +178,34 @@ contains
   end subroutine report
 
   ! ---- library ------------------------------------------------------------------------------
+
+  !> Sets the process configuration from a JSON object ("workers", "max-workers",
+  !> "stack-bytes"), before the first session opens: `call mapi_configure('{"workers": 0}')`
+  !> runs every submit (and every callback) on the calling thread, as MPI programs want.
+  !> stat: MAPI_ERR_TOO_LATE once a session has opened, MAPI_ERR_INVALID_ARGUMENT for an
+  !> unknown key or a bad value.
+  subroutine mapi_configure(options_json, stat)
+    character(*), intent(in) :: options_json
+    integer, intent(out), optional :: stat
+    type(cstring), target :: o
+    call to_c(options_json, o)
+    call report(c_configure(c_loc(o%chars)), 'mapi_configure', stat)
+  end subroutine mapi_configure
+
+  !> The configuration in effect as JSON, every key decided (fixes it, as opening a session
+  !> does).
+  function mapi_configuration(stat) result(text)
+    integer, intent(out), optional :: stat
+    character(:), allocatable :: text
+    character(kind=c_char), allocatable, target :: buf(:)
+    integer(c_size_t) :: n
+    integer(c_int32_t) :: status
+    allocate(buf(256))
+    status = c_configuration(c_loc(buf), 256_c_size_t, n)
+    text = ''
+    if (status == MAPI_OK) text = from_c_n(c_loc(buf), n)
+    call report(status, 'mapi_configuration', stat)
+  end function mapi_configuration
 
   !> The library version, "MAJOR.MINOR.PATCH".
   function mapi_version() result(v)

@@ -26,6 +26,7 @@ module messageapi_c
   integer(c_int32_t), parameter :: MAPI_ERR_ENDPOINT = 14
   integer(c_int32_t), parameter :: MAPI_ERR_KAFKA = 15
   integer(c_int32_t), parameter :: MAPI_ERR_PANIC = 16
+  integer(c_int32_t), parameter :: MAPI_ERR_TOO_LATE = 17
 
   ! Field type codes.
   integer(c_int32_t), parameter :: MAPI_TYPE_STRING = 0, MAPI_TYPE_INTEGER = 1, &
@@ -64,6 +65,20 @@ module messageapi_c
        integer(c_size_t), value :: n
        integer(c_size_t) :: full
      end function c_last_error
+     ! mapi_status mapi_configure(const char *options_json);
+     function c_configure(options) bind(c, name='mapi_configure') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: options
+       integer(c_int32_t) :: s
+     end function c_configure
+     ! mapi_status mapi_configuration(char *buf, size_t cap, size_t *len);
+     function c_configuration(buf, cap, len) bind(c, name='mapi_configuration') result(s)
+       import :: c_ptr, c_size_t, c_int32_t
+       type(c_ptr), value :: buf
+       integer(c_size_t), value :: cap
+       integer(c_size_t) :: len
+       integer(c_int32_t) :: s
+     end function c_configuration
      ! mapi_status mapi_session_open(const char *manifest_path, const char *root, mapi_session
      !    **out);
      function c_session_open(path, root, out) bind(c, name='mapi_session_open') result(s)

@@ -52,6 +52,10 @@ pub enum Error {
     /// A panic was caught at a boundary.
     #[error("{0}")]
     Panic(String),
+    /// The call came too late: the process configuration is fixed once the first session
+    /// has opened.
+    #[error("{0}")]
+    TooLate(String),
 }
 
 impl Error {
@@ -73,7 +77,8 @@ impl Error {
             | Error::TimedOut(m)
             | Error::Endpoint(m)
             | Error::Kafka(m)
-            | Error::Panic(m) => m,
+            | Error::Panic(m)
+            | Error::TooLate(m) => m,
         }
     }
 
@@ -97,6 +102,7 @@ impl Error {
             Error::Endpoint(m) => Error::Endpoint(wrap(m)),
             Error::Kafka(m) => Error::Kafka(wrap(m)),
             Error::Panic(m) => Error::Panic(wrap(m)),
+            Error::TooLate(m) => Error::TooLate(wrap(m)),
         }
     }
 

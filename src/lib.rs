@@ -42,10 +42,11 @@ pub(crate) fn tune_allocator() {
 
 // The layers, each importing only those above it in this list (docs/architecture.md;
 // tests/layering.rs checks every `crate::` path):
-// base: values, errors, status codes, logging, paths
+// base: values, errors, status codes, logging, paths, the library's threads
 pub mod error;
 pub mod log;
 pub mod paths;
+pub mod runtime;
 pub mod status;
 pub mod value;
 // records and JSON
@@ -61,14 +62,15 @@ pub mod protocol;
 pub mod registry;
 // built-in plug-ins: file, evaluation, join/reduce, Kafka, native (C callbacks, dlopen)
 pub mod plugins;
+// what a session is made of (built by the loader, shared by requests and the pipeline)
+pub mod session_core;
 // the manifest loader: manifest JSON -> the session's core
 pub mod manifest;
-// sessions, requests, the pipeline that runs a submit, responses, worker threads
+// sessions, requests, the pipeline that runs a submit, responses
 pub mod dead_letter;
 pub mod pipeline;
 pub mod request;
 pub mod response;
-pub mod runtime;
 pub mod session;
 pub mod stats;
 // the C ABI
@@ -82,5 +84,6 @@ pub use protocol::{EndpointCall, Finished, Taken};
 pub use record::{FieldDef, Layout, Record, Rejection, Stage};
 pub use request::Request;
 pub use response::{Outcome, Response};
+pub use runtime::config::{configuration, configure, configure_json, Configuration};
 pub use session::Session;
 pub use value::{FieldType, Value};

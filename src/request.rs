@@ -1,18 +1,16 @@
 //! Requests: records to submit, the request record (request-level conditions), and the endpoint
 //! instances that persist while the same request is resubmitted (stream mode).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 
-use crate::error::panic_message;
 use crate::error::Result;
 use crate::json;
-use crate::pipeline::{self, Parameters, StreamState};
+use crate::pipeline::{Parameters, Stream};
+use crate::record::ConditionValues;
 use crate::record::Layout;
 use crate::record::Record;
-use crate::record::{ConditionValues, Rejection, Stage};
-use crate::response::{Outcome, Response};
-use crate::session::{new_record_of, record_room, SessionCore};
+use crate::response::Response;
+use crate::session_core::{new_record_of, record_room, SessionCore};
 
 /// A request. Used by one thread at a time; a pending response does not borrow it.
 pub struct Request {
@@ -24,15 +22,8 @@ pub struct Request {
     layout: Arc<Layout>,
     /// Room request records keep for fields endpoints add (`session::record_room`).
     room: usize,
-    stream: Arc<Mutex<StreamState>>,
-    /// The dead-letter connection's instance (kept across resubmits, like the stream's).
-    dead_letters: Arc<Mutex<pipeline::DeadLetterState>>,
-    /// Opened when the last submit has released the stream (its finishers may still run).
-    last_released: Option<Arc<Latch>>,
-    /// Opened when the last submit's response has completed. (A latch, not the response:
-    /// the response's records are freed by whoever frees the response, not by the next
-    /// submit's worker.)
-    last_completed: Option<Arc<Latch>>,
+    /// The submits in flight and the endpoint instances they share (kept across resubmits).
+    stream: Arc<Stream>,
     parameters: Parameters,
 }
 
@@ -45,13 +36,10 @@ impl Request {
         Request {
             layout: Arc::new(Layout::clone(&core.schema.layout)),
             room: record_room(&core),
+            stream: Stream::new(core.clone()),
             core,
             records: RecordStore::default(),
             conditions: Box::new(conditions),
-            stream: Arc::new(Mutex::new(StreamState::default())),
-            dead_letters: Arc::default(),
-            last_released: None,
-            last_completed: None,
             parameters: Parameters::new(),
         }
     }
@@ -190,95 +178,16 @@ impl Request {
     }
 
     fn submit_records(&mut self, records: Vec<Record>) -> Response {
+        // The records being built next and those being processed update different reference
+        // counts.
         self.layout = Arc::new(Layout::clone(&self.core.schema.layout));
         let request_values = self
             .conditions
             .conditions()
             .map(|c| c.values().to_vec())
             .unwrap_or_default();
-        let response = Response::new();
-        let released = Arc::new(Latch::default());
-        let previous_released = self.last_released.replace(released.clone());
-        let completed = Arc::new(Latch::default());
-        let previous_completed = self.last_completed.replace(completed.clone());
-        let core = self.core.clone();
-        let stream = self.stream.clone();
-        let parameters = self.parameters.clone();
-        let done = response.clone();
-        let submitted = records.len();
-        let dead_letters = self.dead_letters.clone();
-        let started = std::time::Instant::now();
-        self.core.stats.submitted(submitted);
-        crate::runtime::spawn(move || {
-            // Open the latches on every path, panics included.
-            let completed = OpenOnDrop(completed);
-            let released = OpenOnDrop(released);
-            // Validation, factoring and routing need no stream: they overlap the previous
-            // submit's endpoint work.
-            let prepared = catch_unwind(AssertUnwindSafe(|| {
-                pipeline::prepare(&core, records, &request_values)
-            }));
-            if let Some(p) = previous_released {
-                p.wait();
-            }
-            let internal_error = |p: Box<dyn std::any::Any + Send>| {
-                let msg = format!(
-                    "internal error: a submit of {submitted} records failed: {}",
-                    panic_message(&*p)
-                );
-                crate::log::error(&msg);
-                Outcome {
-                    records: Vec::new(),
-                    rejections: vec![Rejection::at(Stage::Internal, Record::open(), vec![msg])],
-                }
-            };
-            let pending = prepared.and_then(|prepared| {
-                catch_unwind(AssertUnwindSafe(|| {
-                    let mut state = stream.lock().unwrap_or_else(|p| p.into_inner());
-                    pipeline::run(&core, prepared, &request_values, &parameters, &mut state)
-                }))
-            });
-            drop(released);
-            let mut outcome = pending
-                .and_then(|p| catch_unwind(AssertUnwindSafe(|| p.finish(&core))))
-                .unwrap_or_else(internal_error);
-            if let Some(p) = previous_completed {
-                p.wait();
-            }
-            // Counted before dead-lettering adds reasons; dead letters in submit order.
-            let mut by_stage = [0usize; 4];
-            for r in &outcome.rejections {
-                by_stage[r.stage.index()] += 1;
-            }
-            let invalid = by_stage[Stage::Required.index()] + by_stage[Stage::Condition.index()];
-            let accepted = if by_stage[Stage::Internal.index()] > 0 {
-                0
-            } else {
-                submitted.saturating_sub(invalid)
-            };
-            if core.protocol.dead_letter.is_some() {
-                let mut state = dead_letters.lock().unwrap_or_else(|p| p.into_inner());
-                let lettered = catch_unwind(AssertUnwindSafe(|| {
-                    pipeline::dead_letter(&core, &mut outcome, &mut state)
-                }));
-                if let Err(p) = lettered {
-                    let reason = format!(
-                        "dead letter not written: internal error: {}",
-                        panic_message(&*p)
-                    );
-                    crate::log::error(&reason);
-                    for r in outcome.rejections.iter_mut() {
-                        r.reasons.push(reason.clone());
-                    }
-                }
-            }
-            core.stats
-                .completed(accepted, by_stage, outcome.records.len(), started.elapsed());
-            done.complete(outcome);
-            drop(done);
-            drop(completed);
-        });
-        response
+        self.stream
+            .submit(records, request_values, self.parameters.clone())
     }
 
     /// Submits and waits (convenience for programs that do not overlap work).
@@ -363,35 +272,6 @@ impl RecordStore {
         }
         self.len = 0;
         all
-    }
-}
-
-/// A one-way gate: closed until opened, then open for good.
-#[derive(Default)]
-struct Latch {
-    open: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl Latch {
-    fn open(&self) {
-        *self.open.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        self.cv.notify_all();
-    }
-
-    fn wait(&self) {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        while !*open {
-            open = self.cv.wait(open).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-}
-
-struct OpenOnDrop(Arc<Latch>);
-
-impl Drop for OpenOnDrop {
-    fn drop(&mut self) {
-        self.0.open();
     }
 }
 

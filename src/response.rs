@@ -1,11 +1,12 @@
-//! Responses: returned at once by submit, completed by a worker with the records that came back
-//! and the rejections. A response always completes.
+//! Responses: returned at once by submit, completed by the submit's last stage with the
+//! records that came back and the rejections. A response always completes.
 
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::record::{Record, Rejection};
+use crate::record::{Record, Rejection, Stage};
+use crate::runtime::pool::{Group, Waited};
 
 /// What a completed submit produced.
 #[derive(Debug, Default, Clone)]
@@ -16,57 +17,70 @@ pub struct Outcome {
     pub rejections: Vec<Rejection>,
 }
 
-#[derive(Default)]
-pub(crate) struct ResponseShared {
+impl Outcome {
+    /// An outcome of one rejection, of the library's own failure (`internal` stage).
+    pub(crate) fn internal(reason: String) -> Outcome {
+        Outcome {
+            records: Vec::new(),
+            rejections: vec![Rejection::at(Stage::Internal, Record::open(), vec![reason])],
+        }
+    }
+}
+
+struct ResponseShared {
     outcome: OnceLock<Outcome>,
-    done: Mutex<bool>,
-    cv: Condvar,
+    /// The request's tasks: a waiting thread runs them, and is woken when this completes.
+    group: Group,
 }
 
 /// A pending or completed submit. Cloning shares it; it may be read from any thread.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Response {
     shared: Arc<ResponseShared>,
 }
 
 impl Response {
-    pub(crate) fn new() -> Response {
-        Response::default()
+    /// A pending response of a submit whose stages queue in `group`.
+    pub(crate) fn pending(group: Group) -> Response {
+        Response {
+            shared: Arc::new(ResponseShared {
+                outcome: OnceLock::new(),
+                group,
+            }),
+        }
     }
 
     /// Whether the work has finished.
     pub fn is_complete(&self) -> bool {
-        self.shared.outcome.get().is_some()
+        if self.shared.outcome.get().is_some() {
+            return true;
+        }
+        // In a child after fork(), work that ran on the parent's threads ends here, now.
+        if !self.shared.group.survives_fork() {
+            self.left_behind();
+            return true;
+        }
+        false
     }
 
     /// Waits for completion (`None`: forever). `Error::TimedOut` when the time runs out first.
+    /// A thread with a library thread's stack runs the request's queued work itself meanwhile.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<&Outcome> {
-        if let Some(o) = self.shared.outcome.get() {
-            return Ok(o);
-        }
         let deadline = timeout.map(|t| Instant::now() + t);
-        let mut done = self.shared.done.lock().unwrap_or_else(|p| p.into_inner());
-        while !*done {
-            match deadline {
-                None => done = self.shared.cv.wait(done).unwrap_or_else(|p| p.into_inner()),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return Err(Error::TimedOut(format!(
-                            "the response did not complete within {} ms",
-                            timeout.map_or(0, |t| t.as_millis())
-                        )));
-                    }
-                    done = self
-                        .shared
-                        .cv
-                        .wait_timeout(done, d - now)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0;
-                }
+        let shared = &self.shared;
+        match shared
+            .group
+            .wait_until(&|| shared.outcome.get().is_some(), deadline)
+        {
+            Waited::Done => {}
+            Waited::LeftBehind => self.left_behind(),
+            Waited::TimedOut => {
+                return Err(Error::TimedOut(format!(
+                    "the response did not complete within {} ms",
+                    timeout.map_or(0, |t| t.as_millis())
+                )))
             }
         }
-        drop(done);
         self.shared
             .outcome
             .get()
@@ -75,7 +89,11 @@ impl Response {
 
     /// The outcome, once complete.
     pub fn outcome(&self) -> Option<&Outcome> {
-        self.shared.outcome.get()
+        if self.is_complete() {
+            self.shared.outcome.get()
+        } else {
+            None
+        }
     }
 
     /// The records, once complete.
@@ -90,8 +108,15 @@ impl Response {
 
     pub(crate) fn complete(&self, outcome: Outcome) {
         let _ = self.shared.outcome.set(outcome);
-        let mut done = self.shared.done.lock().unwrap_or_else(|p| p.into_inner());
-        *done = true;
-        self.shared.cv.notify_all();
+        self.shared.group.notify();
+    }
+
+    /// Completes a response whose work stayed with the parent process at `fork()`.
+    fn left_behind(&self) {
+        self.complete(Outcome::internal(
+            "this submit was running on another thread when the process forked: its work \
+             and its records stayed with the parent process"
+                .into(),
+        ));
     }
 }

@@ -4,10 +4,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::Result;
-pub use crate::manifest::SessionCore;
 use crate::manifest::{self, OpenOptions};
-use crate::record::{ConditionValues, FieldDef, Layout, Record};
+use crate::record::{FieldDef, Record};
 use crate::request::Request;
+use crate::session_core::new_record;
+pub use crate::session_core::SessionCore;
 
 /// An open session. Cheap to clone; immutable; `Send + Sync`.
 #[derive(Clone, Debug)]
@@ -102,31 +103,4 @@ impl Session {
     pub fn validate(&self, record: &Record) -> Vec<String> {
         crate::pipeline::verdict(&self.core, record).reasons()
     }
-}
-
-pub(crate) fn new_record(core: &SessionCore) -> Record {
-    new_record_of(core, core.schema.layout.clone(), 0)
-}
-
-/// How many fields the session's endpoints add to the records they return (the Kafka
-/// producer adds three): request records keep that much room.
-pub(crate) fn record_room(core: &SessionCore) -> usize {
-    core.protocol
-        .connections
-        .iter()
-        .map(|c| c.prepared.appended_fields())
-        .max()
-        .unwrap_or(0)
-}
-
-/// A new record of the schema with `layout` (the schema's layout or a copy of it) and room for
-/// `room` more fields (see [`record_room`]).
-pub(crate) fn new_record_of(core: &SessionCore, layout: Arc<Layout>, room: usize) -> Record {
-    let mut r = Record::with_room(layout, room);
-    // Records carry condition values only when the schema has conditions (setting one on a
-    // schema without conditions is an unknown condition either way).
-    if !core.schema.conditions.is_empty() {
-        r.attach_conditions(ConditionValues::cleared(core.schema.conditions.clone()));
-    }
-    r
 }

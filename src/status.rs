@@ -47,6 +47,8 @@ pub const MAPI_ERR_ENDPOINT: mapi_status = 14;
 pub const MAPI_ERR_KAFKA: mapi_status = 15;
 /// A panic inside the library was caught (a bug: please report the last error).
 pub const MAPI_ERR_PANIC: mapi_status = 16;
+/// Too late: mapi_configure after the first session opened (the configuration is fixed).
+pub const MAPI_ERR_TOO_LATE: mapi_status = 17;
 
 /// The status of a core error: the only mapping from errors to codes.
 pub fn status_of(e: &Error) -> mapi_status {
@@ -67,10 +69,11 @@ pub fn status_of(e: &Error) -> mapi_status {
         Error::Endpoint(_) => MAPI_ERR_ENDPOINT,
         Error::Kafka(_) => MAPI_ERR_KAFKA,
         Error::Panic(_) => MAPI_ERR_PANIC,
+        Error::TooLate(_) => MAPI_ERR_TOO_LATE,
     }
 }
 
-const NAMES: [&CStr; 17] = [
+const NAMES: [&CStr; 18] = [
     c"MAPI_OK",
     c"MAPI_ERR_NULL_ARGUMENT",
     c"MAPI_ERR_INVALID_ARGUMENT",
@@ -88,6 +91,7 @@ const NAMES: [&CStr; 17] = [
     c"MAPI_ERR_ENDPOINT",
     c"MAPI_ERR_KAFKA",
     c"MAPI_ERR_PANIC",
+    c"MAPI_ERR_TOO_LATE",
 ];
 
 /// The name of a status as a static C string; "MAPI_ERR_UNKNOWN" for unknown codes.

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 /// Bottom to top; a module may name modules of its own layer and of those before it.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("base", &["error", "log", "paths", "status", "value"]),
+    (
+        "base",
+        &["error", "log", "paths", "runtime", "status", "value"],
+    ),
     (
         "records and JSON",
         &["record", "json", "dead_letter", "stats"],
@@ -16,11 +19,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("protocol", &["protocol"]),
     ("registry", &["registry"]),
     ("built-in plug-ins", &["plugins"]),
+    ("session core", &["session_core"]),
     ("manifest loader", &["manifest"]),
-    (
-        "sessions",
-        &["session", "pipeline", "request", "response", "runtime"],
-    ),
+    ("sessions", &["session", "pipeline", "request", "response"]),
     ("C ABI", &["ffi"]),
 ];
 

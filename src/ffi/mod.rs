@@ -9,17 +9,19 @@
 // comment per module keeps rustfmt from sorting them.)
 // 1. version and errors
 pub mod library;
-// 2. sessions
+// 2. process configuration: threads, signals and fork
+pub mod configure;
+// 3. sessions
 pub mod session;
-// 3. requests
+// 4. requests
 pub mod request;
-// 4. records
+// 5. records
 pub mod record;
-// 5. responses
+// 6. responses
 pub mod response;
-// 6. plug-ins
+// 7. plug-ins
 pub mod plugins;
-// 7. logging
+// 8. logging
 pub mod log;
 // constants
 pub mod status;

@@ -173,7 +173,44 @@ pub fn parse_transformations(
             names.join(" -> ")
         )));
     }
+    // Chains are evaluated by recursion, and each join of a join nests the records it
+    // gathers one level deeper: a manifest may chain only so many.
+    let depths = chain_depths(out.len(), inputs_of);
+    if let Some(i) = (0..out.len()).find(|&i| depths[i] > MAX_TRANSFORMATION_CHAIN) {
+        return Err(elements[i].error(format!(
+            "transformation {} reads a chain of {} transformations; at most \
+             {MAX_TRANSFORMATION_CHAIN} may be chained",
+            out[i].id, depths[i]
+        )));
+    }
     Ok(out)
+}
+
+/// The longest chain of transformations one may read through (inputs first, itself last).
+pub const MAX_TRANSFORMATION_CHAIN: usize = 64;
+
+/// For each transformation, the length of the longest chain ending with it (1: it reads no
+/// transformation). The graph has no cycle; computed without recursion.
+fn chain_depths(n: usize, inputs_of: impl Fn(usize) -> Vec<usize>) -> Vec<usize> {
+    let mut depth = vec![0usize; n];
+    for start in 0..n {
+        let mut stack = vec![start];
+        while let Some(&t) = stack.last() {
+            if depth[t] != 0 {
+                stack.pop();
+                continue;
+            }
+            let inputs = inputs_of(t);
+            let pending: Vec<usize> = inputs.iter().copied().filter(|&i| depth[i] == 0).collect();
+            if pending.is_empty() {
+                depth[t] = 1 + inputs.iter().map(|&i| depth[i]).max().unwrap_or(0);
+                stack.pop();
+            } else {
+                stack.extend(pending);
+            }
+        }
+    }
+    depth
 }
 
 fn parse_spec(

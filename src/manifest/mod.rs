@@ -22,26 +22,9 @@ use crate::paths;
 use crate::protocol::Protocol;
 use crate::record::Layout;
 use crate::schema::Schema;
+pub use crate::session_core::{SessionCore, SessionKind};
 use node::Node;
-pub use plugins::SessionKind;
 use schema::ConditionEnv;
-
-/// Everything a manifest defines, checked and ready: what a session is made of.
-#[derive(Debug)]
-pub struct SessionCore {
-    pub kind: SessionKind,
-    pub schema: Schema,
-    pub container: Container,
-    pub protocol: Protocol,
-    /// The `{}` root.
-    pub root: PathBuf,
-    /// The manifest file (or `<json>` for manifests given as text).
-    pub source: PathBuf,
-    /// Keys the manifest has that the format does not (ignored, as the original did).
-    pub warnings: Vec<String>,
-    /// The session's counters.
-    pub stats: Arc<crate::stats::SessionStats>,
-}
 
 /// Options for opening a session.
 #[derive(Debug, Clone, Default)]
@@ -93,6 +76,8 @@ pub fn load_text(
 }
 
 fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<SessionCore> {
+    // The first session fixes the process configuration (threads, stacks).
+    crate::runtime::config::effective()?;
     crate::tune_allocator();
     crate::plugins::register_builtins();
     let root = paths::choose_root(options.root.as_deref(), dir);
@@ -124,6 +109,7 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         protocol.dead_letter.as_ref().map(|c| c.stats.clone()),
     ));
     Ok(SessionCore {
+        generation: crate::runtime::fork::generation(),
         stats,
         warnings: loader.warnings,
         kind: parts.kind,
@@ -514,34 +500,38 @@ impl Loader {
 /// children, transformations and the transformations they read), as the nodes along it with
 /// the first repeated at the end.
 fn find_cycle(n: usize, next: impl Fn(usize) -> Vec<usize>) -> Option<Vec<usize>> {
-    // 0 = unvisited, 1 = on the current path, 2 = done
-    fn visit(
-        i: usize,
-        next: &dyn Fn(usize) -> Vec<usize>,
-        state: &mut [u8],
-        path: &mut Vec<usize>,
-    ) -> Option<Vec<usize>> {
-        match state[i] {
-            2 => return None,
-            1 => {
-                let start = path.iter().position(|&p| p == i).unwrap_or(0);
-                let mut cycle = path[start..].to_vec();
-                cycle.push(i);
-                return Some(cycle);
-            }
-            _ => {}
-        }
-        state[i] = 1;
-        path.push(i);
-        for c in next(i) {
-            if let Some(cycle) = visit(c, next, state, path) {
-                return Some(cycle);
-            }
-        }
-        path.pop();
-        state[i] = 2;
-        None
-    }
+    // 0 = unvisited, 1 = on the current path, 2 = done. A depth-first walk with a stack of its
+    // own: a manifest's nesting costs no call stack.
     let mut state = vec![0u8; n];
-    (0..n).find_map(|i| visit(i, &next, &mut state, &mut Vec::new()))
+    for start in 0..n {
+        if state[start] != 0 {
+            continue;
+        }
+        // (node, its successors, the next one to visit)
+        let mut path: Vec<(usize, Vec<usize>, usize)> = vec![(start, next(start), 0)];
+        state[start] = 1;
+        while let Some((node, succ, k)) = path.last_mut() {
+            if *k == succ.len() {
+                state[*node] = 2;
+                path.pop();
+                continue;
+            }
+            let c = succ[*k];
+            *k += 1;
+            match state[c] {
+                2 => {}
+                1 => {
+                    let from = path.iter().position(|(p, _, _)| *p == c).unwrap_or(0);
+                    let mut cycle: Vec<usize> = path[from..].iter().map(|(p, _, _)| *p).collect();
+                    cycle.push(c);
+                    return Some(cycle);
+                }
+                _ => {
+                    state[c] = 1;
+                    path.push((c, next(c), 0));
+                }
+            }
+        }
+    }
+    None
 }

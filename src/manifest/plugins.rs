@@ -1,11 +1,6 @@
 //! Plugin names: short names and the original Java class names accepted as aliases.
 
-/// The session kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionKind {
-    Sequential,
-    Parallel,
-}
+use crate::session_core::SessionKind;
 
 pub fn session(name: &str) -> Option<SessionKind> {
     match name {

@@ -56,6 +56,13 @@ pub trait PreparedEndpoint: Send + Sync {
         let _ = (key, constructor);
         Ok(())
     }
+    /// Whether the endpoint still works in a child process after `fork()` when the session was
+    /// opened in the parent. An endpoint that owns threads (a broker client's) answers `false`:
+    /// such a session rejects every record submitted in a child, with a reason saying so.
+    /// Default: `true` (files, callbacks, evaluation).
+    fn survives_fork(&self) -> bool {
+        true
+    }
     /// A fresh instance: one per request (batch mode), reused on resubmit (stream mode).
     fn instantiate(&self) -> Result<Box<dyn Endpoint>>;
 }

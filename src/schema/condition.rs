@@ -228,22 +228,24 @@ impl ConditionSet {
         self.coerce(i, raw)
     }
 
-    /// Record-level validation (SPEC §2 steps 3–5): drops unvalued conditions and those whose
-    /// field the record lacks, then ANDs the remaining top-level conditions.
+    /// Record-level validation (steps 3 to 5 of the format's rule): drops unvalued conditions
+    /// and those whose field the record lacks, then ANDs the remaining top-level conditions.
+    /// Each condition is looked at once per record, and nesting costs no stack: a chain
+    /// thousands deep or a DAG of composites costs its size.
     pub fn record_passes(&self, record: &Record, values: &[Option<Value>]) -> bool {
         if values.iter().all(Option::is_none) {
             return true;
         }
-        let mut alive = vec![Alive::Unknown; self.conditions.len()];
+        let mut memo = Memo::new(self.conditions.len());
         for i in 0..self.conditions.len() {
-            self.alive(i, record, values, &mut alive);
+            self.alive(i, record, values, &mut memo);
         }
         for i in 0..self.conditions.len() {
-            if alive[i] != Alive::Yes {
+            if memo.alive[i] != Alive::Yes {
                 continue;
             }
-            let top = self.parents[i].iter().all(|&p| alive[p] != Alive::Yes);
-            if top && !self.eval(i, record, values, &alive) {
+            let top = self.parents[i].iter().all(|&p| memo.alive[p] != Alive::Yes);
+            if top && !self.eval(i, record, values, &mut memo) {
                 return false;
             }
         }
@@ -256,75 +258,163 @@ impl ConditionSet {
         if ids.is_empty() {
             return true;
         }
-        let mut alive = vec![Alive::Unknown; self.conditions.len()];
+        let mut memo = Memo::new(self.conditions.len());
         ids.iter().all(|&i| {
-            self.alive(i, record, values, &mut alive) != Alive::Yes
-                || self.eval(i, record, values, &alive)
+            self.alive(i, record, values, &mut memo) != Alive::Yes
+                || self.eval(i, record, values, &mut memo)
         })
     }
 
-    fn alive(
-        &self,
-        i: usize,
-        record: &Record,
-        values: &[Option<Value>],
-        memo: &mut [Alive],
-    ) -> Alive {
-        if memo[i] != Alive::Unknown {
-            return memo[i];
+    /// Whether condition `i` remains for `record`: a comparison that is valued and whose field
+    /// the record has, or a composite with a child that remains. Memoized; walks composites
+    /// with a stack of its own.
+    fn alive(&self, i: usize, record: &Record, values: &[Option<Value>], memo: &mut Memo) -> Alive {
+        if memo.alive[i] != Alive::Unknown {
+            return memo.alive[i];
         }
-        let a = match &self.conditions[i].kind {
-            ConditionKind::Comparison { field, .. } => {
-                if values[i].is_some() && record.has_field(field) {
-                    Alive::Yes
-                } else {
-                    Alive::No
-                }
+        memo.stack.clear();
+        memo.stack.push((i, 0));
+        while let Some(&(n, next)) = memo.stack.last() {
+            if memo.alive[n] != Alive::Unknown {
+                memo.stack.pop();
+                continue;
             }
-            ConditionKind::Composite { children, .. } => {
-                let mut any = Alive::No;
-                for &ch in children {
-                    if self.alive(ch, record, values, memo) == Alive::Yes {
-                        any = Alive::Yes;
+            match &self.conditions[n].kind {
+                ConditionKind::Comparison { field, .. } => {
+                    memo.alive[n] = if values[n].is_some() && record.has_field(field) {
+                        Alive::Yes
+                    } else {
+                        Alive::No
+                    };
+                    memo.stack.pop();
+                }
+                ConditionKind::Composite { children, .. } => {
+                    match children[next..]
+                        .iter()
+                        .position(|&c| memo.alive[c] == Alive::Unknown)
+                    {
+                        Some(k) => {
+                            let top = memo.stack.len() - 1;
+                            memo.stack[top].1 = next + k;
+                            memo.stack.push((children[next + k], 0));
+                        }
+                        None => {
+                            memo.alive[n] = if children.iter().any(|&c| memo.alive[c] == Alive::Yes)
+                            {
+                                Alive::Yes
+                            } else {
+                                Alive::No
+                            };
+                            memo.stack.pop();
+                        }
                     }
                 }
-                any
             }
-        };
-        memo[i] = a;
-        a
+        }
+        memo.alive[i]
     }
 
-    fn eval(&self, i: usize, record: &Record, values: &[Option<Value>], alive: &[Alive]) -> bool {
-        match &self.conditions[i].kind {
-            ConditionKind::Comparison {
-                field, operator, ..
-            } => {
-                let (Some(cond), Ok(fv)) = (&values[i], record.get(field)) else {
-                    return true;
-                };
-                match operator {
-                    Operator::Plugin(name, plugin) => match plugin.check(record, field, cond) {
-                        Ok(pass) => pass,
-                        Err(e) => {
-                            crate::log::warn(&format!(
-                                "condition {} ({name}) failed: {e}",
-                                self.conditions[i].id
-                            ));
-                            false
+    /// Whether remaining condition `i` passes (composites over their remaining children, left
+    /// to right, stopping at the first that decides). Memoized; walks composites with a stack
+    /// of its own.
+    fn eval(&self, i: usize, record: &Record, values: &[Option<Value>], memo: &mut Memo) -> bool {
+        if let Some(v) = memo.value[i] {
+            return v;
+        }
+        memo.stack.clear();
+        memo.stack.push((i, 0));
+        while let Some(&(n, next)) = memo.stack.last() {
+            if memo.value[n].is_some() {
+                memo.stack.pop();
+                continue;
+            }
+            match &self.conditions[n].kind {
+                ConditionKind::Comparison {
+                    field, operator, ..
+                } => {
+                    memo.value[n] = Some(self.compare(n, field, operator, record, values));
+                    memo.stack.pop();
+                }
+                ConditionKind::Composite { all, children } => {
+                    let mut k = next;
+                    let mut decided = None;
+                    let mut descend = None;
+                    while k < children.len() {
+                        let c = children[k];
+                        if memo.alive[c] != Alive::Yes {
+                            k += 1;
+                            continue;
                         }
-                    },
-                    op => op.apply(fv, cond),
+                        match memo.value[c] {
+                            // `and` fails at the first failing child, `or` passes at the
+                            // first passing one.
+                            Some(v) if v != *all => {
+                                decided = Some(v);
+                                break;
+                            }
+                            Some(_) => k += 1,
+                            None => {
+                                descend = Some(c);
+                                break;
+                            }
+                        }
+                    }
+                    if let Some(c) = descend {
+                        let top = memo.stack.len() - 1;
+                        memo.stack[top].1 = k;
+                        memo.stack.push((c, 0));
+                    } else {
+                        memo.value[n] = Some(decided.unwrap_or(*all));
+                        memo.stack.pop();
+                    }
                 }
             }
-            ConditionKind::Composite { all, children } => {
-                let mut live = children.iter().filter(|&&c| alive[c] == Alive::Yes);
-                if *all {
-                    live.all(|&c| self.eval(c, record, values, alive))
-                } else {
-                    live.any(|&c| self.eval(c, record, values, alive))
+        }
+        memo.value[i].unwrap_or(true)
+    }
+
+    /// A comparison condition against the record's value (plugins see the whole record).
+    fn compare(
+        &self,
+        i: usize,
+        field: &str,
+        operator: &Operator,
+        record: &Record,
+        values: &[Option<Value>],
+    ) -> bool {
+        let (Some(cond), Ok(fv)) = (&values[i], record.get(field)) else {
+            return true;
+        };
+        match operator {
+            Operator::Plugin(name, plugin) => match plugin.check(record, field, cond) {
+                Ok(pass) => pass,
+                Err(e) => {
+                    crate::log::warn(&format!(
+                        "condition {} ({name}) failed: {e}",
+                        self.conditions[i].id
+                    ));
+                    false
                 }
-            }
+            },
+            op => op.apply(fv, cond),
+        }
+    }
+}
+
+/// What one record's check knows so far about each condition, and the walk's stack.
+struct Memo {
+    alive: Vec<Alive>,
+    value: Vec<Option<bool>>,
+    /// (condition, next child to look at)
+    stack: Vec<(usize, usize)>,
+}
+
+impl Memo {
+    fn new(n: usize) -> Memo {
+        Memo {
+            alive: vec![Alive::Unknown; n],
+            value: vec![None; n],
+            stack: Vec::new(),
         }
     }
 }

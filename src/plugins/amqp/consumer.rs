@@ -139,6 +139,9 @@ impl PreparedEndpoint for Prepared {
     fn default_fields(&self) -> Option<Vec<FieldDef>> {
         Some(self.layout.fields().to_vec())
     }
+    fn survives_fork(&self) -> bool {
+        false
+    }
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
         Ok(Box::new(Instance {
             connection: self.connection.clone(),
@@ -149,6 +152,7 @@ impl PreparedEndpoint for Prepared {
             deliveries: None,
             unacked: None,
             outage: Outage::default(),
+            origin: crate::runtime::fork::Origin::here(),
         }))
     }
 }
@@ -169,10 +173,18 @@ struct Instance {
     /// The last delivery tag handed to the caller and not yet acknowledged.
     unacked: Option<u64>,
     outage: Outage,
+    /// The process the link was made in (its threads are there).
+    origin: crate::runtime::fork::Origin,
 }
 
 impl Drop for Instance {
     fn drop(&mut self) {
+        if self.origin.is_elsewhere() {
+            // A child after fork(): the link's threads are the parent's; never wait for them.
+            std::mem::forget(self.link.take());
+            std::mem::forget(self.deliveries.take());
+            return;
+        }
         // The request is freed: its last batch was delivered to the caller.
         self.ack_pending();
         if let Some(link) = self.link.take() {
@@ -280,9 +292,9 @@ impl Instance {
             Some(Ok(consumer)) => {
                 // One reader thread per consumer keeps the queue's order (lapin's delegate
                 // would hand each delivery to a task of its own, and those race).
-                let spawned = std::thread::Builder::new()
-                    .name("mapi-amqp-consume".into())
-                    .spawn(move || read_deliveries(consumer, tx));
+                let spawned = crate::runtime::threads::spawn("mapi-amqp-consume", move || {
+                    read_deliveries(consumer, tx)
+                });
                 if let Err(e) = spawned {
                     link.close();
                     return Err(format!("cannot start the AMQP reader thread: {e}"));

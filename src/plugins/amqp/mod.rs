@@ -95,6 +95,26 @@ pub(crate) fn uri(url: &str, timeout: Duration) -> Result<AMQPUri> {
     Ok(uri)
 }
 
+/// Starts lapin's executor (async-global-executor) and reactor (async-io) once, with one
+/// executor thread rather than one per core, from a mask with the asynchronous signals blocked
+/// (their threads inherit it).
+fn start_executor() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        crate::runtime::threads::with_signals_blocked(|| {
+            async_global_executor::init_with_config(
+                async_global_executor::GlobalExecutorConfig::default()
+                    .with_min_threads(1)
+                    .with_max_threads(2)
+                    .with_thread_name_fn(|| "mapi-amqp-executor".to_string()),
+            );
+            // The reactor's driver thread starts with the first timer.
+            drop(async_io::Timer::after(Duration::from_millis(0)));
+            futures_executor::block_on(async_io::Timer::after(Duration::from_millis(0)));
+        });
+    });
+}
+
 /// Runs `f` to completion on this thread, or gives up at `deadline`.
 pub(crate) fn wait<F: Future>(f: F, deadline: Instant) -> Option<F::Output> {
     let timer = async move {
@@ -133,20 +153,25 @@ impl Link {
                 ),
             },
         };
+        start_executor();
         let runtime = lapin::runtime::default_runtime()
             .map_err(|e| format!("no executor for the AMQP client: {e}"))?;
-        let opened = wait(
-            async move {
-                let connection =
-                    Connection::connect_uri_with_config(uri, props, tls, runtime).await?;
-                let channel = connection.create_channel().await?;
-                Ok::<_, lapin::Error>(Link {
-                    connection,
-                    channel,
-                })
-            },
-            deadline,
-        );
+        // lapin starts a thread per connection from here: it inherits a mask with the
+        // asynchronous signals blocked.
+        let opened = crate::runtime::threads::with_signals_blocked(|| {
+            wait(
+                async move {
+                    let connection =
+                        Connection::connect_uri_with_config(uri, props, tls, runtime).await?;
+                    let channel = connection.create_channel().await?;
+                    Ok::<_, lapin::Error>(Link {
+                        connection,
+                        channel,
+                    })
+                },
+                deadline,
+            )
+        });
         match opened {
             Some(Ok(link)) => Ok(link),
             Some(Err(e)) => Err(format!("cannot connect to {}: {e}", shown(url))),

@@ -106,12 +106,16 @@ impl PreparedEndpoint for Prepared {
     fn appended_fields(&self) -> usize {
         amqp_fields().len()
     }
+    fn survives_fork(&self) -> bool {
+        false
+    }
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
         Ok(Box::new(Instance {
             connection: self.connection.clone(),
             link: None,
             declared: HashSet::new(),
             outage: Outage::default(),
+            origin: crate::runtime::fork::Origin::here(),
         }))
     }
 }
@@ -124,10 +128,17 @@ struct Instance {
     /// Exchanges declared on this link.
     declared: HashSet<String>,
     outage: Outage,
+    /// The process the link was made in (its threads are there).
+    origin: crate::runtime::fork::Origin,
 }
 
 impl Drop for Instance {
     fn drop(&mut self) {
+        if self.origin.is_elsewhere() {
+            // A child after fork(): the link's threads are the parent's; never wait for them.
+            std::mem::forget(self.link.take());
+            return;
+        }
         if let Some(link) = self.link.take() {
             link.close();
         }

@@ -98,6 +98,9 @@ impl PreparedEndpoint for Prepared {
     fn default_fields(&self) -> Option<Vec<FieldDef>> {
         Some(self.layout.fields().to_vec())
     }
+    fn survives_fork(&self) -> bool {
+        false
+    }
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
         Ok(Box::new(Instance {
             connection: self.connection.clone(),
@@ -107,6 +110,7 @@ impl PreparedEndpoint for Prepared {
             consumer: None,
             subscribed: None,
             group: Arc::default(),
+            origin: crate::runtime::fork::Origin::here(),
         }))
     }
 }
@@ -121,6 +125,8 @@ struct Instance {
     /// Offsets handed to the caller and not yet committed, and revocations: shared with the
     /// consumer's rebalance callbacks.
     group: Arc<Group>,
+    /// The process the consumer was made in (its client's threads are there).
+    origin: crate::runtime::fork::Origin,
 }
 
 impl Instance {
@@ -232,6 +238,11 @@ fn lag(consumer: &BaseConsumer<KafkaContext>) -> Vec<(String, i32, i64)> {
 
 impl Drop for Instance {
     fn drop(&mut self) {
+        if self.origin.is_elsewhere() {
+            // A child after fork(): the client's threads are the parent's; never wait for them.
+            std::mem::forget(self.consumer.take());
+            return;
+        }
         // The request is freed: its last records were delivered to the caller.
         self.commit_pending();
     }

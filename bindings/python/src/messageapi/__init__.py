@@ -12,7 +12,7 @@ Kafka or plug-in code, over the library's C ABI (cffi).
 
 from ._ffi import lib as _lib, text as _text
 from ._logging import install as _install_logging
-from .core import Field, Rejection, Request, Response, Session
+from .core import Field, Rejection, Request, Response, Session, configuration, configure
 from .errors import (
     BufferTooSmallError,
     EndpointError,
@@ -27,6 +27,7 @@ from .errors import (
     OutOfRangeError,
     PanicError,
     TimeoutError,
+    TooLateError,
     TypeMismatchError,
     UnknownConditionError,
     UnknownFieldError,
@@ -41,7 +42,8 @@ _install_logging()
 __all__ = [
     "BufferTooSmallError", "EndpointCall", "EndpointError", "Field", "InvalidArgumentError", "IoError", "JsonError",
     "KafkaError", "ManifestError", "MessageAPIError", "NullArgumentError", "NullValueError", "OutOfRangeError",
-    "PanicError", "Record", "Rejection", "Request", "Response", "Session", "State", "TimeoutError", "TransformCall",
+    "PanicError", "Record", "Rejection", "Request", "Response", "Session", "State", "TimeoutError", "TooLateError",
+    "TransformCall",
     "TypeMismatchError", "UnknownConditionError", "UnknownFieldError", "UnknownPluginError", "ValidationError",
-    "condition", "endpoint", "transformation",
+    "condition", "configuration", "configure", "endpoint", "transformation",
 ]

@@ -57,6 +57,24 @@ def _copy_text_fn(fn: Any) -> str:
         size = n[0] + 1 + 1024
 
 
+def configure(**options: Any) -> None:
+    """Sets the process configuration before the first session opens (then it is fixed, and a
+    later call raises TooLateError, changing nothing). Keyword arguments are the C keys with
+    underscores: `workers` (0 runs every submit, callbacks included, on the calling thread,
+    before `submit` returns), `max_workers`, `stack_bytes` (an int or a text such as "64M").
+    Unknown names and bad values raise InvalidArgumentError naming them; the environment
+    variables MAPI_WORKERS, MAPI_MAX_WORKERS and MAPI_STACK_BYTES fill in what is not set."""
+    settings = {name.replace("_", "-"): value for name, value in options.items()}
+    check(lib.mapi_configure(json.dumps(settings).encode()))
+
+
+def configuration() -> dict[str, Any]:
+    """The configuration in effect, every key decided (this fixes it, as opening a session
+    does): {"workers": ..., "max-workers": ..., "stack-bytes": ...}."""
+    result: dict[str, Any] = json.loads(_copy_text_fn(lib.mapi_configuration))
+    return result
+
+
 class Session:
     """A session opened from a manifest (full form or parameter map). Usable as a context manager.
 

@@ -93,6 +93,12 @@ class PanicError(MessageAPIError):
     status = lib.MAPI_ERR_PANIC
 
 
+class TooLateError(MessageAPIError):
+    """`configure` after the first session opened: the configuration is fixed by then."""
+
+    status = lib.MAPI_ERR_TOO_LATE
+
+
 class ValidationError(MessageAPIError, ValueError):
     """A message that does not fit the schema: `errors` lists each problem with its field."""
 
@@ -106,7 +112,7 @@ _BY_STATUS: dict[int, type[MessageAPIError]] = {
     for cls in (
         NullArgumentError, InvalidArgumentError, UnknownFieldError, UnknownConditionError, TypeMismatchError,
         NullValueError, OutOfRangeError, BufferTooSmallError, ManifestError, IoError, UnknownPluginError,
-        JsonError, TimeoutError, EndpointError, KafkaError, PanicError,
+        JsonError, TimeoutError, EndpointError, KafkaError, PanicError, TooLateError,
     )
 }
 

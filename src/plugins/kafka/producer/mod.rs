@@ -33,6 +33,7 @@ mod sender;
 use super::{block_on, client_config, int_or, kafka_fields, KafkaContext};
 use crate::error::Result;
 use crate::protocol::{Endpoint, EndpointFactory, PreparedEndpoint};
+use crate::runtime::fork::ForkBound;
 use crate::schema::PluginContext;
 use delivery::ProducerCtx;
 use sender::{seed, Chunk, PartitionCounts, QueueHandle, SenderThread};
@@ -48,7 +49,8 @@ struct Shared {
     /// Whether the configuration sets `sticky.partitioning.linger.ms` (then librdkafka places
     /// every message itself, as configured).
     custom_partitioner: bool,
-    link: OnceLock<std::result::Result<Link, String>>,
+    /// Made on first use; in a child after `fork()` it is the parent's and is left alone.
+    link: OnceLock<std::result::Result<ForkBound<Link>, String>>,
     created_topics: Mutex<HashSet<String>>,
 }
 
@@ -63,7 +65,12 @@ struct Link {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        if let Some(Ok(mut link)) = self.link.take() {
+        if let Some(mut link) = self
+            .link
+            .take()
+            .and_then(Result::ok)
+            .and_then(ForkBound::into_inner)
+        {
             // Nothing is in flight (each submit's finisher holds this `Shared`): the thread
             // ends at once when the channel closes.
             drop(link.chunks.take());
@@ -126,6 +133,9 @@ impl PreparedEndpoint for Prepared {
     fn appended_fields(&self) -> usize {
         kafka_fields(false).len()
     }
+    fn survives_fork(&self) -> bool {
+        false
+    }
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
         Ok(Box::new(Instance(self.0.clone())))
     }
@@ -140,7 +150,10 @@ const CHUNKS_QUEUED: usize = 32;
 impl Shared {
     /// The link, if it was made (and could be).
     fn made_link(&self) -> Option<&Link> {
-        self.link.get().and_then(|l| l.as_ref().ok())
+        self.link
+            .get()
+            .and_then(|l| l.as_ref().ok())
+            .and_then(ForkBound::get)
     }
 
     /// The link, made on first use (the producer connects then).
@@ -176,18 +189,23 @@ impl Shared {
                     pick: seed(),
                     timeout: self.timeout,
                 };
-                let thread = std::thread::Builder::new()
-                    .name("mapi-kafka-send".into())
-                    .spawn(move || sender.run(rx))
-                    .map_err(|e| format!("cannot start the Kafka sender thread: {e}"))?;
-                Ok(Link {
+                let thread = crate::runtime::threads::spawn("mapi-kafka-send", move || {
+                    sender.run(rx)
+                })
+                .map_err(|e| format!("cannot start the Kafka sender thread: {e}"))?;
+                Ok(ForkBound::new(Link {
                     producer,
                     chunks: Some(tx),
                     thread: Some(thread),
-                })
+                }))
             })
             .as_ref()
-            .map_err(String::clone)
+            .map_err(String::clone)?
+            .get()
+            .ok_or_else(|| {
+                "the Kafka producer was made before fork(): its threads are not in this                  process"
+                    .to_string()
+            })
     }
 
     /// Creates `topic` once (`partitions` partitions).

@@ -1,34 +1,24 @@
-//! One submit, end to end: validate → factor → route → endpoints → outcome.
+//! The stages of one submit: prepare (validate → factor → route), run (the endpoints, on the
+//! request's stream) and finish (the endpoints' finishers → the outcome).
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
+use super::validate::{validate, Validated};
+use super::Parameters;
 use crate::container::eval::TransformCache;
 use crate::container::factor::{self, ContainerRecords};
 use crate::error::panic_message;
 use crate::error::Error;
-use crate::manifest::{SessionCore, SessionKind};
 use crate::protocol::call::{Custody, Finisher};
 use crate::protocol::Endpoint;
 use crate::protocol::{self, ConnectionDef};
 use crate::protocol::{EndpointCall, Finished};
+use crate::record::Rejection;
 use crate::record::{DerivedLayouts, Record};
-use crate::record::{Rejection, Stage};
 use crate::response::Outcome;
+use crate::session_core::{SessionCore, SessionKind};
 use crate::value::Value;
-
-/// Runtime parameters of a request: connection id → constructor key → value.
-pub type Parameters = HashMap<String, serde_json::Map<String, serde_json::Value>>;
-
-/// The reason a record with a null required field gets, one per field.
-pub fn required_reason(field: &str) -> String {
-    format!("Required field {field} was missing a value.")
-}
-
-/// The reason a record failing its conditions gets.
-pub const CONDITIONS_REASON: &str =
-    "The record fields were invalidated against specified conditions.";
 
 /// Endpoint instances and state records of one request (kept across resubmits: stream mode).
 #[derive(Default)]
@@ -36,79 +26,9 @@ pub(crate) struct StreamState {
     instances: Option<Vec<ConnectionInstance>>,
 }
 
-struct ConnectionInstance {
+pub(super) struct ConnectionInstance {
     endpoint: Result<Box<dyn Endpoint>, Error>,
     state: Record,
-}
-
-/// Records that passed validation and those that did not.
-#[derive(Default)]
-struct Validated {
-    accepted: Vec<Record>,
-    required: Vec<Rejection>,
-    conditions: Vec<Rejection>,
-}
-
-/// Why a record is rejected at submit: the one validation rule (SPEC §2), which submit and
-/// `Session::validate` both apply.
-pub(crate) enum Verdict {
-    Accepted,
-    /// Required fields without a value: one reason each, in schema order.
-    Required(Vec<String>),
-    /// The record's conditions fail.
-    Conditions,
-}
-
-impl Verdict {
-    /// The reasons the record is rejected with (none if accepted).
-    pub(crate) fn reasons(self) -> Vec<String> {
-        match self {
-            Verdict::Accepted => Vec::new(),
-            Verdict::Required(r) => r,
-            Verdict::Conditions => vec![CONDITIONS_REASON.to_string()],
-        }
-    }
-}
-
-/// Checks `record` as a submit does: required fields first, then its condition values.
-pub(crate) fn verdict(core: &SessionCore, record: &Record) -> Verdict {
-    let fields = core.schema.layout.fields();
-    let missing: Vec<String> = fields
-        .iter()
-        .zip(record.values())
-        .filter(|(f, val)| f.required && val.is_null())
-        .map(|(f, _)| required_reason(&f.id))
-        .collect();
-    if !missing.is_empty() {
-        return Verdict::Required(missing);
-    }
-    match record.conditions() {
-        Some(cv) if !core.schema.conditions.record_passes(record, cv.values()) => {
-            Verdict::Conditions
-        }
-        _ => Verdict::Accepted,
-    }
-}
-
-fn validate(core: &SessionCore, records: Vec<Record>) -> Validated {
-    let mut v = Validated {
-        accepted: Vec::with_capacity(records.len()),
-        ..Default::default()
-    };
-    for record in records {
-        match verdict(core, &record) {
-            Verdict::Accepted => v.accepted.push(record),
-            Verdict::Required(reasons) => {
-                v.required
-                    .push(Rejection::at(Stage::Required, record, reasons))
-            }
-            reject @ Verdict::Conditions => {
-                v.conditions
-                    .push(Rejection::at(Stage::Condition, record, reject.reasons()))
-            }
-        }
-    }
-    v
 }
 
 /// Validates `records` and factors the accepted ones into container records.
@@ -131,7 +51,7 @@ fn validate_and_factor(
 }
 
 /// What one connection returned for a submit, and the work it finishes later.
-struct ConnResult {
+pub(super) struct ConnResult {
     records: Vec<Record>,
     rejections: Vec<Rejection>,
     later: Option<Finisher>,
@@ -203,7 +123,7 @@ impl Pending {
 
 /// Runs a connection's finisher, if any, and gives what the connection returned and rejected
 /// (its rejections named with the connection); counts them.
-fn complete(conn: &ConnectionDef, result: ConnResult) -> (Vec<Record>, Vec<Rejection>) {
+pub(super) fn complete(conn: &ConnectionDef, result: ConnResult) -> (Vec<Record>, Vec<Rejection>) {
     let ConnResult {
         mut records,
         mut rejections,
@@ -239,7 +159,7 @@ fn complete(conn: &ConnectionDef, result: ConnResult) -> (Vec<Record>, Vec<Rejec
 }
 
 /// No secret value (a password in a broker's error, say) reaches the caller.
-fn redact_reasons(rejections: &mut [Rejection]) {
+pub(super) fn redact_reasons(rejections: &mut [Rejection]) {
     for r in rejections.iter_mut() {
         for reason in r.reasons.iter_mut() {
             if let std::borrow::Cow::Owned(clean) = crate::log::redact(reason) {
@@ -247,91 +167,6 @@ fn redact_reasons(rejections: &mut [Rejection]) {
             }
         }
     }
-}
-
-/// The request's dead-letter connection instance (kept across resubmits, like the others).
-#[derive(Default)]
-pub(crate) struct DeadLetterState {
-    instance: Option<ConnectionInstance>,
-}
-
-/// Hands every rejection of `outcome` to the session's dead-letter connection, if it has one.
-/// A dead letter the connection could not take adds a reason to its rejection saying so (the
-/// connection's own rejections are never dead-lettered again). Returns how many were written.
-pub(crate) fn dead_letter(
-    core: &SessionCore,
-    outcome: &mut Outcome,
-    state: &mut DeadLetterState,
-) -> usize {
-    let Some(conn) = &core.protocol.dead_letter else {
-        return 0;
-    };
-    if outcome.rejections.is_empty() {
-        return 0;
-    }
-    let time = Value::datetime(
-        chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).fixed_offset(),
-    );
-    let letters: Vec<Record> = outcome
-        .rejections
-        .iter()
-        .map(|r| crate::dead_letter::record_of(r, &time))
-        .collect();
-    // Which rejection each dead letter is, by its content (what a failing sink hands back).
-    let mut index: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
-    for (i, d) in letters.iter().enumerate() {
-        let mut key = Vec::new();
-        d.write_json(&mut key);
-        index.entry(key).or_default().push(i);
-    }
-    let n = letters.len();
-    let routed = ContainerRecords {
-        records: letters,
-        coll: vec![0; n],
-        uuid: vec![0; n],
-        uuids: Arc::new(vec![uuid::Uuid::nil()]),
-    };
-    let inst = state.instance.get_or_insert_with(|| instantiate_one(conn));
-    let result = run_connection(core, conn, routed, inst, &[], &Parameters::new());
-    let (_, failed) = complete(conn, result);
-    let mut unmatched = Vec::new();
-    let mut failed_count = 0;
-    for f in failed {
-        let mut key = Vec::new();
-        f.record.write_json(&mut key);
-        let reason = format!("dead letter not written: {}", f.reasons.join("; "));
-        match index.get_mut(&key).and_then(|v| v.pop()) {
-            Some(i) => {
-                outcome.rejections[i].reasons.push(reason);
-                failed_count += 1;
-            }
-            None => unmatched.push(reason),
-        }
-    }
-    if !unmatched.is_empty() {
-        // A failure that names no dead letter: any of them may be unwritten; each says so.
-        let reason = format!("dead letter may not be written: {}", unmatched.join("; "));
-        crate::log::warn(&format!("connection {}: {reason}", conn.id));
-        for r in outcome.rejections.iter_mut() {
-            if !r
-                .reasons
-                .iter()
-                .any(|x| x.starts_with("dead letter not written"))
-            {
-                r.reasons.push(reason.clone());
-                failed_count += 1;
-            }
-        }
-    } else if failed_count > 0 {
-        crate::log::warn(&format!(
-            "connection {}: {failed_count} of {n} dead letters not written",
-            conn.id
-        ));
-    }
-    redact_reasons(&mut outcome.rejections);
-    let written = n - failed_count.min(n);
-    core.stats.dead_letters(written, failed_count.min(n));
-    written
 }
 
 /// A submit validated, factored and routed: what each connection receives. Made without the
@@ -350,8 +185,8 @@ pub(crate) fn prepare(
     let active =
         factor::active_collection_conditions(&core.container, &core.schema.conditions, request);
     let parallel = core.kind == SessionKind::Parallel;
-    let chunks = if parallel && records.len() >= 2048 {
-        crate::runtime::threads()
+    let chunks = if parallel && records.len() >= 2048 && crate::runtime::pool::has_workers() {
+        crate::runtime::pool::threads()
     } else {
         1
     };
@@ -396,40 +231,47 @@ pub(crate) fn run(
     let Routed { validation, routed } = prepared;
     let parallel = core.kind == SessionKind::Parallel;
     let n = core.protocol.connections.len();
-    let results: Vec<ConnResult> = if parallel && n > 1 {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = core
+    let results: Vec<ConnResult> = if parallel && n > 1 && crate::runtime::pool::has_workers() {
+        let mut slots: Vec<Option<std::thread::Result<ConnResult>>> =
+            (0..n).map(|_| None).collect();
+        crate::runtime::pool::scope(|s| {
+            for (((conn, r), inst), slot) in core
                 .protocol
                 .connections
                 .iter()
                 .zip(routed)
                 .zip(instances.iter_mut())
-                .map(|((conn, r), inst)| {
-                    s.spawn(move || run_connection(core, conn, r, inst, request, parameters))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .zip(core.protocol.connections.iter())
-                .map(|(h, conn)| {
-                    h.join().unwrap_or_else(|p| {
-                        let reason = format!(
-                            "connection {}: worker panicked: {}",
-                            conn.id,
-                            panic_message(&*p)
-                        );
-                        crate::log::error(&reason);
-                        // The connection's records went down with the worker: the failure
-                        // shows in the response rather than vanishing.
-                        ConnResult {
-                            rejections: vec![Rejection::new(Record::open(), vec![reason])],
-                            errors: 1,
-                            ..ConnResult::empty()
-                        }
-                    })
-                })
-                .collect()
-        })
+                .zip(slots.iter_mut())
+            {
+                s.spawn(move || {
+                    *slot = Some(catch_unwind(AssertUnwindSafe(|| {
+                        run_connection(core, conn, r, inst, request, parameters)
+                    })));
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .zip(core.protocol.connections.iter())
+            .map(|(slot, conn)| match slot {
+                Some(Ok(result)) => result,
+                failed => {
+                    let why = match failed {
+                        Some(Err(p)) => panic_message(&*p),
+                        _ => "it did not run".to_string(),
+                    };
+                    let reason = format!("connection {}: worker panicked: {why}", conn.id);
+                    crate::log::error(&reason);
+                    // The connection's records went down with the worker: the failure
+                    // shows in the response rather than vanishing.
+                    ConnResult {
+                        rejections: vec![Rejection::new(Record::open(), vec![reason])],
+                        errors: 1,
+                        ..ConnResult::empty()
+                    }
+                }
+            })
+            .collect()
     } else {
         core.protocol
             .connections
@@ -463,21 +305,18 @@ fn validate_and_factor_parallel(
         }
         parts.push(chunk);
     }
-    let results: Vec<(Validated, ContainerRecords)> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|chunk| s.spawn(move || validate_and_factor(core, chunk, request, active)))
-            .collect();
-        handles
-            .into_iter()
-            // A panic here is a bug of the library: it goes on to the submit's handler, which
-            // reports the submit as failed, instead of dropping this chunk's records silently.
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    let mut results: Vec<Option<(Validated, ContainerRecords)>> =
+        (0..parts.len()).map(|_| None).collect();
+    // A panic here is a bug of the library: the scope raises it again, and the submit's handler
+    // reports the submit as failed, instead of dropping this chunk's records silently.
+    crate::runtime::pool::scope(|s| {
+        for (chunk, slot) in parts.into_iter().zip(results.iter_mut()) {
+            s.spawn(move || *slot = Some(validate_and_factor(core, chunk, request, active)));
+        }
     });
     let mut validated = Validated::default();
     let mut factored = ContainerRecords::default();
-    for (v, f) in results {
+    for (v, f) in results.into_iter().flatten() {
         validated.required.extend(v.required);
         validated.conditions.extend(v.conditions);
         factored.append(f);
@@ -493,7 +332,7 @@ fn instantiate(core: &SessionCore) -> Vec<ConnectionInstance> {
         .collect()
 }
 
-fn instantiate_one(conn: &ConnectionDef) -> ConnectionInstance {
+pub(super) fn instantiate_one(conn: &ConnectionDef) -> ConnectionInstance {
     let endpoint = match catch_unwind(AssertUnwindSafe(|| conn.prepared.instantiate())) {
         Ok(r) => r,
         Err(p) => Err(Error::Panic(format!(
@@ -507,7 +346,7 @@ fn instantiate_one(conn: &ConnectionDef) -> ConnectionInstance {
     }
 }
 
-fn run_connection(
+pub(super) fn run_connection(
     core: &SessionCore,
     conn: &ConnectionDef,
     routed: ContainerRecords,

@@ -1,0 +1,96 @@
+//! Process configuration: the library's threads and stacks, chosen by the host.
+
+use std::ffi::c_char;
+
+use super::{copy_out, guard, mapi_status, str_arg};
+
+/// ## Process configuration: threads, signals and fork
+///
+/// The library lives in the host's process and changes nothing about how it behaves. What it
+/// starts, and when:
+///
+/// - **Worker threads** (`mapi-worker`) run submits: started one by one as submits need them,
+///   never before the first submit, at most `workers` of them (default: the number of cores,
+///   at most 4) while none is blocked. When every worker has been busy for 50 ms while work
+///   waits (a callback that sleeps, a FIFO, a broker wait), one more starts, up to
+///   `max-workers` (default 64; set it to `workers` to forbid that), so that one session's
+///   blocked endpoints never hold up another's; those extra threads end after 10 s without
+///   work. A `mapi-monitor` thread watches for that from the first time every worker is busy.
+///   With `workers` 0 there are none: each submit's whole pipeline (validation, factoring,
+///   routing, every endpoint, transformation and condition callback, dead letters,
+///   statistics) runs on the thread that calls mapi_request_submit, before it returns, and
+///   the response is complete then. That is the mode for MPI programs (MPI_THREAD_SINGLE or
+///   FUNNELED) and for callbacks that must run on the main thread.
+/// - Endpoint threads: a Kafka producer has one sender thread (`mapi-kafka-send`), an AMQP
+///   consumer one reader thread (`mapi-amqp-consume`); librdkafka and lapin start their own
+///   (one per broker and a few more for librdkafka; one per connection, one executor thread and
+///   one reactor thread for lapin), in both modes. None of them runs your code.
+/// - **Stacks.** Every thread the library starts has `stack-bytes` of stack (default 32 MiB,
+///   of which a callback can use at least 16 MiB; address space is reserved, and only the pages
+///   used are committed). A thread that waits in mapi_response_wait runs the request's pending
+///   work itself instead of sleeping, but only when its own stack is at least that large; so
+///   callbacks always have that much stack, except with `workers` 0, where they have the
+///   calling thread's.
+/// - **Signals.** Every thread the library starts blocks the asynchronous signals (SIGINT,
+///   SIGALRM, SIGCHLD, SIGUSR1, ... ; not those a fault raises, such as SIGSEGV), as librdkafka's
+///   do: the host's handlers run on the host's threads.
+/// - **fork().** In the child only the forking thread exists; the library starts new workers
+///   there as submits need them. Sessions opened in the child work; so do the parent's sessions
+///   whose endpoints own no threads (files, evaluation, callbacks), and their requests. A
+///   parent's session with a Kafka or AMQP endpoint rejects every record submitted in the
+///   child, with a reason saying it was opened before fork(): open it again in the child. A
+///   submit that was running in the parent when it forked completes in the child at once, with
+///   one rejection saying so (its records stayed with the parent). Freeing such sessions in the
+///   child never waits for the parent's threads. system(), popen() and Fortran's
+///   execute_command_line are fine: the child execs at once.
+///
+/// MPI: one rank per core leaves no core for workers; set `"workers": 0` (each rank's submits
+/// run on its own thread) or `"workers": 1`, through mapi_configure or MAPI_WORKERS.
+///
+/// ---
+///
+/// Sets the process configuration from `options_json`, a JSON object with any of the keys
+/// `"workers"` (worker threads: an integer from 0 to 1024; 0 runs each submit on its caller's
+/// thread), `"max-workers"` (the ceiling while workers are blocked, at least `workers`) and
+/// `"stack-bytes"` (each library thread's stack: an integer from 262144 to 1073741824, or a
+/// text such as "64M"; rounded up to whole pages). Keys a call does not name keep what an
+/// earlier call set; the environment variables MAPI_WORKERS, MAPI_MAX_WORKERS and
+/// MAPI_STACK_BYTES fill in the ones no call set, then the defaults. All or nothing: a refused
+/// call changes nothing. Call it before the first session opens: the first mapi_session_open
+/// (or mapi_session_open_json, or mapi_configuration) fixes the configuration for the life of
+/// the process.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_TOO_LATE (a session has opened: nothing changed);
+/// MAPI_ERR_INVALID_ARGUMENT (an unknown key or a bad value, both named in the last error);
+/// MAPI_ERR_JSON (not a JSON object); MAPI_ERR_NULL_ARGUMENT.
+///
+/// # Safety
+/// `options_json` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_configure(options_json: *const c_char) -> mapi_status {
+    guard(|| crate::runtime::configure_json(str_arg(options_json, "options_json")?))
+}
+
+/// Copies the configuration in effect as a JSON object and a NUL into `buf`, with every key
+/// decided: `{"workers": 2, "max-workers": 64, "stack-bytes": 33554432}`. Fixes the
+/// configuration, as the first session's opening does.
+///
+/// `buf`: at least 128 bytes is enough. `len`: NULL, or receives the text's length without
+/// the NUL, also when the buffer was too small.
+///
+/// Returns MAPI_OK, or: MAPI_ERR_BUFFER_TOO_SMALL; MAPI_ERR_INVALID_ARGUMENT (an environment
+/// variable holds a bad value; the last error names it).
+///
+/// # Safety
+/// `buf` is NULL or holds `cap` writable bytes; `len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_configuration(
+    buf: *mut c_char,
+    cap: usize,
+    len: *mut usize,
+) -> mapi_status {
+    guard(|| {
+        let effective = crate::runtime::configuration()?;
+        copy_out(effective.to_json().to_string().as_bytes(), buf, cap, len)
+    })
+}

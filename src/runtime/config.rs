@@ -1,0 +1,353 @@
+//! Process configuration, chosen by the host: how many worker threads the library may start,
+//! how far that number may grow while workers are blocked, and the stack each library thread
+//! gets. Set with [`configure`] before the first session opens; the environment
+//! (`MAPI_WORKERS`, `MAPI_MAX_WORKERS`, `MAPI_STACK_BYTES`) fills in what the host did not
+//! set. The first session (or the first use of the worker pool) fixes it for the life of the
+//! process; a later [`configure`] is refused and changes nothing.
+
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::{Map, Value as Json};
+
+use crate::error::{Error, Result};
+
+/// The most worker threads that can be asked for.
+pub const MAX_WORKERS: usize = 1024;
+/// The smallest stack a library thread can be given (the library's own frames need it).
+pub const MIN_STACK_BYTES: usize = 256 << 10;
+/// The largest stack a library thread can be given.
+pub const MAX_STACK_BYTES: usize = 1 << 30;
+/// The default stack of a library thread: a callback can use at least 16 MiB of it. Address
+/// space is reserved for all of it; only the pages a thread touches are committed.
+pub const DEFAULT_STACK_BYTES: usize = 32 << 20;
+/// The default ceiling on worker threads while some are blocked.
+pub const DEFAULT_MAX_WORKERS: usize = 64;
+
+/// What the host asks for; `None` leaves a setting to the environment, then the default.
+///
+/// ```
+/// let asked = messageapi::Configuration { workers: Some(0), ..Default::default() };
+/// assert_eq!(asked.workers, Some(0));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Configuration {
+    /// Worker threads that run submits (`0`: none; each submit runs on the thread that calls
+    /// it, before submit returns). Default: the number of cores, at most 4.
+    pub workers: Option<usize>,
+    /// How many worker threads there may be while some are blocked (a callback that sleeps, a
+    /// broker wait): when every worker has been busy for 50 ms while work waits, one more is
+    /// started, up to this many. Default: 64 (at least `workers`). Equal to `workers`: never
+    /// more.
+    pub max_workers: Option<usize>,
+    /// The stack of each thread the library starts, in bytes. Default: 32 MiB.
+    pub stack_bytes: Option<usize>,
+}
+
+/// The configuration in effect: every setting decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effective {
+    pub workers: usize,
+    pub max_workers: usize,
+    pub stack_bytes: usize,
+}
+
+impl Effective {
+    /// The configuration as JSON (the keys [`configure_json`] takes).
+    pub fn to_json(&self) -> Json {
+        serde_json::json!({
+            "workers": self.workers,
+            "max-workers": self.max_workers,
+            "stack-bytes": self.stack_bytes,
+        })
+    }
+}
+
+impl Configuration {
+    /// Reads the JSON object `mapi_configure` takes: `workers`, `max-workers`, `stack-bytes`.
+    /// Unknown keys and bad values are refused, naming them.
+    pub fn from_json(text: &str) -> Result<Configuration> {
+        let json: Json = serde_json::from_str(text)
+            .map_err(|e| Error::Json(format!("mapi_configure: not JSON: {e}")))?;
+        let Json::Object(map) = json else {
+            return Err(Error::Json(
+                "mapi_configure: expected a JSON object of settings".into(),
+            ));
+        };
+        Configuration::from_map(&map)
+    }
+
+    fn from_map(map: &Map<String, Json>) -> Result<Configuration> {
+        let mut c = Configuration::default();
+        for (key, value) in map {
+            let source = format!("mapi_configure: \"{key}\"");
+            match key.as_str() {
+                "workers" => c.workers = Some(parse_workers(&source, value)?),
+                "max-workers" => c.max_workers = Some(parse_workers(&source, value)?),
+                "stack-bytes" => c.stack_bytes = Some(parse_stack_bytes(&source, value)?),
+                _ => {
+                    return Err(Error::InvalidArgument(format!(
+                        "mapi_configure: unknown key \"{key}\" (the keys are workers, \
+                         max-workers and stack-bytes)"
+                    )))
+                }
+            }
+        }
+        if let (Some(w), Some(m)) = (c.workers, c.max_workers) {
+            check_ceiling(w, m)?;
+        }
+        Ok(c)
+    }
+
+    /// Each setting of `other` that is set replaces this one's.
+    fn merge(&mut self, other: &Configuration) {
+        self.workers = other.workers.or(self.workers);
+        self.max_workers = other.max_workers.or(self.max_workers);
+        self.stack_bytes = other.stack_bytes.or(self.stack_bytes);
+    }
+
+    /// The settings decided: the host's, then the environment's, then the defaults.
+    fn decide(&self, env: impl Fn(&str) -> Option<String>) -> Result<Effective> {
+        let from_env = |name: &str, parse: fn(&str, &Json) -> Result<usize>| {
+            env(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| {
+                    let value = match v.trim().parse::<i64>() {
+                        Ok(i) => Json::from(i),
+                        Err(_) => Json::String(v.trim().to_string()),
+                    };
+                    parse(&format!("the environment variable {name}"), &value)
+                })
+                .transpose()
+        };
+        let workers = match self.workers {
+            Some(w) => w,
+            None => from_env("MAPI_WORKERS", parse_workers)?.unwrap_or_else(default_workers),
+        };
+        let max_workers = match self.max_workers {
+            Some(m) => m,
+            None => from_env("MAPI_MAX_WORKERS", parse_workers)?
+                .unwrap_or_else(|| DEFAULT_MAX_WORKERS.max(workers)),
+        };
+        check_ceiling(workers, max_workers)?;
+        let stack_bytes = match self.stack_bytes {
+            Some(s) => s,
+            None => from_env("MAPI_STACK_BYTES", parse_stack_bytes)?.unwrap_or(DEFAULT_STACK_BYTES),
+        };
+        Ok(Effective {
+            workers,
+            max_workers,
+            stack_bytes,
+        })
+    }
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(4))
+}
+
+fn check_ceiling(workers: usize, max_workers: usize) -> Result<()> {
+    if max_workers < workers {
+        return Err(Error::InvalidArgument(format!(
+            "max-workers ({max_workers}) is below workers ({workers})"
+        )));
+    }
+    Ok(())
+}
+
+fn parse_workers(source: &str, value: &Json) -> Result<usize> {
+    value
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n <= MAX_WORKERS)
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{source}: expected a number of threads from 0 to {MAX_WORKERS}, not {value}"
+            ))
+        })
+}
+
+/// A byte count: an integer, or a string with a K, M or G suffix (powers of 1024), rounded up
+/// to whole pages.
+fn parse_stack_bytes(source: &str, value: &Json) -> Result<usize> {
+    let bad = || {
+        Error::InvalidArgument(format!(
+            "{source}: expected a number of bytes from {MIN_STACK_BYTES} to {MAX_STACK_BYTES} \
+             (or a text such as \"64M\"), not {value}"
+        ))
+    };
+    let n = match value {
+        Json::Number(n) => n.as_u64().ok_or_else(bad)?,
+        Json::String(s) => {
+            let s = s.trim();
+            let (digits, unit) = match s.char_indices().last() {
+                Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c.to_ascii_uppercase()),
+                _ => (s, ' '),
+            };
+            let shift = match unit {
+                ' ' => 0,
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                _ => return Err(bad()),
+            };
+            let d: u64 = digits.trim().parse().map_err(|_| bad())?;
+            d.checked_shl(shift)
+                .filter(|&v| v >> shift == d)
+                .ok_or_else(bad)?
+        }
+        _ => return Err(bad()),
+    };
+    let n = usize::try_from(n).map_err(|_| bad())?;
+    if !(MIN_STACK_BYTES..=MAX_STACK_BYTES).contains(&n) {
+        return Err(bad());
+    }
+    Ok(n.div_ceil(4096) * 4096)
+}
+
+/// What the host set so far (before the configuration is fixed).
+fn asked() -> &'static Mutex<Configuration> {
+    static ASKED: OnceLock<Mutex<Configuration>> = OnceLock::new();
+    ASKED.get_or_init(Mutex::default)
+}
+
+static EFFECTIVE: OnceLock<Effective> = OnceLock::new();
+
+fn too_late() -> Error {
+    Error::TooLate(
+        "mapi_configure: the configuration is fixed once the first session has opened (or \
+         the library has started its threads); call it first, before any session opens"
+            .into(),
+    )
+}
+
+/// Sets the settings `options` names (others keep what an earlier call set). Refused, and
+/// nothing changed, once the configuration is fixed.
+pub fn configure(options: &Configuration) -> Result<()> {
+    let mut checked = options.clone();
+    if let Some(w) = options.workers {
+        parse_workers("workers", &Json::from(w as u64))?;
+    }
+    if let Some(m) = options.max_workers {
+        parse_workers("max-workers", &Json::from(m as u64))?;
+    }
+    checked.stack_bytes = options
+        .stack_bytes
+        .map(|s| parse_stack_bytes("stack-bytes", &Json::from(s as u64)))
+        .transpose()?;
+    let mut asked = asked().lock().unwrap_or_else(|p| p.into_inner());
+    if EFFECTIVE.get().is_some() {
+        return Err(too_late());
+    }
+    let mut next = asked.clone();
+    next.merge(&checked);
+    if let (Some(w), Some(m)) = (next.workers, next.max_workers) {
+        check_ceiling(w, m)?;
+    }
+    *asked = next;
+    Ok(())
+}
+
+/// [`configure`] from the JSON object `mapi_configure` takes.
+pub fn configure_json(text: &str) -> Result<()> {
+    configure(&Configuration::from_json(text)?)
+}
+
+/// The configuration in effect, fixing it on first use (the host's settings, then the
+/// environment's, then the defaults). An environment variable with a bad value is an error
+/// naming it, and the configuration stays unfixed.
+pub fn effective() -> Result<&'static Effective> {
+    if let Some(e) = EFFECTIVE.get() {
+        return Ok(e);
+    }
+    let asked = asked().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(e) = EFFECTIVE.get() {
+        return Ok(e);
+    }
+    let decided = asked.decide(|name| std::env::var(name).ok())?;
+    crate::runtime::fork::watch();
+    Ok(EFFECTIVE.get_or_init(|| decided))
+}
+
+/// The configuration in effect (fixing it, as the first session's opening does): what the
+/// host set, filled in from the environment and the defaults.
+pub fn configuration() -> Result<Effective> {
+    effective().copied()
+}
+
+/// The configuration in effect, or the defaults when the environment is unreadable (for code
+/// that must go on: the error was reported when the session opened).
+pub(crate) fn current() -> Effective {
+    effective().copied().unwrap_or_else(|_| {
+        Configuration::default()
+            .decide(|_| None)
+            .unwrap_or(Effective {
+                workers: 2,
+                max_workers: DEFAULT_MAX_WORKERS,
+                stack_bytes: DEFAULT_STACK_BYTES,
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decide(c: &Configuration, env: &[(&str, &str)]) -> Result<Effective> {
+        c.decide(|name| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn keys_values_and_the_environment() {
+        let c = Configuration::from_json(r#"{"workers": 0, "stack-bytes": "64M"}"#).unwrap();
+        assert_eq!(c.workers, Some(0));
+        assert_eq!(c.stack_bytes, Some(64 << 20));
+        let e = decide(&c, &[("MAPI_WORKERS", "3"), ("MAPI_STACK_BYTES", "1M")]).unwrap();
+        // The host's settings win over the environment's.
+        assert_eq!((e.workers, e.stack_bytes), (0, 64 << 20));
+        assert_eq!(e.max_workers, DEFAULT_MAX_WORKERS);
+        let e = decide(
+            &Configuration::default(),
+            &[("MAPI_WORKERS", "3"), ("MAPI_STACK_BYTES", "1M")],
+        )
+        .unwrap();
+        assert_eq!((e.workers, e.stack_bytes), (3, 1 << 20));
+        let e = decide(&Configuration::default(), &[]).unwrap();
+        assert_eq!(e.stack_bytes, DEFAULT_STACK_BYTES);
+        assert!((1..=4).contains(&e.workers));
+        // Stacks are whole pages.
+        let c = Configuration::from_json(r#"{"stack-bytes": 300001}"#).unwrap();
+        assert_eq!(c.stack_bytes, Some(303104));
+    }
+
+    #[test]
+    fn refusals_name_the_key_and_the_value() {
+        let err = |text: &str| Configuration::from_json(text).unwrap_err().to_string();
+        assert_eq!(
+            err(r#"{"threads": 2}"#),
+            "mapi_configure: unknown key \"threads\" (the keys are workers, max-workers and \
+             stack-bytes)"
+        );
+        assert_eq!(
+            err(r#"{"workers": -1}"#),
+            "mapi_configure: \"workers\": expected a number of threads from 0 to 1024, not -1"
+        );
+        assert!(err(r#"{"workers": "two"}"#).contains("not \"two\""));
+        assert!(err(r#"{"stack-bytes": 1000}"#).contains("not 1000"));
+        assert!(err(r#"{"stack-bytes": "12X"}"#).contains("not \"12X\""));
+        assert_eq!(
+            err(r#"{"workers": 8, "max-workers": 4}"#),
+            "max-workers (4) is below workers (8)"
+        );
+        assert!(err("[1]").contains("expected a JSON object"));
+        let e = decide(&Configuration::default(), &[("MAPI_WORKERS", "lots")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the environment variable MAPI_WORKERS: expected a number of threads from 0 to \
+             1024, not \"lots\""
+        );
+    }
+}
