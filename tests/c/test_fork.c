@@ -1,0 +1,151 @@
+/* fork(): in the child, the parent's sessions whose endpoints own no threads (evaluation, a C
+ * callback) keep working, their old requests too; a session opened in the child works; the
+ * parent's Kafka session rejects each record submitted in the child with a reason saying it
+ * was opened before fork(), and freeing it does not hang. The parent is unaffected. */
+#define _GNU_SOURCE
+#include "check.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static mapi_status echo(mapi_endpoint_call *call, void *user_data) {
+    (void)user_data;
+    const mapi_record_list *in = mapi_call_records(call);
+    for (size_t i = 0; i < mapi_record_list_count(in); i++) {
+        mapi_record *out;
+        int64_t x = 0;
+        mapi_record_get_int(mapi_record_list_get(in, i), "x", &x);
+        mapi_status s = mapi_call_add_record(call, &out);
+        if (s != MAPI_OK) return s;
+        mapi_record_set_int(out, "x", x * 10);
+    }
+    return MAPI_OK;
+}
+
+static mapi_session *open_on(const char *plugin, const char *constructor) {
+    char manifest[1024];
+    snprintf(manifest, sizeof manifest,
+             "{\"fields\": [{\"id\": \"x\", \"type\": \"integer\", \"required\": true}],"
+             " \"collections\": [{\"id\": \"c\", \"fields\": [\"x\"]}],"
+             " \"endpoints\": [{\"plugin\": \"%s\", \"connections\": [{\"id\": \"conn\", \"collections\": [\"c\"],"
+             " \"constructor\": %s}]}]}",
+             plugin, constructor);
+    mapi_session *s = NULL;
+    CHECK_STATUS(mapi_session_open_json(manifest, NULL, &s), MAPI_OK);
+    return s;
+}
+
+/* Submits records x = 1..n on `req` (cleared first); waits at most 3 s; returns the response. */
+static mapi_response *submit(mapi_request *req, int n) {
+    mapi_record *r;
+    mapi_response *resp = NULL;
+    CHECK_STATUS(mapi_request_clear(req), MAPI_OK);
+    for (int i = 1; i <= n; i++) {
+        CHECK_STATUS(mapi_request_add_record(req, &r), MAPI_OK);
+        CHECK_STATUS(mapi_record_set_int(r, "x", i), MAPI_OK);
+    }
+    CHECK_STATUS(mapi_request_submit(req, &resp), MAPI_OK);
+    CHECK_STATUS(mapi_response_wait(resp, 3000), MAPI_OK);
+    return resp;
+}
+
+/* A request on `s` gives n records, the last one x = n * scale. */
+static void check_works(mapi_session *s, mapi_request *req, int n, int64_t scale) {
+    mapi_response *resp = submit(req, n);
+    CHECK(mapi_response_record_count(resp) == (size_t)n);
+    CHECK(mapi_response_rejection_count(resp) == 0);
+    int64_t x = 0;
+    mapi_record_get_int(mapi_response_record(resp, (size_t)n - 1), "x", &x);
+    CHECK(x == n * scale);
+    mapi_response_free(resp);
+    (void)s;
+}
+
+static int child(mapi_session *eval, mapi_session *cb, mapi_session *kafka, mapi_request *old_eval) {
+    /* The parent's sessions without threads of their own, and a request made before fork(). */
+    check_works(eval, old_eval, 5, 1);
+    mapi_request *req;
+    CHECK_STATUS(mapi_request_new(cb, &req), MAPI_OK);
+    check_works(cb, req, 7, 10);
+    mapi_request_free(req);
+    /* A session opened in the child. */
+    mapi_session *fresh = open_on("echo", "{}");
+    CHECK_STATUS(mapi_request_new(fresh, &req), MAPI_OK);
+    check_works(fresh, req, 3, 10);
+    mapi_request_free(req);
+    mapi_session_free(fresh);
+    /* The parent's Kafka session: each record rejected, saying why. */
+    CHECK_STATUS(mapi_request_new(kafka, &req), MAPI_OK);
+    mapi_response *resp = submit(req, 2);
+    CHECK(mapi_response_record_count(resp) == 0);
+    CHECK(mapi_response_rejection_count(resp) == 2);
+    for (size_t i = 0; i < mapi_response_rejection_count(resp); i++) {
+        const char *reason = mapi_response_rejection_reason(resp, i, 0);
+        CHECK(reason && strstr(reason, "opened before fork()") && strstr(reason, "connection conn"));
+        CHECK(strcmp(mapi_response_rejection_stage(resp, i), "endpoint") == 0);
+        CHECK(strcmp(mapi_response_rejection_connection(resp, i), "conn") == 0);
+    }
+    if (mapi_response_rejection_count(resp) > 0) printf("child: %s\n", mapi_response_rejection_reason(resp, 0, 0));
+    mapi_response_free(resp);
+    mapi_request_free(req);
+    /* Freeing the parent's sessions never waits for the parent's threads. */
+    mapi_request_free(old_eval);
+    mapi_session_free(kafka);
+    mapi_session_free(cb);
+    mapi_session_free(eval);
+    if (failures == 0) printf("child OK\n");
+    return failures != 0;
+}
+
+int main(void) {
+    CHECK_STATUS(mapi_register_endpoint("echo", echo, NULL), MAPI_OK);
+    mapi_session *eval = open_on("evaluation", "{}");
+    mapi_session *cb = open_on("echo", "{}");
+    /* Nothing listens on port 1: the producer's messages time out in the parent. */
+    mapi_session *kafka = open_on("kafka-producer",
+                                  "{\"topic\": \"fork-test\", \"bootstrap.servers\": \"127.0.0.1:1\","
+                                  " \"message.timeout.ms\": 300}");
+    if (!eval || !cb || !kafka) return 1;
+    /* The parent has worker threads and a Kafka client with threads of its own. */
+    mapi_request *old_eval, *req;
+    CHECK_STATUS(mapi_request_new(eval, &old_eval), MAPI_OK);
+    check_works(eval, old_eval, 4, 1);
+    CHECK_STATUS(mapi_request_new(kafka, &req), MAPI_OK);
+    mapi_response *resp = submit(req, 1);
+    CHECK(mapi_response_rejection_count(resp) == 1);
+    mapi_response_free(resp);
+    mapi_request_free(req);
+
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) exit(child(eval, cb, kafka, old_eval));
+    CHECK(pid > 0);
+    int status = -1;
+    for (int waited = 0; waited < 300; waited++) {
+        if (waitpid(pid, &status, WNOHANG) == pid) break;
+        struct timespec t = {0, 100 * 1000000L};
+        nanosleep(&t, NULL);
+        if (waited == 299) {
+            fprintf(stderr, "FAILED: the child hung\n");
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            failures++;
+        }
+    }
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* The parent goes on as before. */
+    check_works(eval, old_eval, 6, 1);
+    CHECK_STATUS(mapi_request_new(cb, &req), MAPI_OK);
+    check_works(cb, req, 2, 10);
+    mapi_request_free(req);
+    mapi_request_free(old_eval);
+    mapi_session_free(kafka);
+    mapi_session_free(cb);
+    mapi_session_free(eval);
+    if (failures == 0) printf("fork OK\n");
+    return failures != 0;
+}
