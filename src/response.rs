@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::record::{Record, Rejection, Stage};
-use crate::runtime::pool::{Group, Waited};
+use crate::runtime::pool::{self, Group, Waited, WorkerId};
 
 /// What a completed submit produced.
 #[derive(Debug, Default, Clone)]
@@ -31,6 +31,20 @@ struct ResponseShared {
     outcome: OnceLock<Outcome>,
     /// The request's tasks: a waiting thread runs them, and is woken when this completes.
     group: Group,
+    /// The worker that completed it (and made most of its records), if one did.
+    completed_by: OnceLock<WorkerId>,
+}
+
+impl Drop for ResponseShared {
+    fn drop(&mut self) {
+        // The records go back to the worker that made them, to be freed there when it is
+        // idle: freeing is then local to its allocator, and the host's thread returns at once.
+        if let (Some(outcome), Some(&worker)) = (self.outcome.take(), self.completed_by.get()) {
+            if pool::this_worker() != Some(worker) && !outcome.records.is_empty() {
+                pool::drop_on(worker, Box::new(outcome));
+            }
+        }
+    }
 }
 
 /// A pending or completed submit. Cloning shares it; it may be read from any thread.
@@ -46,6 +60,7 @@ impl Response {
             shared: Arc::new(ResponseShared {
                 outcome: OnceLock::new(),
                 group,
+                completed_by: OnceLock::new(),
             }),
         }
     }
@@ -107,6 +122,9 @@ impl Response {
     }
 
     pub(crate) fn complete(&self, outcome: Outcome) {
+        if let Some(worker) = pool::this_worker() {
+            let _ = self.shared.completed_by.set(worker);
+        }
         let _ = self.shared.outcome.set(outcome);
         self.shared.group.notify();
     }

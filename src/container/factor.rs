@@ -97,7 +97,7 @@ pub fn factor(
         let mut record = Some(record);
         for (ci, c) in container.collections.iter().enumerate() {
             let vals = if Some(ci) == reuse {
-                record.take().map(Record::into_values).unwrap_or_default()
+                record.take().map(Record::into_slots).unwrap_or_default()
             } else {
                 let values = record.as_ref().map(Record::values).unwrap_or_default();
                 c.slots.iter().map(|&s| values[s].clone()).collect()

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use arcstr::ArcStr;
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
@@ -12,7 +11,7 @@ use crate::protocol::EndpointCall;
 use crate::protocol::{Endpoint, EndpointFactory, PreparedEndpoint};
 use crate::record::{FieldDef, Layout, Record};
 use crate::schema::PluginContext;
-use crate::value::{FieldType, Text, Value};
+use crate::value::{FieldType, Text, TextBuf, Value};
 
 pub struct FileReaderFactory;
 
@@ -45,6 +44,11 @@ impl PreparedEndpoint for FileReader {
         _constructor: &serde_json::Map<String, Json>,
     ) -> Result<()> {
         super::fixed_at_open("file-reader")
+    }
+    /// The records it returns are made with the connection's output layout: its default
+    /// fields already narrowed by `fields` (no pass of the engine's over them).
+    fn applies_fields(&self) -> bool {
+        true
     }
     fn default_fields(&self) -> Option<Vec<FieldDef>> {
         Some(vec![
@@ -93,11 +97,12 @@ impl Slots {
 
 impl Endpoint for FileReaderInstance {
     fn process(&mut self, call: &mut EndpointCall<'_>) -> Result<()> {
-        let layout = call
-            .conn
-            .output_layout
-            .clone()
-            .unwrap_or_else(|| Layout::new(Vec::new()));
+        // This call's own copy of the output layout: the records of the previous submit, freed
+        // meanwhile on another thread, update the reference count of theirs, not this one's.
+        let layout = match &call.conn.output_layout {
+            Some(l) => Arc::new(Layout::clone(l)),
+            None => Layout::new(Vec::new()),
+        };
         let slots = Slots::of(&layout);
         // (container type, container id, input record)
         let mut inputs: Vec<(&'static str, Text, Record)> = Vec::new();
@@ -141,9 +146,8 @@ impl Endpoint for FileReaderInstance {
                     }
                 };
                 match load(&path) {
-                    Ok((text, lines)) => {
-                        call.stats()
-                            .add_bytes_received(text.len().saturating_sub(1) as u64);
+                    Ok(loaded) => {
+                        call.stats().add_bytes_received(loaded.bytes as u64);
                         let ctx = LineContext {
                             layout: &layout,
                             slots: &slots,
@@ -151,7 +155,7 @@ impl Endpoint for FileReaderInstance {
                             ctype,
                             cid: &cid,
                         };
-                        emit_lines(&text, &lines, &ctx, &mut call.outputs);
+                        emit_lines(&loaded, &ctx, &mut call.outputs);
                     }
                     Err(e) => call.reject(
                         record.clone(),
@@ -192,23 +196,100 @@ type Lines = Vec<(u32, u32)>;
 /// `\n` and `\r` never occur inside multi-byte UTF-8 sequences, so UTF-8 validity is unchanged.
 fn split_lines(buf: &mut [u8], len: usize) -> Lines {
     let mut lines = Vec::with_capacity(len / 32 + 1);
-    let mut start = 0;
-    while let Some(off) = memchr::memchr2(b'\n', b'\r', &buf[start..len]) {
-        let end = start + off;
-        let next = if buf[end] == b'\r' && end + 1 < len && buf[end + 1] == b'\n' {
-            end + 2
-        } else {
-            end + 1
-        };
-        buf[end] = 0;
-        lines.push((start as u32, end as u32));
-        start = next;
+    let mut start = 0usize;
+    // The LF right after a CR (a CRLF) ends nothing of its own.
+    let mut lf_of_crlf = usize::MAX;
+    for_each_terminator(&buf[..len], |p, is_cr| {
+        if p == lf_of_crlf {
+            return;
+        }
+        lines.push((start as u32, p as u32));
+        start = p + 1;
+        if is_cr && buf.get(p + 1) == Some(&b'\n') && p + 1 < len {
+            lf_of_crlf = p + 1;
+            start = p + 2;
+        }
+    });
+    for &(_, end) in &lines {
+        buf[end as usize] = 0;
     }
     if start < len {
         buf[len] = 0;
         lines.push((start as u32, len as u32));
     }
     lines
+}
+
+/// Calls `f(position, is_cr)` for every LF and CR of `text`, in order: a block of bytes at a
+/// time, with a bit mask of the terminators of each block (no call or setup per line).
+#[cfg(target_arch = "x86_64")]
+fn for_each_terminator(text: &[u8], f: impl FnMut(usize, bool)) {
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is present.
+        unsafe { terminators_avx2(text, f) }
+    } else {
+        terminators_sse2(text, f)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn terminators_avx2(text: &[u8], mut f: impl FnMut(usize, bool)) {
+    use std::arch::x86_64::{
+        _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
+    };
+    let blocks = text.len() / 32;
+    let lf = _mm256_set1_epi8(b'\n' as i8);
+    let cr = _mm256_set1_epi8(b'\r' as i8);
+    for i in 0..blocks {
+        // SAFETY: 32 bytes inside `text`.
+        let v = unsafe { _mm256_loadu_si256(text.as_ptr().add(i * 32).cast()) };
+        let crs = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, cr)) as u32;
+        let mut both = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, lf)) as u32 | crs;
+        while both != 0 {
+            let bit = both.trailing_zeros();
+            f(i * 32 + bit as usize, crs & (1 << bit) != 0);
+            both &= both - 1;
+        }
+    }
+    tail_terminators(text, blocks * 32, f);
+}
+
+#[cfg(target_arch = "x86_64")]
+fn terminators_sse2(text: &[u8], mut f: impl FnMut(usize, bool)) {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let blocks = text.len() / 16;
+    // SAFETY: SSE2 is part of x86_64; each load reads 16 bytes inside `text`.
+    unsafe {
+        let lf = _mm_set1_epi8(b'\n' as i8);
+        let cr = _mm_set1_epi8(b'\r' as i8);
+        for i in 0..blocks {
+            let v = _mm_loadu_si128(text.as_ptr().add(i * 16).cast());
+            let crs = _mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)) as u32;
+            let mut both = _mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)) as u32 | crs;
+            while both != 0 {
+                let bit = both.trailing_zeros();
+                f(i * 16 + bit as usize, crs & (1 << bit) != 0);
+                both &= both - 1;
+            }
+        }
+    }
+    tail_terminators(text, blocks * 16, f);
+}
+
+fn tail_terminators(text: &[u8], from: usize, mut f: impl FnMut(usize, bool)) {
+    for (p, &b) in text.iter().enumerate().skip(from) {
+        if b == b'\n' || b == b'\r' {
+            f(p, b == b'\r');
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn for_each_terminator(text: &[u8], mut f: impl FnMut(usize, bool)) {
+    for p in memchr::memchr2_iter(b'\n', b'\r', text) {
+        f(p, text[p] == b'\r');
+    }
 }
 
 fn too_big() -> std::io::Error {
@@ -218,44 +299,104 @@ fn too_big() -> std::io::Error {
     )
 }
 
+/// Files at least this large are read to a page-aligned place in their buffer: the kernel's
+/// copy into an unaligned destination is several times slower (BENCHMARKS.md).
+const ALIGN_FROM: usize = 64 << 10;
+const PAGE: usize = 4096;
+
+/// A file's text in one shared buffer: lines are views into it, each followed by a NUL.
+struct Loaded {
+    text: TextBuf,
+    lines: Lines,
+    ascii: bool,
+    /// The file's size in bytes.
+    bytes: usize,
+}
+
 /// Reads a file into one shared, NUL-separated text buffer: straight into the buffer for
-/// regular files, through a lossy UTF-8 conversion when the file is not valid UTF-8.
-fn load(path: &str) -> std::io::Result<(ArcStr, Lines)> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+/// regular files (no zeroing, page-aligned for large ones), through a lossy UTF-8 conversion
+/// when the file is not valid UTF-8.
+fn load(path: &str) -> std::io::Result<Loaded> {
+    use std::os::unix::io::AsRawFd;
+    let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_file() {
         let n = usize::try_from(meta.len())
             .ok()
-            .filter(|&n| n < u32::MAX as usize)
+            .filter(|&n| n < u32::MAX as usize - 2 * PAGE)
             .ok_or_else(too_big)?;
+        let slack = if n >= ALIGN_FROM { PAGE } else { 0 };
+        let cap = n + 1 + slack;
         let mut lines = Lines::new();
         let mut failure = None;
-        let text = ArcStr::init_with(n + 1, |buf| {
-            let mut got = 0;
-            while got < n {
-                match file.read(&mut buf[got..n]) {
-                    Ok(0) => break,
-                    Ok(k) => got += k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        failure = Some(e);
-                        return;
+        let mut ascii = true;
+        let mut valid = true;
+        let mut bytes = 0;
+        let fd = file.as_raw_fd();
+        // SAFETY: the initializer writes every byte of the buffer before it returns (zeros
+        // where nothing was read) and leaves it valid UTF-8 (zeros, if the file is not).
+        let text = unsafe {
+            TextBuf::try_with(cap, |buf: &mut [std::mem::MaybeUninit<u8>]| {
+                let base = buf.as_mut_ptr().cast::<u8>();
+                let pad = if slack > 0 {
+                    (PAGE - (base as usize) % PAGE) % PAGE
+                } else {
+                    0
+                };
+                std::ptr::write_bytes(base, 0, pad);
+                let mut got = 0usize;
+                while got < n {
+                    let r = libc::read(fd, base.add(pad + got).cast(), n - got);
+                    if r > 0 {
+                        got += r as usize;
+                    } else if r == 0 {
+                        break;
+                    } else {
+                        let e = std::io::Error::last_os_error();
+                        if e.kind() != std::io::ErrorKind::Interrupted {
+                            failure = Some(e);
+                            break;
+                        }
                     }
                 }
-            }
-            lines = split_lines(buf, got);
-        });
+                std::ptr::write_bytes(base.add(pad + got), 0, cap - pad - got);
+                bytes = got;
+                let all = std::slice::from_raw_parts_mut(base, cap);
+                let body = &all[pad..pad + got];
+                ascii = body.is_ascii();
+                valid = ascii || std::str::from_utf8(body).is_ok();
+                if failure.is_some() || !valid {
+                    std::ptr::write_bytes(base, 0, cap);
+                    return;
+                }
+                lines = split_lines(&mut all[pad..], got);
+                for l in lines.iter_mut() {
+                    *l = (l.0 + pad as u32, l.1 + pad as u32);
+                }
+            })
+        };
+        let text = text.ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::OutOfMemory,
+                format!("cannot allocate {cap} bytes for it"),
+            )
+        })?;
         if let Some(e) = failure {
             return Err(e);
         }
-        if let Ok(text) = text {
-            return Ok((text, lines));
+        if valid {
+            return Ok(Loaded {
+                text,
+                lines,
+                ascii,
+                bytes,
+            });
         }
     }
     // Not a regular file, or not UTF-8: read it all and replace invalid sequences.
-    let bytes = std::fs::read(path)?;
-    let mut buf = String::from_utf8_lossy(&bytes).into_owned().into_bytes();
+    let raw = std::fs::read(path)?;
+    let bytes = raw.len();
+    let mut buf = String::from_utf8_lossy(&raw).into_owned().into_bytes();
     if buf.len() >= u32::MAX as usize {
         return Err(too_big());
     }
@@ -264,11 +405,25 @@ fn load(path: &str) -> std::io::Result<(ArcStr, Lines)> {
     let lines = split_lines(&mut buf, len);
     let text = String::from_utf8(buf)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-    Ok((ArcStr::from(text), lines))
+    let ascii = text.is_ascii();
+    Ok(Loaded {
+        text: TextBuf::copy_of(&text).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::OutOfMemory,
+                format!("cannot allocate {} bytes for it", text.len()),
+            )
+        })?,
+        lines,
+        ascii,
+        bytes,
+    })
 }
 
-fn emit_lines(text: &ArcStr, lines: &Lines, ctx: &LineContext<'_>, out: &mut Vec<Record>) {
-    let ascii = text.is_ascii();
+fn emit_lines(loaded: &Loaded, ctx: &LineContext<'_>, out: &mut Vec<Record>) {
+    let Loaded {
+        text, lines, ascii, ..
+    } = loaded;
+    let ascii = *ascii;
     let ctype = Text::from(ctx.ctype);
     let s = ctx.slots;
     let mut parts = vec![Part::Null; ctx.layout.len()];
@@ -285,27 +440,34 @@ fn emit_lines(text: &ArcStr, lines: &Lines, ctx: &LineContext<'_>, out: &mut Vec
         }
     }
     out.reserve(lines.len());
+    let width = parts.len();
+    // One reference-count update for every line's view of the buffer.
+    let mut views = text.views(if parts.iter().any(|p| matches!(p, Part::Value)) {
+        lines.len()
+    } else {
+        0
+    });
+    let text = text.as_str();
     for (n, &(start, end)) in lines.iter().enumerate() {
         let (start, end) = (start as usize, end as usize);
-        let values = parts
-            .iter()
-            .map(|p| match p {
-                Part::Value => Value::String(Text::view(text, start..end)),
-                Part::Length => {
-                    let line = &text[start..end];
-                    Value::Integer(if ascii {
-                        line.len()
-                    } else {
-                        line.chars().count()
-                    } as i64)
-                }
+        let mut values = crate::record::Values::with_capacity(width);
+        for p in &parts {
+            values.push(match p {
+                // SAFETY: the line's bounds are within the text, at ASCII terminators (so at
+                // character boundaries), and a NUL follows each line (`split_lines`).
+                Part::Value => Value::String(unsafe { views.view(start, end) }),
+                Part::Length => Value::Integer(if ascii {
+                    (end - start) as i64
+                } else {
+                    text[start..end].chars().count() as i64
+                }),
                 Part::File => Value::String(ctx.file.clone()),
                 Part::ContainerType => Value::String(ctype.clone()),
                 Part::ContainerId => Value::String(ctx.cid.clone()),
                 Part::Number => Value::Integer(n as i64),
                 Part::Null => Value::Null,
-            })
-            .collect();
+            });
+        }
         out.push(Record::from_parts(ctx.layout.clone(), values));
     }
 }
@@ -333,8 +495,14 @@ mod tests {
         let mut buf = input.to_vec();
         buf.push(0);
         let lines = split_lines(&mut buf, input.len());
-        let text = ArcStr::from(String::from_utf8(buf).unwrap());
-        emit_lines(&text, &lines, &ctx, &mut out);
+        let text = TextBuf::copy_of(std::str::from_utf8(&buf).unwrap()).unwrap();
+        let loaded = Loaded {
+            ascii: text.as_bytes().is_ascii(),
+            text,
+            lines,
+            bytes: input.len(),
+        };
+        emit_lines(&loaded, &ctx, &mut out);
         out.iter()
             .map(|r| {
                 let Value::String(v) = r.get("value").unwrap() else {

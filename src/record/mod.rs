@@ -16,12 +16,14 @@ pub(crate) use layout::DerivedLayouts;
 pub use layout::{FieldDef, Layout};
 pub use rejection::{Rejection, Stage};
 
+pub(crate) type Values = smallvec::SmallVec<[Value; 3]>;
+
 /// A record: values in layout order, plus condition values on records that carry them
 /// (request records and the request record).
 #[derive(Debug, Clone)]
 pub struct Record {
     layout: Arc<Layout>,
-    values: Vec<Value>,
+    values: Values,
     conditions: Option<Box<ConditionValues>>,
 }
 
@@ -34,7 +36,7 @@ impl Record {
     /// A record of `layout` holding each field's default value, with storage for `room` more
     /// fields (see [`Record::clone_with_room`]).
     pub(crate) fn with_room(layout: Arc<Layout>, room: usize) -> Record {
-        let mut values = Vec::with_capacity(layout.len() + room);
+        let mut values = Values::with_capacity(layout.len() + room);
         values.extend(layout.fields.iter().map(|f| f.default.clone()));
         Record {
             layout,
@@ -44,7 +46,7 @@ impl Record {
     }
 
     /// A record of `layout` with these values (one per field, already of the right types).
-    pub(crate) fn from_parts(layout: Arc<Layout>, values: Vec<Value>) -> Record {
+    pub(crate) fn from_parts(layout: Arc<Layout>, values: Values) -> Record {
         debug_assert_eq!(layout.len(), values.len());
         Record {
             layout,
@@ -58,7 +60,7 @@ impl Record {
     pub fn empty() -> Record {
         Record {
             layout: empty_layout().clone(),
-            values: Vec::new(),
+            values: Values::new(),
             conditions: None,
         }
     }
@@ -87,6 +89,10 @@ impl Record {
 
     /// The values, giving up the record.
     pub fn into_values(self) -> Vec<Value> {
+        self.values.into_vec()
+    }
+
+    pub(crate) fn into_slots(self) -> Values {
         self.values
     }
 
@@ -222,7 +228,7 @@ impl Record {
     /// records they were given add a few: the Kafka producer adds three), so adding them later
     /// does not move the values.
     pub(crate) fn clone_with_room(&self, room: usize) -> Record {
-        let mut values = Vec::with_capacity(self.values.len() + room);
+        let mut values = Values::with_capacity(self.values.len() + room);
         values.extend(self.values.iter().cloned());
         Record {
             layout: self.layout.clone(),
@@ -293,7 +299,7 @@ impl Record {
     /// The record as a JSON object: field id to value, in layout order.
     pub fn to_json(&self) -> Json {
         let mut map = Map::with_capacity(self.values.len());
-        for (f, v) in self.layout.fields.iter().zip(&self.values) {
+        for (f, v) in self.layout.fields.iter().zip(self.values.iter()) {
             map.insert(f.id.to_string(), v.to_json());
         }
         Json::Object(map)

@@ -104,6 +104,51 @@ struct PoolState {
     woken: usize,
     /// Whether the thread that starts more workers on a stall is running.
     monitor: bool,
+    /// Per worker (by index): whether it runs, and what it was given to drop ([`drop_on`]).
+    slots: Vec<Slot>,
+}
+
+#[derive(Default)]
+struct Slot {
+    alive: bool,
+    garbage: Vec<Box<dyn Send>>,
+}
+
+/// A worker thread of this process's pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerId {
+    generation: u64,
+    index: usize,
+}
+
+thread_local! {
+    static WORKER: std::cell::Cell<Option<WorkerId>> = const { std::cell::Cell::new(None) };
+}
+
+/// The worker the calling thread is, if it is one.
+pub fn this_worker() -> Option<WorkerId> {
+    WORKER.with(std::cell::Cell::get)
+}
+
+/// Has worker `worker` drop `value` when it has nothing else to do: memory a worker allocated
+/// is freed fastest by that thread (its allocator's pages are its own), and off the caller's
+/// thread. Dropped here when that worker is gone (or this is a child after `fork()`).
+pub fn drop_on(worker: WorkerId, value: Box<dyn Send>) {
+    if worker.generation == fork::generation() {
+        // SAFETY: pools are leaked, never freed.
+        if let Some(pool) = unsafe { POOL.load(Ordering::Acquire).as_ref() } {
+            if pool.generation == worker.generation {
+                let mut st = lock(&pool.state);
+                if let Some(slot) = st.slots.get_mut(worker.index).filter(|s| s.alive) {
+                    slot.garbage.push(value);
+                    drop(st);
+                    pool.work.notify_all();
+                    return;
+                }
+            }
+        }
+    }
+    drop(value);
 }
 
 struct Pool {
@@ -140,6 +185,7 @@ fn pool() -> &'static Pool {
             idle: 0,
             woken: 0,
             monitor: false,
+            slots: Vec::new(),
         }),
         work: Condvar::new(),
         stalls: Condvar::new(),
@@ -218,7 +264,30 @@ impl Pool {
 
     fn work_loop(&'static self, extra: bool) {
         let mut st = lock(&self.state);
+        let index = match st.slots.iter().position(|s| !s.alive) {
+            Some(i) => i,
+            None => {
+                st.slots.push(Slot::default());
+                st.slots.len() - 1
+            }
+        };
+        st.slots[index].alive = true;
+        WORKER.with(|w| {
+            w.set(Some(WorkerId {
+                generation: self.generation,
+                index,
+            }))
+        });
         loop {
+            // Garbage waits for idle moments, unless it piles up.
+            let piled = st.slots[index].garbage.len();
+            if piled > 0 && (st.queue.is_empty() || piled > 4) {
+                let garbage = std::mem::take(&mut st.slots[index].garbage);
+                drop(st);
+                drop(garbage);
+                st = lock(&self.state);
+                continue;
+            }
             if let Some((task, _)) = st.queue.pop_front() {
                 drop(st);
                 task.run();
@@ -239,8 +308,14 @@ impl Pool {
             };
             st.idle -= 1;
             st.woken = st.woken.saturating_sub(1);
-            if timed_out && st.queue.is_empty() && st.threads > self.workers {
+            if timed_out
+                && st.queue.is_empty()
+                && st.slots[index].garbage.is_empty()
+                && st.threads > self.workers
+            {
                 st.threads -= 1;
+                st.slots[index].alive = false;
+                WORKER.with(|w| w.set(None));
                 return;
             }
         }

@@ -4,11 +4,14 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use arcstr::ArcStr;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat};
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
+
+mod text;
+pub use text::Text;
+pub(crate) use text::TextBuf;
 
 /// The type of a schema field. The discriminants are the `MAPI_TYPE_*` codes of the C ABI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -181,150 +184,6 @@ fn json_kind(json: &Json) -> &'static str {
         Json::String(_) => "string",
         Json::Array(_) => "array",
         Json::Object(_) => "object",
-    }
-}
-
-/// Text: a thin view into a shared, reference-counted buffer (lines of one file share one).
-/// Invariant: the byte after the view is NUL, so C callers get NUL-terminated pointers without
-/// a copy (unless the text itself holds NULs).
-#[derive(Clone, Default)]
-pub struct Text {
-    buf: ArcStr,
-    start: u32,
-    end: u32,
-}
-
-impl Text {
-    /// A view of `parent[range]`; `parent` must hold a NUL right after the range, or the text
-    /// is copied.
-    pub(crate) fn view(parent: &ArcStr, range: std::ops::Range<usize>) -> Text {
-        let fits = u32::try_from(range.end).is_ok();
-        // Indexing checks the range and its character boundaries.
-        let text = &parent[range.clone()];
-        if fits && parent.as_bytes().get(range.end) == Some(&0) {
-            Text {
-                buf: parent.clone(),
-                start: range.start as u32,
-                end: range.end as u32,
-            }
-        } else {
-            Text::from(text)
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        // SAFETY: the range was checked against `buf` (bounds and character boundaries) when
-        // this text was made, and `buf` is immutable.
-        unsafe {
-            self.buf
-                .as_str()
-                .get_unchecked(self.start as usize..self.end as usize)
-        }
-    }
-
-    /// Pointer to the bytes; a NUL follows the last one.
-    pub fn as_ptr(&self) -> *const u8 {
-        self.as_str().as_ptr()
-    }
-}
-
-impl Text {
-    /// The longest text a field holds: 4 GiB - 1 bytes (views index it with 32 bits).
-    pub const MAX_LEN: usize = u32::MAX as usize;
-
-    /// An error naming the limit when `len` bytes cannot be a field's text.
-    pub fn check_len(len: usize) -> Result<()> {
-        if len > Text::MAX_LEN {
-            return Err(Error::OutOfRange(format!(
-                "a text of {len} bytes is longer than a field holds (4 GiB)"
-            )));
-        }
-        Ok(())
-    }
-}
-
-impl From<&str> for Text {
-    /// Panics for a text longer than [`Text::MAX_LEN`]: input paths check with
-    /// [`Text::check_len`] (or [`Value::try_string`]) first.
-    fn from(s: &str) -> Text {
-        let len = s.len();
-        // One allocation: the text and its NUL, written straight into the shared buffer.
-        // SAFETY: the initializer writes every byte: valid UTF-8 followed by a NUL.
-        let buf = unsafe {
-            ArcStr::init_with_unchecked(len + 1, |dst| {
-                let dst = dst.as_mut_ptr().cast::<u8>();
-                std::ptr::copy_nonoverlapping(s.as_ptr(), dst, len);
-                dst.add(len).write(0);
-            })
-        };
-        match u32::try_from(len) {
-            Ok(end) => Text { buf, start: 0, end },
-            // Longer than 4 GiB: the view cannot index it (never the case for a field value).
-            Err(_) => panic!("a text of {len} bytes is longer than 4 GiB"),
-        }
-    }
-}
-
-impl From<String> for Text {
-    fn from(s: String) -> Text {
-        Text::from(s.as_str())
-    }
-}
-
-impl From<&String> for Text {
-    fn from(s: &String) -> Text {
-        Text::from(s.as_str())
-    }
-}
-
-impl std::ops::Deref for Text {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl PartialEq for Text {
-    fn eq(&self, other: &Text) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for Text {}
-
-impl std::hash::Hash for Text {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state)
-    }
-}
-
-impl std::borrow::Borrow<str> for Text {
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl PartialEq<str> for Text {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for Text {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl std::fmt::Debug for Text {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl std::fmt::Display for Text {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -565,7 +424,7 @@ mod tests {
         assert!(nul_after(&Text::from("abc")));
         assert!(nul_after(&Text::from(String::from("xyz"))));
         assert!(nul_after(&Text::from("")));
-        let parent = ArcStr::from("one\0two");
+        let parent = TextBuf::copy_of("one\0two\0").unwrap();
         let v = Text::view(&parent, 0..3);
         assert_eq!(v.as_str(), "one");
         assert!(nul_after(&v));
@@ -574,10 +433,10 @@ mod tests {
         assert_eq!(w.as_str(), "tw");
         assert!(nul_after(&w));
         // A view shares its parent's buffer; clones share it too.
-        assert_eq!(v.as_ptr(), parent.as_ptr());
+        assert_eq!(v.as_ptr(), parent.as_bytes().as_ptr());
         assert_eq!(v.clone().as_ptr(), v.as_ptr());
         // Multi-byte text, and a view starting inside the parent.
-        let utf = ArcStr::from("é東京\0");
+        let utf = TextBuf::copy_of("é東京\0").unwrap();
         let t = Text::view(&utf, 2..8);
         assert_eq!(t.as_str(), "東京");
         assert!(nul_after(&t));
