@@ -353,14 +353,6 @@ impl Pool {
     }
 }
 
-/// Queues `job` for a worker (runs it at once, on this thread, without workers).
-pub fn spawn(job: impl FnOnce() + Send + 'static) {
-    if !has_workers() {
-        run_job(Box::new(job));
-        return;
-    }
-    pool().push(Task::new(Box::new(job)));
-}
 
 /// The queued tasks of one request: a thread waiting for one of its responses runs them
 /// itself rather than sleeping until a worker is free, which keeps the request's stages in
