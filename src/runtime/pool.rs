@@ -33,13 +33,6 @@ pub struct Task {
 }
 
 impl Task {
-    fn new(job: Job) -> Arc<Task> {
-        Arc::new(Task {
-            job: Mutex::new(Some(job)),
-            running: None,
-        })
-    }
-
     /// The job, unless another thread took it. A group's task counts as running from the
     /// moment it is taken (under the same lock: a `fork()` sees it queued or running).
     fn take(&self) -> Option<Job> {
@@ -352,7 +345,6 @@ impl Pool {
         }
     }
 }
-
 
 /// The queued tasks of one request: a thread waiting for one of its responses runs them
 /// itself rather than sleeping until a worker is free, which keeps the request's stages in
