@@ -15,11 +15,11 @@ def run(code: str) -> str:
     return done.stdout
 
 
-MANIFEST = """{
-    "fields": [{"id": "x", "type": "integer", "required": True}],
-    "collections": [{"id": "c", "fields": ["x"]}],
-    "endpoints": [{"plugin": "py-where", "connections": [{"id": "where", "collections": ["c"]}]}],
-}"""
+# One line: it is put into the indented programs below.
+MANIFEST = (
+    '{"fields": [{"id": "x", "type": "integer", "required": True}], "collections": [{"id": "c", "fields": ["x"]}], '
+    '"endpoints": [{"plugin": "py-where", "connections": [{"id": "where", "collections": ["c"]}]}]}'
+)
 
 
 def test_configure_workers_0_runs_callbacks_on_the_submitting_thread() -> None:
