@@ -337,15 +337,18 @@ mapi_status mapi_kafka_metadata(const char *config_json,
 //   consumer one reader thread (`mapi-amqp-consume`); librdkafka and lapin start their own
 //   (one per broker and a few more for librdkafka; one per connection, one executor thread and
 //   one reactor thread for lapin), in both modes. None of them runs your code.
-// - **Stacks.** Every thread the library starts has `stack-bytes` of stack (default 32 MiB,
-//   of which a callback can use at least 16 MiB; address space is reserved, and only the pages
-//   used are committed). A thread that waits in mapi_response_wait runs the request's pending
-//   work itself instead of sleeping, but only when its own stack is at least that large; so
-//   callbacks always have that much stack, except with `workers` 0, where they have the
-//   calling thread's.
+// - **Stacks.** Every thread the library starts has `stack-bytes` of stack (default 32 MiB;
+//   address space is reserved, and only the pages used are committed). A callback always has
+//   at least half of it (16 MiB by default) free: a thread that waits in mapi_response_wait
+//   runs the request's pending work itself instead of sleeping only when it has that much
+//   stack left (a worker inside a callback that waits for a nested submit may not; a main
+//   thread under the usual 8 MiB `ulimit -s` does not). With `workers` 0, callbacks have the
+//   calling thread's stack.
 // - **Signals.** Every thread the library starts blocks the asynchronous signals (SIGINT,
 //   SIGALRM, SIGCHLD, SIGUSR1, ... ; not those a fault raises, such as SIGSEGV), as librdkafka's
-//   do: the host's handlers run on the host's threads.
+//   do: the host's handlers run on the host's threads. With `workers` 0, an AMQP endpoint's
+//   connect (which starts lapin's threads) runs with those signals blocked on the calling
+//   thread, for at most its timeout; they are delivered when it returns.
 // - **fork().** In the child only the forking thread exists; the library starts new workers
 //   there as submits need them. Sessions opened in the child work; so do the parent's sessions
 //   whose endpoints own no threads (files, evaluation, callbacks), and their requests. A

@@ -23,19 +23,22 @@
 #[global_allocator]
 static ALLOCATOR: Mimalloc = Mimalloc;
 
-/// mimalloc, called directly: its plain `mi_malloc` for what it aligns anyway (8 bytes), the
-/// aligned entry points only beyond that (they cost a few dozen instructions more per call).
+/// mimalloc, called directly: its plain `mi_malloc` for what it aligns anyway (a machine word),
+/// the aligned entry points only beyond that (they cost a few dozen instructions more per call).
 #[cfg(feature = "mimalloc")]
 struct Mimalloc;
 
 #[cfg(feature = "mimalloc")]
-// SAFETY: mimalloc's functions meet GlobalAlloc's contract; every block is at least 8-aligned,
-// so the plain functions serve alignments up to 8.
+const WORD: usize = std::mem::size_of::<usize>();
+
+#[cfg(feature = "mimalloc")]
+// SAFETY: mimalloc's functions meet GlobalAlloc's contract; every block is at least aligned to a
+// machine word, so the plain functions serve alignments up to that.
 unsafe impl std::alloc::GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         use libmimalloc_sys as mi;
-        if layout.align() <= 8 {
+        if layout.align() <= WORD {
             mi::mi_malloc(layout.size()).cast()
         } else {
             mi::mi_malloc_aligned(layout.size(), layout.align()).cast()
@@ -45,7 +48,7 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
         use libmimalloc_sys as mi;
-        if layout.align() <= 8 {
+        if layout.align() <= WORD {
             mi::mi_zalloc(layout.size()).cast()
         } else {
             mi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
@@ -60,7 +63,7 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
         use libmimalloc_sys as mi;
-        if layout.align() <= 8 {
+        if layout.align() <= WORD {
             mi::mi_realloc(ptr.cast(), new_size).cast()
         } else {
             mi::mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()

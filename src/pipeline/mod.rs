@@ -106,10 +106,14 @@ impl Stream {
         let submitted = records.len();
         core.stats.submitted(submitted);
         let response = Response::pending(self.group.clone());
-        let work = match self.refusal(&records) {
-            Some(outcome) => Work::Done(outcome),
-            None => Work::Records(records),
-        };
+        if let Some(outcome) = self.refusal(&records) {
+            // In a child after fork(): answered at once, never queued behind work that stayed
+            // with the parent.
+            core.stats
+                .completed(0, count_stages(&outcome), 0, std::time::Duration::ZERO);
+            response.complete(outcome);
+            return response;
+        }
         let seq = {
             let mut order = lock(&self.order);
             order.next += 1;
@@ -117,7 +121,7 @@ impl Stream {
         };
         let submit = Submit {
             seq,
-            work,
+            work: Work::Records(records),
             request_values,
             parameters,
             response: response.clone(),
@@ -256,7 +260,16 @@ impl Stream {
                     "internal error: a submit reached completion unfinished".into(),
                 ),
             };
-            self.finish_submit(&submit, outcome, &mut letters);
+            // The turn passes on whatever happens here: a panic completes the response with
+            // the library's error instead of leaving the request's later submits parked.
+            let finished = catch_unwind(AssertUnwindSafe(|| {
+                self.finish_submit(&submit, outcome, &mut letters)
+            }));
+            if let Err(p) = finished {
+                submit
+                    .response
+                    .complete(internal_error(submit.submitted, &*p));
+            }
             let mut order = lock(&self.order);
             let turn = submit.seq + 1;
             order.complete_turn = turn;
@@ -273,10 +286,7 @@ impl Stream {
     fn finish_submit(&self, submit: &Submit, mut outcome: Outcome, letters: &mut DeadLetterState) {
         let core = &self.core;
         // Counted before dead-lettering adds reasons.
-        let mut by_stage = [0usize; 4];
-        for r in &outcome.rejections {
-            by_stage[r.stage.index()] += 1;
-        }
+        let by_stage = count_stages(&outcome);
         let invalid = by_stage[Stage::Required.index()] + by_stage[Stage::Condition.index()];
         let accepted = if by_stage[Stage::Internal.index()] > 0 {
             0
@@ -306,6 +316,15 @@ impl Stream {
         );
         submit.response.complete(outcome);
     }
+}
+
+/// How many rejections of each stage an outcome has.
+fn count_stages(outcome: &Outcome) -> [usize; 4] {
+    let mut by_stage = [0usize; 4];
+    for r in &outcome.rejections {
+        by_stage[r.stage.index()] += 1;
+    }
+    by_stage
 }
 
 /// The outcome of a submit whose stage panicked (a bug of the library): one rejection saying so.

@@ -107,6 +107,10 @@ struct Slot {
     garbage: Vec<Box<dyn Send>>,
 }
 
+/// How many dropped values a worker keeps for later; beyond, they are dropped where they are
+/// given up (a worker blocked in a callback must not hold responses' memory for long).
+const GARBAGE_MAX: usize = 8;
+
 /// A worker thread of this process's pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerId {
@@ -132,7 +136,11 @@ pub fn drop_on(worker: WorkerId, value: Box<dyn Send>) {
         if let Some(pool) = unsafe { POOL.load(Ordering::Acquire).as_ref() } {
             if pool.generation == worker.generation {
                 let mut st = lock(&pool.state);
-                if let Some(slot) = st.slots.get_mut(worker.index).filter(|s| s.alive) {
+                if let Some(slot) = st
+                    .slots
+                    .get_mut(worker.index)
+                    .filter(|s| s.alive && s.garbage.len() < GARBAGE_MAX)
+                {
                     slot.garbage.push(value);
                     drop(st);
                     pool.work.notify_all();
@@ -265,6 +273,7 @@ impl Pool {
             }
         };
         st.slots[index].alive = true;
+        let mut last_work = Instant::now();
         WORKER.with(|w| {
             w.set(Some(WorkerId {
                 generation: self.generation,
@@ -283,25 +292,27 @@ impl Pool {
             }
             if let Some((task, _)) = st.queue.pop_front() {
                 drop(st);
-                task.run();
+                if task.run() {
+                    last_work = Instant::now();
+                }
                 st = lock(&self.state);
                 continue;
             }
             st.idle += 1;
-            let timed_out = if extra {
-                let (s, r) = self
+            if extra {
+                st = self
                     .work
-                    .wait_timeout(st, RETIRE)
-                    .unwrap_or_else(|p| p.into_inner());
-                st = s;
-                r.timed_out()
+                    .wait_timeout(st, RETIRE.saturating_sub(last_work.elapsed()))
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             } else {
                 st = self.work.wait(st).unwrap_or_else(|p| p.into_inner());
-                false
-            };
+            }
             st.idle -= 1;
             st.woken = st.woken.saturating_sub(1);
-            if timed_out
+            // An extra worker ends after RETIRE without work (being woken is not work).
+            if extra
+                && last_work.elapsed() >= RETIRE
                 && st.queue.is_empty()
                 && st.slots[index].garbage.is_empty()
                 && st.threads > self.workers
@@ -319,6 +330,10 @@ impl Pool {
     fn monitor_loop(&'static self) {
         let mut st = lock(&self.state);
         loop {
+            // Tasks a waiting thread took itself are not waiting.
+            while st.queue.front().is_some_and(|(t, _)| t.is_taken()) {
+                st.queue.pop_front();
+            }
             let waited = st.queue.front().map(|(_, at)| at.elapsed());
             let wait = match waited {
                 None => None,
@@ -362,6 +377,9 @@ struct GroupInner {
     running: Arc<AtomicUsize>,
     /// The `fork()` generation whose pool holds the queued tasks.
     generation: AtomicU64,
+    /// Set in a child after `fork()` when the group's work was running on the parent's threads:
+    /// it never ends here, and nothing new may queue behind it.
+    left_behind: std::sync::atomic::AtomicBool,
 }
 
 /// How a [`Group::wait_until`] ended.
@@ -398,8 +416,26 @@ impl Group {
         pool().push(task);
     }
 
+    /// Queues `job` in the group only, never for a worker (tests of the waiter's help).
+    #[cfg(test)]
+    fn queue_unpooled(&self, job: impl FnOnce() + Send + 'static) {
+        let task = Arc::new(Task {
+            job: Mutex::new(Some(Box::new(job))),
+            running: Some(self.inner.running.clone()),
+        });
+        lock(&self.inner.tasks).push(task);
+    }
+
     /// Wakes the threads waiting in [`Group::wait_until`] (something they wait for changed).
     pub fn notify(&self) {
+        if self.inner.left_behind.load(Ordering::SeqCst) {
+            // A child after fork(): the lock may have been held by one of the parent's threads;
+            // nobody from before the fork waits here.
+            if let Ok(_tasks) = self.inner.tasks.try_lock() {
+                self.inner.changed.notify_all();
+            }
+            return;
+        }
         let _tasks = lock(&self.inner.tasks);
         self.inner.changed.notify_all();
     }
@@ -408,11 +444,15 @@ impl Group {
     /// the parent's threads) and so will never end here; otherwise the tasks the parent had
     /// queued are queued again in this process's pool, and `true`.
     pub fn survives_fork(&self) -> bool {
+        if self.inner.left_behind.load(Ordering::SeqCst) {
+            return false;
+        }
         let now = fork::generation();
         if self.inner.generation.load(Ordering::SeqCst) == now {
             return true;
         }
         if self.inner.running.load(Ordering::SeqCst) > 0 {
+            self.inner.left_behind.store(true, Ordering::SeqCst);
             return false;
         }
         let tasks: Vec<Arc<Task>> = {
@@ -588,6 +628,32 @@ mod tests {
         }));
         assert!(r.is_err());
         assert_eq!(done.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn a_waiter_with_a_library_stack_runs_its_groups_queued_tasks_itself() {
+        let t = threads::spawn("mapi-test", || {
+            let g = Group::default();
+            let me = std::thread::current().id();
+            let ran_here = Arc::new(AtomicUsize::new(0));
+            for _ in 0..4 {
+                let (ran, group) = (ran_here.clone(), g.clone());
+                // Queued in the group only: no worker can take them.
+                g.queue_unpooled(move || {
+                    if std::thread::current().id() == me {
+                        ran.fetch_add(1, Ordering::SeqCst);
+                    }
+                    group.notify();
+                });
+            }
+            let r = ran_here.clone();
+            assert_eq!(
+                g.wait_until(&|| r.load(Ordering::SeqCst) == 4, None),
+                Waited::Done
+            );
+        })
+        .unwrap();
+        t.join().unwrap();
     }
 
     #[test]

@@ -72,12 +72,16 @@ pub fn is_library_thread() -> bool {
     LIBRARY_THREAD.with(Cell::get)
 }
 
-/// Whether the calling thread can run pipeline work (plug-in callbacks included) with the
-/// stack a library thread would give it: a library thread, or a host thread with at least the
-/// configured stack left. A thread whose stack cannot be read does not qualify.
+/// What the library's own frames may take below a callback (the pipeline, the C call).
+const LIBRARY_FRAMES: usize = 1 << 20;
+
+/// Whether the calling thread can run pipeline work (plug-in callbacks included) and leave a
+/// callback what the library promises: at least half of `stack-bytes` (16 MiB of the default
+/// 32). A library thread deep in a callback that waits (a nested submit) may not qualify; a
+/// thread whose stack cannot be read does not.
 pub fn has_library_stack() -> bool {
-    is_library_thread()
-        || stack_left().is_some_and(|left| left >= crate::runtime::config::current().stack_bytes)
+    let promised = crate::runtime::config::current().stack_bytes / 2;
+    stack_left().is_some_and(|left| left >= promised + LIBRARY_FRAMES)
 }
 
 /// How many bytes of stack the calling thread has left below the current frame.
@@ -142,6 +146,19 @@ mod tests {
             assert!(blocked(libc::SIGALRM) && blocked(libc::SIGINT) && blocked(libc::SIGCHLD));
             assert!(!blocked(libc::SIGSEGV) && !blocked(libc::SIGBUS));
             assert!(is_library_thread() && has_library_stack());
+            // Deep in its stack, a library thread no longer qualifies.
+            fn deep(n: usize) -> bool {
+                let pad = [0u8; 64 << 10];
+                std::hint::black_box(&pad);
+                let r = if n == 0 {
+                    has_library_stack()
+                } else {
+                    deep(n - 1)
+                };
+                std::hint::black_box(&pad);
+                r
+            }
+            assert!(!deep(300), "20 MiB down, less than 17 MiB is left");
         })
         .unwrap();
         t.join().unwrap();

@@ -101,8 +101,9 @@ impl TextBuf {
     }
 
     fn empty() -> TextBuf {
+        // From the whole static, so that the bytes after the header are in reach.
         TextBuf {
-            ptr: NonNull::from(&EMPTY.header),
+            ptr: NonNull::from(&EMPTY).cast::<Header>(),
         }
     }
 
@@ -174,7 +175,8 @@ impl Views<'_> {
     /// buffer holds a NUL at `end`; a reference is left (at most `n` views).
     #[inline]
     pub(crate) unsafe fn view(&mut self, start: usize, end: usize) -> Text {
-        debug_assert!(self.left > 0);
+        // More views than references taken would free the buffer under them.
+        assert!(self.left > 0, "more views than references taken");
         debug_assert!(start <= end && self.buf.as_bytes().get(end) == Some(&0));
         self.left -= 1;
         Text {

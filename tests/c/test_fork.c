@@ -1,7 +1,10 @@
 /* fork(): in the child, the parent's sessions whose endpoints own no threads (evaluation, a C
  * callback) keep working, their old requests too; a session opened in the child works; the
  * parent's Kafka session rejects each record submitted in the child with a reason saying it
- * was opened before fork(), and freeing it does not hang. The parent is unaffected. */
+ * was opened before fork(), and freeing it does not hang. A submit whose callback was running
+ * on a parent's worker at the fork completes in the child at once with one rejection saying
+ * so, and its request refuses later submits there (it stays with the parent). The parent is
+ * unaffected. */
 #define _GNU_SOURCE
 #include "check.h"
 
@@ -24,6 +27,14 @@ static mapi_status echo(mapi_endpoint_call *call, void *user_data) {
         mapi_record_set_int(out, "x", x * 10);
     }
     return MAPI_OK;
+}
+
+/* Echoes after 400 ms. */
+static mapi_status slow(mapi_endpoint_call *call, void *user_data) {
+    struct timespec t = {0, 400 * 1000000L};
+    while (nanosleep(&t, &t) != 0) {
+    }
+    return echo(call, user_data);
 }
 
 static mapi_session *open_on(const char *plugin, const char *constructor) {
@@ -65,6 +76,30 @@ static void check_works(mapi_session *s, mapi_request *req, int n, int64_t scale
     (void)s;
 }
 
+/* In the child: the submit that was in the callback at the fork, and its request. */
+static void check_left_behind(mapi_request *busy, mapi_response *pending) {
+    CHECK_STATUS(mapi_response_wait(pending, 3000), MAPI_OK);
+    CHECK(mapi_response_record_count(pending) == 0);
+    CHECK(mapi_response_rejection_count(pending) == 1);
+    const char *reason = mapi_response_rejection_reason(pending, 0, 0);
+    CHECK(reason && strstr(reason, "running on another thread when the process forked"));
+    CHECK(mapi_response_rejection_stage(pending, 0) && strcmp(mapi_response_rejection_stage(pending, 0), "internal") == 0);
+    mapi_record *r;
+    mapi_response *again = NULL;
+    CHECK_STATUS(mapi_request_clear(busy), MAPI_OK);
+    for (int i = 0; i < 2; i++) {
+        CHECK_STATUS(mapi_request_add_record(busy, &r), MAPI_OK);
+        CHECK_STATUS(mapi_record_set_int(r, "x", i), MAPI_OK);
+    }
+    CHECK_STATUS(mapi_request_submit(busy, &again), MAPI_OK);
+    CHECK_STATUS(mapi_response_wait(again, 3000), MAPI_OK);
+    CHECK(mapi_response_record_count(again) == 0);
+    CHECK(mapi_response_rejection_count(again) == 2);
+    reason = mapi_response_rejection_reason(again, 1, 0);
+    CHECK(reason && strstr(reason, "in use on another thread when the process forked"));
+    mapi_response_free(again);
+}
+
 static int child(mapi_session *eval, mapi_session *cb, mapi_session *kafka, mapi_request *old_eval) {
     /* The parent's sessions without threads of their own, and a request made before fork(). */
     check_works(eval, old_eval, 5, 1);
@@ -103,6 +138,8 @@ static int child(mapi_session *eval, mapi_session *cb, mapi_session *kafka, mapi
 
 int main(void) {
     CHECK_STATUS(mapi_register_endpoint("echo", echo, NULL), MAPI_OK);
+    CHECK_STATUS(mapi_register_endpoint("slow", slow, NULL), MAPI_OK);
+    mapi_session *slow_session = open_on("slow", "{}");
     mapi_session *eval = open_on("evaluation", "{}");
     mapi_session *cb = open_on("echo", "{}");
     /* Nothing listens on port 1: the producer's messages time out in the parent. */
@@ -120,6 +157,16 @@ int main(void) {
     mapi_response_free(resp);
     mapi_request_free(req);
 
+    /* A submit in the slow callback, on a worker, while the process forks. */
+    mapi_request *busy;
+    mapi_record *br;
+    mapi_response *pending = NULL;
+    CHECK_STATUS(mapi_request_new(slow_session, &busy), MAPI_OK);
+    CHECK_STATUS(mapi_request_add_record(busy, &br), MAPI_OK);
+    CHECK_STATUS(mapi_record_set_int(br, "x", 9), MAPI_OK);
+    CHECK_STATUS(mapi_request_submit(busy, &pending), MAPI_OK);
+    struct timespec settle = {0, 150 * 1000000L};
+    nanosleep(&settle, NULL);
     /* The child reports through a pipe: its exit status may be valgrind's (which counts the
      * parent's objects the child leaks on purpose). */
     int report[2];
@@ -128,6 +175,7 @@ int main(void) {
     pid_t pid = fork();
     if (pid == 0) {
         close(report[0]);
+        check_left_behind(busy, pending);
         int failed = child(eval, cb, kafka, old_eval);
         fflush(stdout);
         ssize_t w = write(report[1], failed ? "F" : "K", 1);
@@ -151,7 +199,13 @@ int main(void) {
     CHECK(read(report[0], &verdict, 1) == 1 && verdict == 'K');
     close(report[0]);
     CHECK(WIFEXITED(status));
-    /* The parent goes on as before. */
+    /* The parent goes on as before: the slow submit completes here, its request works. */
+    CHECK_STATUS(mapi_response_wait(pending, 10000), MAPI_OK);
+    CHECK(mapi_response_record_count(pending) == 1);
+    mapi_response_free(pending);
+    check_works(slow_session, busy, 2, 10);
+    mapi_request_free(busy);
+    mapi_session_free(slow_session);
     check_works(eval, old_eval, 6, 1);
     CHECK_STATUS(mapi_request_new(cb, &req), MAPI_OK);
     check_works(cb, req, 2, 10);

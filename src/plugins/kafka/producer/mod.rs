@@ -189,10 +189,9 @@ impl Shared {
                     pick: seed(),
                     timeout: self.timeout,
                 };
-                let thread = crate::runtime::threads::spawn("mapi-kafka-send", move || {
-                    sender.run(rx)
-                })
-                .map_err(|e| format!("cannot start the Kafka sender thread: {e}"))?;
+                let thread =
+                    crate::runtime::threads::spawn("mapi-kafka-send", move || sender.run(rx))
+                        .map_err(|e| format!("cannot start the Kafka sender thread: {e}"))?;
                 Ok(ForkBound::new(Link {
                     producer,
                     chunks: Some(tx),
@@ -203,7 +202,7 @@ impl Shared {
             .map_err(String::clone)?
             .get()
             .ok_or_else(|| {
-                "the Kafka producer was made before fork(): its threads are not in this                  process"
+                "the Kafka producer was made before fork(): its threads are not in this process"
                     .to_string()
             })
     }

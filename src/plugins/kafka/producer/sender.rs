@@ -394,37 +394,35 @@ impl SenderThread {
         let producer = self.producer.clone();
         let counts = self.counts.clone();
         let timeout = self.timeout.min(Duration::from_secs(10));
-        std::thread::Builder::new()
-            .name("mapi-kafka-meta".into())
-            .spawn(move || {
-                // Clears `fetching` however the thread ends.
-                struct Done(Arc<Mutex<PartitionCounts>>);
-                impl Drop for Done {
-                    fn drop(&mut self) {
-                        self.0.lock().unwrap_or_else(|p| p.into_inner()).fetching = false;
-                    }
+        crate::runtime::threads::spawn("mapi-kafka-meta", move || {
+            // Clears `fetching` however the thread ends.
+            struct Done(Arc<Mutex<PartitionCounts>>);
+            impl Drop for Done {
+                fn drop(&mut self) {
+                    self.0.lock().unwrap_or_else(|p| p.into_inner()).fetching = false;
                 }
-                let _done = Done(counts.clone());
-                for topic in topics {
-                    let count = producer
-                        .client()
-                        .fetch_metadata(Some(&topic), timeout)
-                        .ok()
-                        .and_then(|md| {
-                            let t = md.topics().iter().find(|t| t.name() == topic)?;
-                            if t.error().is_some() {
-                                return None;
-                            }
-                            i32::try_from(t.partitions().len()).ok()
-                        })
-                        .unwrap_or(0);
-                    let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
-                    if let Some(e) = counts.topics.get_mut(&topic) {
-                        e.count = count;
-                        e.checked = Some(Instant::now());
-                    }
+            }
+            let _done = Done(counts.clone());
+            for topic in topics {
+                let count = producer
+                    .client()
+                    .fetch_metadata(Some(&topic), timeout)
+                    .ok()
+                    .and_then(|md| {
+                        let t = md.topics().iter().find(|t| t.name() == topic)?;
+                        if t.error().is_some() {
+                            return None;
+                        }
+                        i32::try_from(t.partitions().len()).ok()
+                    })
+                    .unwrap_or(0);
+                let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(e) = counts.topics.get_mut(&topic) {
+                    e.count = count;
+                    e.checked = Some(Instant::now());
                 }
-            })
-            .is_ok()
+            }
+        })
+        .is_ok()
     }
 }
