@@ -16,7 +16,7 @@ cargo bench --quiet --bench engine 2>/dev/null | grep -E "^(cf6|throughput)"
 echo "== C ABI"
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DMAPI_BUILD_BENCHES=ON -DMAPI_BUILD_TESTS=OFF -DMAPI_REFERENCE_DIR="$MAPI_REFERENCE_DIR" >/dev/null
 cmake --build build/bench -j "$(nproc)" >/dev/null
-build/bench/c_examples/ingest_cf6 --repeat 50 | grep -E "^repeat"
+build/bench/c_examples/ingest_cf6 --repeat 50 | grep -E "^(repeat|floor|ratio|first)"
 build/bench/benches/c/bench_ffi
 echo "== soak (benches/c/soak.c)"
 build/bench/benches/c/soak --records 10000000 --warmup 1000000 --file build/bench/soak.jsonl
