@@ -574,7 +574,7 @@ fn consume(session: &Session, count: Option<usize>, follow: bool) -> messageapi:
                 break;
             }
             let mut line = Vec::new();
-            r.write_json(&mut line);
+            messageapi::json::write_record(r, &mut line);
             line.push(b'\n');
             let _ = out.write_all(&line);
             printed += 1;

@@ -579,7 +579,7 @@ pub unsafe extern "C" fn mapi_record_get_json(
         let text = match opt_str_arg(field, "field")? {
             None => {
                 let mut out = Vec::new();
-                record.write_json(&mut out);
+                crate::json::write_record(record, &mut out);
                 out
             }
             Some(f) => serde_json::to_vec(&record.get(f)?.to_json())

@@ -45,7 +45,7 @@ pub(crate) fn dead_letter(
     let mut index: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
     for (i, d) in letters.iter().enumerate() {
         let mut key = Vec::new();
-        d.write_json(&mut key);
+        crate::json::write_record(d, &mut key);
         index.entry(key).or_default().push(i);
     }
     let n = letters.len();
@@ -62,7 +62,7 @@ pub(crate) fn dead_letter(
     let mut failed_count = 0;
     for f in failed {
         let mut key = Vec::new();
-        f.record.write_json(&mut key);
+        crate::json::write_record(&f.record, &mut key);
         let reason = format!("dead letter not written: {}", f.reasons.join("; "));
         match index.get_mut(&key).and_then(|v| v.pop()) {
             Some(i) => {

@@ -312,11 +312,6 @@ impl Record {
         }
         Ok(())
     }
-
-    /// Appends the record as one line of JSON (no newline) to `out`.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
-        crate::json::write_record(self, out)
-    }
 }
 
 fn holds_not(field: &str, want: &str, v: &Value) -> Error {
