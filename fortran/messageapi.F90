@@ -41,6 +41,7 @@ module messageapi
   end type mapi_record_list_t
 
   public :: mapi_session_open, mapi_session_open_json, mapi_session_field_count, mapi_session_field_name
+  public :: mapi_request_abandon
   public :: mapi_request_new, mapi_request_add_record, mapi_request_add_json, mapi_request_clear
   public :: mapi_request_record_count, mapi_request_conditions, mapi_request_submit, mapi_request_set_parameter, &
        mapi_request_submit_and_clear
@@ -887,6 +888,14 @@ contains
     call c_request_free(handle%ptr)
     handle%ptr = c_null_ptr
   end subroutine free_request
+
+  !> Frees a request committing nothing its consumers read that is not committed yet (the
+  !> broker delivers those messages again), and nulls the handle.
+  subroutine mapi_request_abandon(handle)
+    type(mapi_request_t), intent(inout) :: handle
+    call c_request_abandon(handle%ptr)
+    handle%ptr = c_null_ptr
+  end subroutine mapi_request_abandon
 
   subroutine free_response(handle)
     type(mapi_response_t), intent(inout) :: handle

@@ -125,6 +125,11 @@ module messageapi_c
        import :: c_ptr
        type(c_ptr), value :: p
      end subroutine c_request_free
+     ! void mapi_request_abandon(mapi_request *request);
+     subroutine c_request_abandon(p) bind(c, name='mapi_request_abandon')
+       import :: c_ptr
+       type(c_ptr), value :: p
+     end subroutine c_request_abandon
      ! mapi_status mapi_request_add_record(mapi_request *request, mapi_record **out);
      function c_request_add_record(req, out) bind(c, name='mapi_request_add_record') result(s)
        import :: c_ptr, c_int32_t

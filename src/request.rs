@@ -200,6 +200,22 @@ impl Request {
     pub fn session_core(&self) -> &SessionCore {
         &self.core
     }
+
+    /// Frees the request without committing or acknowledging anything its consumers read
+    /// that is not committed yet: the broker delivers those messages again (to this program's
+    /// next run, or another member of the group). For a program that could not keep what the
+    /// last responses returned (a write that failed, say).
+    pub fn abandon(self) {
+        self.stream.abandon();
+    }
+}
+
+impl Drop for Request {
+    /// Freeing a request commits what its completed responses returned (a Kafka consumer's
+    /// offsets, an AMQP consumer's acknowledgements); nothing of a response still pending.
+    fn drop(&mut self) {
+        self.stream.request_freed();
+    }
 }
 
 /// Records in segments of fixed capacity: a record's address stays put while more are added

@@ -530,3 +530,64 @@ fn a_message_that_does_not_fit_becomes_a_dead_letter_with_its_exchange_and_key()
     assert_eq!(lines[0]["connection"], "sub");
     assert_eq!(sub.stats()["records_dead_lettered"], 1);
 }
+
+/// Acknowledge only after completion, with submits in flight: the consumer's process resubmits
+/// its request while the first response waits on its dead letter, and is killed then
+/// (SIGKILL). A new consumer of the queue gets every message again, the bad one included.
+#[test]
+fn a_pipelined_consumer_killed_before_its_response_completed_acknowledges_nothing() {
+    let Some(rabbit) = Rabbit::start() else {
+        return;
+    };
+    let endpoint = |timeout: i64| {
+        json!({"plugin": "amqp-consumer", "connections": [{"id": "sub", "constructor": {
+            "url": rabbit.url, "queue": "pipe-q",
+            "bindings": [{"exchange": "pipe", "routing-key": "#"}],
+            "timeout-ms": timeout, "max-records": 10}}]})
+    };
+    let declare = Session::from_json(
+        &common::delivery::manifest(&endpoint(300), Json::Null),
+        None,
+    )
+    .unwrap();
+    drop(declare.request().submit_and_wait().unwrap());
+    assert_eq!(
+        pika(
+            &["publish", &rabbit.url, "pipe", "K"],
+            "{\"station\": \"K\", \"seq\": 0}\n{not json\n{\"station\": \"K\", \"seq\": 2}\n"
+        ),
+        ["3"]
+    );
+    common::delivery::run_and_kill_pipelined_child(
+        "helper_pipelined_child",
+        &endpoint(20000),
+        Duration::from_secs(2),
+    );
+    let session = Session::from_json(
+        &common::delivery::manifest(&endpoint(10000), Json::Null),
+        None,
+    )
+    .unwrap();
+    let mut req = session.request();
+    let out = req.submit_and_wait().unwrap();
+    let seqs: Vec<i64> = out
+        .records()
+        .unwrap()
+        .iter()
+        .map(|r| common::get_int(r, "seq"))
+        .collect();
+    assert_eq!(seqs, [0, 2]);
+    assert_eq!(out.rejections().len(), 1);
+    assert!(
+        out.rejections()[0].reasons[0].contains("is not valid JSON for the schema"),
+        "{:?}",
+        out.rejections()[0].reasons
+    );
+}
+
+/// Helper mode of `a_pipelined_consumer_killed_before_its_response_completed_acknowledges_nothing`.
+#[test]
+#[ignore = "helper process of a_pipelined_consumer_killed_before_its_response_completed_acknowledges_nothing"]
+fn helper_pipelined_child() {
+    common::delivery::pipelined_child();
+}

@@ -821,3 +821,56 @@ fn topic_and_key_fields_are_read_before_the_fields_narrowing() {
     assert_eq!(a[0].key.as_deref(), Some(&b"nar-a"[..]));
     assert_eq!(String::from_utf8_lossy(&b[1].value), r#"{"body":{"n":3}}"#);
 }
+
+/// Commit only after completion, with submits in flight: the consumer's process resubmits its
+/// request while the first response waits on its dead letter, and is killed then (SIGKILL). A
+/// new member of the group gets the whole batch again, the bad message included.
+#[test]
+fn a_pipelined_consumer_killed_before_its_response_completed_commits_nothing() {
+    let Some(broker) = Broker::memory() else {
+        return;
+    };
+    broker.create_topic("pipe", 1);
+    common::broker::python_produce_lines(
+        &broker.bootstrap,
+        "pipe",
+        &[
+            json!({"value": r#"{"station": "K", "seq": 0}"#, "partition": 0}),
+            json!({"value": "{not json", "partition": 0}),
+            json!({"value": r#"{"station": "K", "seq": 2}"#, "partition": 0}),
+        ],
+    );
+    let endpoint = |timeout: i64| {
+        json!({"plugin": "kafka-consumer", "connections": [{"id": "in", "constructor": {
+            "topics": "pipe", "group.id": "pipe-group", "bootstrap.servers": broker.bootstrap,
+            "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000,
+            "timeout-ms": timeout, "max-records": 10}}]})
+    };
+    common::delivery::run_and_kill_pipelined_child(
+        "helper_pipelined_child",
+        &endpoint(20000),
+        Duration::from_secs(2),
+    );
+    let session = Session::from_json(
+        &common::delivery::manifest(&endpoint(30000), serde_json::Value::Null),
+        None,
+    )
+    .unwrap();
+    let mut req = session.request();
+    let response = req.submit();
+    let out = response.wait(None).unwrap();
+    assert_eq!(seqs(out), [0, 2]);
+    assert_eq!(out.rejections.len(), 1);
+    assert!(
+        out.rejections[0].reasons[0].contains("message pipe/0/1 is not valid JSON"),
+        "{:?}",
+        out.rejections[0].reasons
+    );
+}
+
+/// Helper mode of `a_pipelined_consumer_killed_before_its_response_completed_commits_nothing`.
+#[test]
+#[ignore = "helper process of a_pipelined_consumer_killed_before_its_response_completed_commits_nothing"]
+fn helper_pipelined_child() {
+    common::delivery::pipelined_child();
+}

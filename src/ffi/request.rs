@@ -11,7 +11,7 @@ use crate::request::Request;
 /// runtime parameters, and the endpoint instances and state its submits share. Used by one
 /// thread at a time (its pending responses do not use it). Made by mapi_request_new, freed by
 /// mapi_request_free.
-/// Functions: mapi_request_new, mapi_request_free, mapi_request_add_record,
+/// Functions: mapi_request_new, mapi_request_free, mapi_request_abandon, mapi_request_add_record,
 /// mapi_request_add_json, mapi_request_record_count, mapi_request_clear,
 /// mapi_request_conditions, mapi_request_submit, mapi_request_submit_and_clear,
 /// mapi_request_set_parameter, mapi_request_record, mapi_request_pop_record.
@@ -57,6 +57,11 @@ pub unsafe extern "C" fn mapi_request_new(
 /// submitted still complete, and stay the caller's to free. Calling with NULL is fine; must
 /// not be called twice.
 ///
+/// A consumer commits (Kafka) or acknowledges (AMQP) the messages of a submit only once its
+/// response is complete, dead letters included, and the program has submitted the same request
+/// again or freed it: freeing commits what completed responses returned, nothing of a
+/// response still pending. mapi_request_abandon frees without committing.
+///
 /// # Safety
 /// `request` is NULL or a live request not in use by another thread.
 #[no_mangle]
@@ -64,6 +69,24 @@ pub unsafe extern "C" fn mapi_request_free(request: *mut mapi_request) {
     if !request.is_null() {
         let _ = guard(|| {
             drop(Box::from_raw(request));
+            Ok(())
+        });
+    }
+}
+
+/// Frees `request` as mapi_request_free does, but commits and acknowledges nothing its
+/// consumers read that is not committed yet: the broker delivers those messages again (to the
+/// next run, or another member of the group). For a program that could not keep what its last
+/// responses returned (a write that failed, say). Calling with NULL is fine; must not be
+/// called twice, nor after mapi_request_free.
+///
+/// # Safety
+/// `request` is NULL or a live request not in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_request_abandon(request: *mut mapi_request) {
+    if !request.is_null() {
+        let _ = guard(|| {
+            Box::from_raw(request).inner.abandon();
             Ok(())
         });
     }

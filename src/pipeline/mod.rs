@@ -9,6 +9,10 @@
 //!    there), which overlap the next submit's run;
 //! 4. **complete**, in submit order: dead letters, statistics, the response.
 //!
+//! Then, once the program has submitted the same request again (or freed it), the commits
+//! consumers registered for the submit run, in submit order ([`Commits`]): a Kafka consumer
+//! commits, an AMQP consumer acknowledges, only what is in a completed response.
+//!
 //! No thread ever waits for another submit: a stage that cannot start yet is parked, and the
 //! stage that clears its way starts it. With workers the stages run as tasks of the request's
 //! group (a thread that waits on a response runs them itself when it can); with `workers: 0`
@@ -24,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::error::panic_message;
+use crate::protocol::call::Commit;
 use crate::record::{Record, Rejection, Stage};
 use crate::response::{Outcome, Response};
 use crate::runtime::pool::{lock, Group};
@@ -43,6 +48,37 @@ pub(crate) struct Stream {
     core: Arc<SessionCore>,
     group: Group,
     order: Mutex<Order>,
+    commits: Mutex<Commits>,
+    /// Held while commits run: they run one at a time, in submit order.
+    committing: Mutex<()>,
+}
+
+/// The consumers' commits of completed submits, until the program releases them.
+#[derive(Default)]
+struct Commits {
+    /// Completed submits' commits, in submit order.
+    ready: std::collections::VecDeque<(u64, Vec<Commit>)>,
+    /// Submits made so far: a completed submit is released once a later one exists.
+    submitted: u64,
+    /// The request was freed (commits released then) or abandoned: later ones never run.
+    closed: bool,
+    /// A submit's stage panicked, its commits unknown: nothing after it is committed (its
+    /// messages and the later ones are delivered again), so none is skipped over.
+    poisoned: bool,
+}
+
+impl Commits {
+    /// The next batch allowed to run.
+    fn next_released(&mut self) -> Option<Vec<Commit>> {
+        if self.poisoned || self.closed {
+            self.ready.clear();
+            return None;
+        }
+        match self.ready.front() {
+            Some((seq, _)) if seq + 1 < self.submitted => self.ready.pop_front().map(|(_, c)| c),
+            _ => None,
+        }
+    }
 }
 
 struct Order {
@@ -70,6 +106,8 @@ struct Submit {
     response: Response,
     submitted: usize,
     started: Instant,
+    /// The endpoints' commits, once they ran.
+    commits: Vec<Commit>,
 }
 
 enum Work {
@@ -92,7 +130,56 @@ impl Stream {
                 dead_letters: Some(DeadLetterState::default()),
                 to_complete: BTreeMap::new(),
             }),
+            commits: Mutex::new(Commits::default()),
+            committing: Mutex::new(()),
         })
+    }
+
+    /// Runs the commits the program has released, in submit order.
+    fn run_commits(&self) {
+        let _turn = lock(&self.committing);
+        loop {
+            let Some(batch) = lock(&self.commits).next_released() else {
+                return;
+            };
+            for commit in batch {
+                if let Err(p) = catch_unwind(AssertUnwindSafe(commit)) {
+                    crate::log::error(&format!(
+                        "internal error: a consumer's commit panicked ({}); its messages are delivered again",
+                        panic_message(&*p)
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The request is freed: commits of completed submits run now; those of submits still
+    /// pending never do (their messages are delivered again).
+    pub(crate) fn request_freed(&self) {
+        {
+            let mut c = lock(&self.commits);
+            c.submitted = u64::MAX;
+        }
+        self.run_commits();
+        let mut c = lock(&self.commits);
+        c.closed = true;
+        c.ready.clear();
+    }
+
+    /// The request is abandoned: nothing not yet committed is, ever.
+    pub(crate) fn abandon(&self) {
+        let mut c = lock(&self.commits);
+        c.closed = true;
+        c.ready.clear();
+    }
+
+    /// A stage of submit `seq` panicked with its commits: nothing from it on is committed.
+    fn poison(&self, seq: u64) {
+        crate::log::error(&format!(
+            "submit {seq} of a request failed inside the library: from it on, nothing this \
+             request consumes is committed (the messages are delivered again)"
+        ));
+        lock(&self.commits).poisoned = true;
     }
 
     /// Submits `records`: returns the response at once (complete already without workers).
@@ -119,6 +206,16 @@ impl Stream {
             order.next += 1;
             order.next - 1
         };
+        // This submit releases the commits of every completed one before it.
+        let released = {
+            let mut c = lock(&self.commits);
+            c.submitted = c.submitted.max(seq + 1);
+            c.ready.front().is_some_and(|(s, _)| *s < seq)
+        };
+        if released {
+            let me = self.clone();
+            self.group.spawn(move || me.run_commits());
+        }
         let submit = Submit {
             seq,
             work: Work::Records(records),
@@ -127,6 +224,7 @@ impl Stream {
             response: response.clone(),
             submitted,
             started: Instant::now(),
+            commits: Vec::new(),
         };
         let me = self.clone();
         self.group.spawn(move || me.prepare(submit));
@@ -176,7 +274,10 @@ impl Stream {
                 stages::prepare(&self.core, records, &submit.request_values)
             })) {
                 Ok(routed) => Work::Routed(routed),
-                Err(p) => Work::Done(internal_error(n, &*p)),
+                Err(p) => {
+                    self.poison(submit.seq);
+                    Work::Done(internal_error(n, &*p))
+                }
             },
             other => other,
         };
@@ -205,8 +306,12 @@ impl Stream {
                         &mut instances,
                     )
                 })) {
-                    Ok(p) => Some(p),
+                    Ok(mut p) => {
+                        submit.commits = p.take_commits();
+                        Some(p)
+                    }
                     Err(p) => {
+                        self.poison(submit.seq);
                         submit.work = Work::Done(internal_error(n, &*p));
                         None
                     }
@@ -265,10 +370,20 @@ impl Stream {
             let finished = catch_unwind(AssertUnwindSafe(|| {
                 self.finish_submit(&submit, outcome, &mut letters)
             }));
-            if let Err(p) = finished {
-                submit
-                    .response
-                    .complete(internal_error(submit.submitted, &*p));
+            match finished {
+                Ok(()) => {
+                    let commits = std::mem::take(&mut submit.commits);
+                    let mut c = lock(&self.commits);
+                    if !c.closed && !commits.is_empty() {
+                        c.ready.push_back((submit.seq, commits));
+                    }
+                }
+                Err(p) => {
+                    self.poison(submit.seq);
+                    submit
+                        .response
+                        .complete(internal_error(submit.submitted, &*p));
+                }
             }
             let mut order = lock(&self.order);
             let turn = submit.seq + 1;
@@ -277,6 +392,9 @@ impl Stream {
                 Some(next) => submit = next,
                 None => {
                     order.dead_letters = Some(letters);
+                    drop(order);
+                    // Submitted again already: this submit's commits are released.
+                    self.run_commits();
                     return;
                 }
             }

@@ -10,7 +10,7 @@ use crate::container::eval::TransformCache;
 use crate::container::factor::{self, ContainerRecords};
 use crate::error::panic_message;
 use crate::error::Error;
-use crate::protocol::call::{Custody, Finisher};
+use crate::protocol::call::{Commit, Custody, Finisher};
 use crate::protocol::Endpoint;
 use crate::protocol::{self, ConnectionDef};
 use crate::protocol::{EndpointCall, Finished};
@@ -59,6 +59,8 @@ pub(super) struct ConnResult {
     custody: Custody,
     /// Endpoint failures so far (0 or 1).
     errors: usize,
+    /// The endpoint's commits of what it read (run once the submit is complete and released).
+    commits: Vec<Commit>,
 }
 
 impl ConnResult {
@@ -69,6 +71,7 @@ impl ConnResult {
             later: None,
             custody: Custody::default(),
             errors: 0,
+            commits: Vec::new(),
         }
     }
 }
@@ -98,6 +101,15 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
+    /// The endpoints' commits, in connection order (taken before [`Pending::finish`]).
+    pub(crate) fn take_commits(&mut self) -> Vec<Commit> {
+        let mut all = Vec::new();
+        for c in self.connections.iter_mut() {
+            all.append(&mut c.commits);
+        }
+        all
+    }
+
     /// Runs the finishers in connection order and assembles the outcome: the records in
     /// connection order; validation rejections, then the endpoints'.
     pub(crate) fn finish(self, core: &SessionCore) -> Outcome {
@@ -130,7 +142,11 @@ pub(super) fn complete(conn: &ConnectionDef, result: ConnResult) -> (Vec<Record>
         later,
         custody,
         mut errors,
+        commits,
     } = result;
+    // A submit's commits were taken before (`Pending::take_commits`); a dead-letter sink
+    // reads nothing it could commit.
+    drop(commits);
     if let Some(f) = later {
         let mut finished = Finished::default();
         let panicked = catch_unwind(AssertUnwindSafe(|| f(&mut finished))).err();
@@ -393,6 +409,7 @@ pub(super) fn run_connection(
         later: None,
         custody: Custody::default(),
         answered: Vec::new(),
+        commits: Vec::new(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| endpoint.process(&mut call)));
     let failure = match result {
@@ -410,6 +427,7 @@ pub(super) fn run_connection(
     // A finisher registered before a failure still runs: it owns records already handed on.
     let later = call.later.take();
     let custody = call.custody.clone();
+    let commits = std::mem::take(&mut call.commits);
     drop(call);
     let errors = usize::from(failure.is_some());
     if let Some(err) = failure {
@@ -431,6 +449,7 @@ pub(super) fn run_connection(
         later,
         custody,
         errors,
+        commits,
     }
 }
 

@@ -151,7 +151,13 @@ pub struct EndpointCall<'a> {
     /// Indexes of routed records the endpoint rejected itself ([`EndpointCall::reject_copy`]):
     /// if it then fails, they keep their own rejection and are not rejected a second time.
     pub(crate) answered: Vec<usize>,
+    /// What runs once this submit is complete and released ([`EndpointCall::commit_later`]).
+    pub(crate) commits: Vec<Commit>,
 }
+
+/// A consumer's commit or acknowledgement of what one submit read, registered with
+/// [`EndpointCall::commit_later`].
+pub type Commit = Box<dyn FnOnce() + Send + 'static>;
 
 /// The second half of an endpoint's work for one submit, registered with
 /// [`EndpointCall::finish_later`]: it runs after the request's stream is released.
@@ -452,5 +458,15 @@ impl<'a> EndpointCall<'a> {
     /// after what `process` added. Submits of one request still complete in order.
     pub fn finish_later(&mut self, f: impl FnOnce(&mut Finished) + Send + 'static) {
         self.later = Some(Box::new(f));
+    }
+
+    /// Commits (or acknowledges) what this call read from its source, at the one moment the
+    /// library allows: `f` runs once this submit's response is complete (its records returned,
+    /// its rejections dead-lettered) **and** the program has submitted the same request again
+    /// or freed it. It never runs if the request is abandoned, freed before the response
+    /// completed, or the process ends first: the source then delivers the messages again.
+    /// Commits of one request run in submit order, one at a time, on any thread.
+    pub fn commit_later(&mut self, f: impl FnOnce() + Send + 'static) {
+        self.commits.push(Box::new(f));
     }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod delivery;
 pub mod rabbit;
 pub mod tls;
 

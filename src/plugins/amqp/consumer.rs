@@ -8,8 +8,10 @@
 //! (skipped records still count as processed). A payload that is not valid JSON for the schema
 //! becomes a rejection holding the payload.
 //!
-//! At-least-once: a batch is acknowledged only when the same request submits again or is freed;
-//! a consumer that dies before that has its messages redelivered by the broker.
+//! At-least-once: a submit's messages are acknowledged only once its response is complete (dead
+//! letters included) and the program has submitted the same request again or freed it
+//! (`EndpointCall::commit_later`), however many submits are in flight; a consumer that dies
+//! before that has its messages redelivered by the broker.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -150,7 +152,6 @@ impl PreparedEndpoint for Prepared {
             filter: self.filter.clone(),
             link: None,
             deliveries: None,
-            unacked: None,
             outage: Outage::default(),
             origin: crate::runtime::fork::Origin::here(),
         }))
@@ -170,8 +171,6 @@ struct Instance {
     filter: Vec<usize>,
     link: Option<Link>,
     deliveries: Option<Receiver<Incoming>>,
-    /// The last delivery tag handed to the caller and not yet acknowledged.
-    unacked: Option<u64>,
     outage: Outage,
     /// The process the link was made in (its threads are there).
     origin: crate::runtime::fork::Origin,
@@ -185,8 +184,7 @@ impl Drop for Instance {
             std::mem::forget(self.deliveries.take());
             return;
         }
-        // The request is freed: its last batch was delivered to the caller.
-        self.ack_pending();
+        // Messages never acknowledged go back to the queue when the link closes.
         if let Some(link) = self.link.take() {
             link.close();
         }
@@ -194,29 +192,6 @@ impl Drop for Instance {
 }
 
 impl Instance {
-    /// Acknowledges everything handed to the caller so far (it has had it).
-    fn ack_pending(&mut self) {
-        let (Some(tag), Some(link)) = (self.unacked.take(), &self.link) else {
-            return;
-        };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        match wait(
-            link.channel
-                .basic_ack(tag, BasicAckOptions { multiple: true }),
-            deadline,
-        ) {
-            Some(Ok(())) => {}
-            other => crate::log::warn(&format!(
-                "connection {}: cannot acknowledge the last batch ({}); the broker delivers it again",
-                self.connection,
-                match other {
-                    Some(Err(e)) => e.to_string(),
-                    _ => "no answer".into(),
-                }
-            )),
-        }
-    }
-
     /// Connects, declares and binds the queue and starts consuming, unless already done and
     /// still usable.
     fn start(&mut self, s: &Settings, deadline: Instant) -> std::result::Result<(), String> {
@@ -225,7 +200,6 @@ impl Instance {
         }
         if let Some(old) = self.link.take() {
             // Unacknowledged messages of the old connection go back to the queue.
-            self.unacked = None;
             old.close();
         }
         self.deliveries = None;
@@ -318,6 +292,24 @@ impl Instance {
     }
 }
 
+/// Acknowledges every message up to `tag` on `channel`.
+fn acknowledge(connection: &str, channel: &lapin::Channel, tag: u64) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    match wait(
+        channel.basic_ack(tag, BasicAckOptions { multiple: true }),
+        deadline,
+    ) {
+        Some(Ok(())) => {}
+        other => crate::log::warn(&format!(
+            "connection {connection}: cannot acknowledge a batch ({}); the broker delivers it again",
+            match other {
+                Some(Err(e)) => e.to_string(),
+                _ => "no answer".into(),
+            }
+        )),
+    }
+}
+
 /// Hands the consumer's deliveries over in order until it ends (the connection closed, the
 /// consumer was cancelled) or nobody listens any more.
 fn read_deliveries(mut consumer: lapin::Consumer, tx: crossbeam_channel::Sender<Incoming>) {
@@ -341,8 +333,6 @@ impl Endpoint for Instance {
     fn process(&mut self, call: &mut EndpointCall<'_>) -> Result<()> {
         let s = Settings::read(call.constructor())?;
         let conn = call.connection_id().to_string();
-        // The caller has had the previous batch: it is processed.
-        self.ack_pending();
         if s.max == 0 {
             return Ok(());
         }
@@ -437,8 +427,13 @@ impl Endpoint for Instance {
         }
         call.stats().add_bytes_received(received);
         call.extend(accepted);
-        if self.deliveries.is_some() {
-            self.unacked = last_tag.or(self.unacked);
+        // Acknowledged with the response once the program released it: the whole batch at
+        // once (returned, rejected or filtered out), on the channel it came on (a tag means
+        // nothing on another). A channel closed meanwhile gives the batch back to the queue.
+        if let (Some(tag), Some(link), true) = (last_tag, &self.link, self.deliveries.is_some()) {
+            let channel = link.channel.clone();
+            let connection = conn.clone();
+            call.commit_later(move || acknowledge(&connection, &channel, tag));
         }
         Ok(())
     }

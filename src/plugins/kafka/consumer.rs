@@ -5,9 +5,10 @@
 //! request record's values); skipped records still count as processed. A payload that is not
 //! valid JSON for the schema becomes a rejection holding the raw payload.
 //!
-//! At-least-once: offsets are committed only when the same request is submitted again or
-//! freed, never before the caller had the records. One consumer per request (it joins the
-//! group); stream mode keeps it across resubmits.
+//! At-least-once: a submit's offsets are committed only once its response is complete (dead
+//! letters included) and the program has submitted the same request again or freed it
+//! (`EndpointCall::commit_later`), however many submits are in flight. One consumer per
+//! request (it joins the group); stream mode keeps it across resubmits.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -120,7 +121,8 @@ struct Instance {
     format: Format,
     layout: Arc<Layout>,
     filter: Vec<usize>,
-    consumer: Option<BaseConsumer<KafkaContext>>,
+    /// Shared with the commits of submits not yet released.
+    consumer: Option<Arc<BaseConsumer<KafkaContext>>>,
     subscribed: Option<Vec<String>>,
     /// Offsets handed to the caller and not yet committed, and revocations: shared with the
     /// consumer's rebalance callbacks.
@@ -129,76 +131,73 @@ struct Instance {
     origin: crate::runtime::fork::Origin,
 }
 
-impl Instance {
-    /// Commits the offsets of the messages the caller has had, for the partitions this member
-    /// still owns; those of partitions it no longer owns are dropped (committing them could
-    /// move their new owner backwards; their messages are read again there, at most one
-    /// batch). A consumer that left the group (idle longer than `max.poll.interval.ms`) cannot
-    /// commit: it rejoins on this submit's poll, and the last batch is read again.
-    fn commit_pending(&mut self) {
-        let Some(consumer) = &self.consumer else {
-            return;
-        };
-        let pending = std::mem::take(&mut self.state().pending);
-        if pending.is_empty() {
-            return;
-        }
-        let owned = consumer.assignment().unwrap_or_default();
-        let (ours, gone): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(t, p, _)| {
-            owned
-                .elements()
-                .iter()
-                .any(|e| e.topic() == t && e.partition() == *p)
-        });
-        if !gone.is_empty() {
-            crate::log::debug(&format!(
-                "connection {}: not committing {} partitions no longer assigned to this member",
-                self.connection,
-                gone.len()
+/// Commits the offsets released so far (`GroupState::pending`) for the partitions this member
+/// still owns; those of partitions it no longer owns are dropped (committing them could move
+/// their new owner backwards; their messages are read again there, at most one batch). A
+/// consumer that left the group (idle longer than `max.poll.interval.ms`) cannot commit: it
+/// rejoins on its next poll, and the batch is read again.
+fn commit_released(connection: &str, consumer: &BaseConsumer<KafkaContext>, group: &Group) {
+    let state = || group.state.lock().unwrap_or_else(|p| p.into_inner());
+    let pending = std::mem::take(&mut state().pending);
+    if pending.is_empty() {
+        return;
+    }
+    let owned = consumer.assignment().unwrap_or_default();
+    let (ours, gone): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(t, p, _)| {
+        owned
+            .elements()
+            .iter()
+            .any(|e| e.topic() == t && e.partition() == *p)
+    });
+    if !gone.is_empty() {
+        crate::log::debug(&format!(
+            "connection {connection}: not committing {} partitions no longer assigned to this member",
+            gone.len()
+        ));
+    }
+    match commit_offsets(consumer, &ours) {
+        Ok(()) => {}
+        Err(e)
+            if matches!(
+                e.rdkafka_error_code(),
+                Some(RDKafkaErrorCode::UnknownMemberId)
+                    | Some(RDKafkaErrorCode::IllegalGeneration)
+                    | Some(RDKafkaErrorCode::RebalanceInProgress)
+            ) =>
+        {
+            crate::log::info(&format!(
+                "connection {connection}: the consumer is no longer in its group ({e}); it rejoins on its next poll, and its last batch is read again"
             ));
         }
-        match commit_offsets(consumer, &ours) {
-            Ok(()) => {}
-            Err(e)
-                if matches!(
-                    e.rdkafka_error_code(),
-                    Some(RDKafkaErrorCode::UnknownMemberId)
-                        | Some(RDKafkaErrorCode::IllegalGeneration)
-                        | Some(RDKafkaErrorCode::RebalanceInProgress)
-                ) =>
-            {
-                crate::log::info(&format!(
-                    "connection {}: the consumer is no longer in its group ({e}); it rejoins now, and its last batch is read again",
-                    self.connection
-                ));
+        Err(e) => {
+            crate::log::warn(&format!(
+                "connection {connection}: cannot commit offsets yet ({e}); they will be committed later"
+            ));
+            let mut g = state();
+            let mut kept = ours;
+            // Offsets released meanwhile are newer: they win.
+            for (t, p, o) in std::mem::take(&mut g.pending) {
+                note_offset(&mut kept, &t, p, o);
             }
-            Err(e) => {
-                crate::log::warn(&format!(
-                    "connection {}: cannot commit offsets yet ({e}); they will be committed later",
-                    self.connection
-                ));
-                let mut g = self.state();
-                let mut kept = ours;
-                kept.append(&mut g.pending);
-                g.pending = kept;
-            }
+            g.pending = kept;
         }
     }
+}
 
+/// Raises the next offset of `topic`/`partition` in `offsets` to `next`.
+fn note_offset(offsets: &mut Vec<(String, i32, i64)>, topic: &str, partition: i32, next: i64) {
+    match offsets
+        .iter_mut()
+        .find(|(t, p, _)| t == topic && *p == partition)
+    {
+        Some(entry) => entry.2 = entry.2.max(next),
+        None => offsets.push((topic.to_string(), partition, next)),
+    }
+}
+
+impl Instance {
     fn state(&self) -> std::sync::MutexGuard<'_, GroupState> {
         self.group.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn note_offset(&mut self, topic: &str, partition: i32, offset: i64) {
-        let mut g = self.state();
-        match g
-            .pending
-            .iter_mut()
-            .find(|(t, p, _)| t == topic && *p == partition)
-        {
-            Some(entry) => entry.2 = entry.2.max(offset + 1),
-            None => g.pending.push((topic.to_string(), partition, offset + 1)),
-        }
     }
 }
 
@@ -243,8 +242,10 @@ impl Drop for Instance {
             std::mem::forget(self.consumer.take());
             return;
         }
-        // The request is freed: its last records were delivered to the caller.
-        self.commit_pending();
+        // Offsets released whose commit failed: one more try before the consumer closes.
+        if let Some(consumer) = &self.consumer {
+            commit_released(&self.connection, consumer, &self.group);
+        }
     }
 }
 
@@ -274,10 +275,8 @@ impl Endpoint for Instance {
                         .with_stats(call.stats()),
                 )
                 .map_err(|e| Error::Kafka(format!("cannot create the Kafka consumer: {e}")))?;
-            self.consumer = Some(consumer);
+            self.consumer = Some(Arc::new(consumer));
         }
-        // The caller has had the previous batch: it is processed.
-        self.commit_pending();
         let consumer = self.consumer.as_ref().expect("created above");
         if self.subscribed.as_ref() != Some(&topics) {
             if topics.is_empty() {
@@ -397,8 +396,27 @@ impl Endpoint for Instance {
             }
         }
         call.extend(accepted.into_iter().map(|(r, _, _)| r));
+        // Every message read (returned, rejected or filtered out) is committed with the
+        // response, once the program released it.
+        let mut offsets = Vec::new();
         for (t, p, o, _) in seen {
-            self.note_offset(&t, p, o);
+            note_offset(&mut offsets, &t, p, o + 1);
+        }
+        if !offsets.is_empty() {
+            let (consumer, group) = (
+                self.consumer.clone().expect("created above"),
+                self.group.clone(),
+            );
+            let connection = self.connection.clone();
+            call.commit_later(move || {
+                {
+                    let mut g = group.state.lock().unwrap_or_else(|p| p.into_inner());
+                    for (t, p, o) in offsets {
+                        note_offset(&mut g.pending, &t, p, o);
+                    }
+                }
+                commit_released(&connection, &consumer, &group);
+            });
         }
         call.stats().add_bytes_received(received);
         if let Some(consumer) = &self.consumer {

@@ -204,8 +204,8 @@ pub(crate) struct Group {
 
 #[derive(Default)]
 pub(crate) struct GroupState {
-    /// Next offset per partition of the messages already handed to the caller and not yet
-    /// committed (they are once the caller submits again: it has had them).
+    /// Next offset per partition of the messages whose responses the program released (see
+    /// `EndpointCall::commit_later`) and that are not committed yet.
     pub(crate) pending: Vec<(String, i32, i64)>,
     /// For each partition revoked (or lost), the revocation count just after it last was: a
     /// message of it fetched when the count was lower belongs to another member now.
@@ -242,7 +242,7 @@ pub(crate) fn commit_offsets<
 }
 
 impl rdkafka::consumer::ConsumerContext for KafkaContext {
-    /// Before partitions are handed to another member: commit what the caller already had of
+    /// Before partitions are handed to another member: commit what the program released of
     /// them (never later: the new owner would move backwards), and remember the revocation so
     /// that messages of them fetched in this submit are left to the new owner. A lost
     /// assignment (the member was dropped from the group) commits nothing: the group has

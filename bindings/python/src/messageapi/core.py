@@ -188,10 +188,20 @@ class Request:
         self.close()
 
     def close(self) -> None:
-        """Frees the request (a Kafka consumer commits its last batch then)."""
+        """Frees the request. Consumers commit (Kafka) or acknowledge (AMQP) what completed
+        responses returned; nothing of a response still pending."""
         if self._ptr is not None:
             ffi.release(self._ptr)
             self._ptr = None
+
+    def abandon(self) -> None:
+        """Frees the request committing nothing not yet committed: the broker delivers
+        those messages again. For a program that could not keep what it was given."""
+        if self._ptr is not None:
+            raw = ffi.cast("mapi_request *", self._ptr)
+            ffi.gc(self._ptr, None)  # detaches mapi_request_free
+            self._ptr = None
+            lib.mapi_request_abandon(raw)
 
     def _new_record(self) -> Any:
         out = ffi.new("mapi_record **")
