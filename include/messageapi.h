@@ -55,27 +55,8 @@
 typedef struct mapi_record mapi_record;
 
 
-// The most worker threads that can be asked for.
-#define MAX_WORKERS 1024
-
-// The smallest stack a library thread can be given (the library's own frames need it).
-#define MIN_STACK_BYTES (256 << 10)
-
-// The largest stack a library thread can be given.
-#define MAX_STACK_BYTES (1 << 30)
-
-// The default stack of a library thread: a callback can use at least 16 MiB of it. Address
-// space is reserved for all of it; only the pages a thread touches are committed.
-#define DEFAULT_STACK_BYTES (32 << 20)
-
-// The default ceiling on worker threads while some are blocked.
-#define DEFAULT_MAX_WORKERS 64
-
 // The longest text a field holds: 4 GiB - 1 bytes (views index it with 32 bits).
 #define Text_MAX_LEN (size_t)UINT32_MAX
-
-// The longest chain of transformations one may read through (inputs first, itself last).
-#define MAX_TRANSFORMATION_CHAIN 64
 
 // Field type codes (mapi_record_field_type).
 #define MAPI_TYPE_STRING 0
@@ -138,7 +119,7 @@ typedef struct mapi_record_list mapi_record_list;
 // runtime parameters, and the endpoint instances and state its submits share. Used by one
 // thread at a time (its pending responses do not use it). Made by mapi_request_new, freed by
 // mapi_request_free.
-// Functions: mapi_request_new, mapi_request_free, mapi_request_add_record,
+// Functions: mapi_request_new, mapi_request_free, mapi_request_abandon, mapi_request_add_record,
 // mapi_request_add_json, mapi_request_record_count, mapi_request_clear,
 // mapi_request_conditions, mapi_request_submit, mapi_request_submit_and_clear,
 // mapi_request_set_parameter, mapi_request_record, mapi_request_pop_record.
@@ -540,6 +521,10 @@ mapi_status mapi_session_stats_prometheus(const mapi_session *session,
 // runs on library threads. A `mapi_request` is used by one thread at a time; its pending
 // responses do not use it, so it may be refilled and resubmitted, or freed, while they run.
 //
+// Delivery: a consumer commits (Kafka) or acknowledges (AMQP) the messages of a submit only
+// once that submit's response is complete, its dead letters written, and the program has
+// submitted the same request again or freed it; a crash costs duplicates, never a message.
+//
 // ---
 //
 // Makes a request on `session`, with fresh endpoint instances.
@@ -557,9 +542,24 @@ mapi_status mapi_request_new(const mapi_session *session, mapi_request **out);
 // submitted still complete, and stay the caller's to free. Calling with NULL is fine; must
 // not be called twice.
 //
+// A consumer commits (Kafka) or acknowledges (AMQP) the messages of a submit only once its
+// response is complete, dead letters included, and the program has submitted the same request
+// again or freed it: freeing commits what completed responses returned, nothing of a
+// response still pending. mapi_request_abandon frees without committing.
+//
 // # Safety
 // `request` is NULL or a live request not in use by another thread.
 void mapi_request_free(mapi_request *request);
+
+// Frees `request` as mapi_request_free does, but commits and acknowledges nothing its
+// consumers read that is not committed yet: the broker delivers those messages again (to the
+// next run, or another member of the group). For a program that could not keep what its last
+// responses returned (a write that failed, say). Calling with NULL is fine; must not be
+// called twice, nor after mapi_request_free.
+//
+// # Safety
+// `request` is NULL or a live request not in use by another thread.
+void mapi_request_abandon(mapi_request *request);
 
 // Adds a record to `request` (the schema's defaults set, its condition values cleared) and
 // hands it out for setting with the mapi_record_set_* calls.

@@ -27,6 +27,10 @@ pub struct mapi_request {
 /// runs on library threads. A `mapi_request` is used by one thread at a time; its pending
 /// responses do not use it, so it may be refilled and resubmitted, or freed, while they run.
 ///
+/// Delivery: a consumer commits (Kafka) or acknowledges (AMQP) the messages of a submit only
+/// once that submit's response is complete, its dead letters written, and the program has
+/// submitted the same request again or freed it; a crash costs duplicates, never a message.
+///
 /// ---
 ///
 /// Makes a request on `session`, with fresh endpoint instances.

@@ -187,7 +187,7 @@ pub fn parse_transformations(
 }
 
 /// The longest chain of transformations one may read through (inputs first, itself last).
-pub const MAX_TRANSFORMATION_CHAIN: usize = 64;
+pub(crate) const MAX_TRANSFORMATION_CHAIN: usize = 64;
 
 /// For each transformation, the length of the longest chain ending with it (1: it reads no
 /// transformation). The graph has no cycle; computed without recursion.

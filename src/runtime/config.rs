@@ -12,16 +12,16 @@ use serde_json::{Map, Value as Json};
 use crate::error::{Error, Result};
 
 /// The most worker threads that can be asked for.
-pub const MAX_WORKERS: usize = 1024;
+pub(crate) const MAX_WORKERS: usize = 1024;
 /// The smallest stack a library thread can be given (the library's own frames need it).
-pub const MIN_STACK_BYTES: usize = 256 << 10;
+pub(crate) const MIN_STACK_BYTES: usize = 256 << 10;
 /// The largest stack a library thread can be given.
-pub const MAX_STACK_BYTES: usize = 1 << 30;
+pub(crate) const MAX_STACK_BYTES: usize = 1 << 30;
 /// The default stack of a library thread: a callback can use at least 16 MiB of it. Address
 /// space is reserved for all of it; only the pages a thread touches are committed.
-pub const DEFAULT_STACK_BYTES: usize = 32 << 20;
+pub(crate) const DEFAULT_STACK_BYTES: usize = 32 << 20;
 /// The default ceiling on worker threads while some are blocked.
-pub const DEFAULT_MAX_WORKERS: usize = 64;
+pub(crate) const DEFAULT_MAX_WORKERS: usize = 64;
 
 /// What the host asks for; `None` leaves a setting to the environment, then the default.
 ///
