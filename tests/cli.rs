@@ -383,3 +383,175 @@ fn send_with_dead_letters_stats_and_a_metrics_file() {
         text(&out.stderr)
     );
 }
+
+/// `--rejections` that cannot be written: exit 1 with a message naming it (not a silent loss).
+#[test]
+fn send_fails_when_its_rejections_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = writer_manifest(dir.path());
+    let out = mapi(
+        &[
+            "send",
+            m.to_str().unwrap(),
+            "--records",
+            "-",
+            "--rejections",
+            "/dev/full",
+        ],
+        Some("{\"station\": \"KILX\"}\n{\"temp\": 3}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr)
+            .contains("cannot write the rejections to /dev/full: No space left on device"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `mapi send` streams its input: the first batch is submitted (and on disk) while the rest of
+/// the input is still to come, so memory holds a batch, not the file.
+#[test]
+fn send_streams_its_input_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = writer_manifest(dir.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mapi"))
+        .args([
+            "send",
+            m.to_str().unwrap(),
+            "--records",
+            "-",
+            "--batch",
+            "2",
+        ])
+        .env("MAPI_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // An array, as the input may be: its elements are the records.
+    stdin
+        .write_all(b"[{\"station\": \"A\"},\n {\"station\": \"B\"},\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    let out_file = dir.path().join("out.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::read_to_string(&out_file).map_or(0, |t| t.lines().count()) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first batch was not written before the input ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    stdin
+        .write_all(
+            b" {\"station\": \"C\", \"temp\": 1}, {\"station\": \"D\"}, {\"station\": \"E\"}]\n",
+        )
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .starts_with("sent 5 records in 3 batches: 5 records returned, 0 rejected"),
+        "{}",
+        text(&out.stdout)
+    );
+    let stations: Vec<String> = std::fs::read_to_string(&out_file)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["station"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(stations, ["A", "B", "C", "D", "E"]);
+}
+
+/// `mapi consume --count N` asks for at most what it still wants and commits only what it
+/// wrote; a write error (a full disk, a closed pipe) exits 1 and commits nothing not written.
+#[test]
+fn consume_commits_only_what_it_wrote() {
+    let Some(broker) = common::broker::Broker::memory_for_groups() else {
+        return;
+    };
+    broker.create_topic("cnt", 1);
+    let produce = |range: std::ops::Range<i64>| {
+        let payloads: Vec<String> = range
+            .map(|i| json!({"station": "S", "seq": i}).to_string())
+            .collect();
+        let messages: Vec<(Option<&str>, &str, Option<i32>)> = payloads
+            .iter()
+            .map(|p| (None, p.as_str(), Some(0)))
+            .collect();
+        common::broker::python_produce(&broker.bootstrap, "cnt", &messages);
+    };
+    produce(0..5);
+    let dir = tempfile::tempdir().unwrap();
+    let consumer = dir.path().join("consumer.json");
+    std::fs::write(&consumer, json!({
+        "fields": [{"id": "station", "type": "string", "required": true}, {"id": "seq", "type": "integer", "required": true}],
+        "collections": [{"id": "c", "fields": ["station", "seq"]}],
+        "endpoints": [{"plugin": "kafka-consumer", "connections": [{"id": "k",
+            "constructor": {"topics": "cnt", "group.id": "cnt-group", "bootstrap.servers": broker.bootstrap,
+                            "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000, "timeout-ms": 20000},
+            "fields": ["seq"]}]}]}).to_string()).unwrap();
+    let consume = |count: &str, stdout: Stdio| {
+        Command::new(env!("CARGO_BIN_EXE_mapi"))
+            .args(["consume", consumer.to_str().unwrap(), "--count", count])
+            .env("MAPI_LOG", "error")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let seqs = |out: &Output| -> Vec<i64> {
+        text(&out.stdout)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .collect()
+    };
+    let out = consume("1", Stdio::piped()).wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(seqs(&out), [0]);
+    // The other four were neither printed nor committed: the next run gets them.
+    let out = consume("10", Stdio::piped()).wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(seqs(&out), [1, 2, 3, 4], "{}", text(&out.stderr));
+
+    produce(5..8);
+    // A full disk: exit 1, a message, nothing committed.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = consume("10", Stdio::from(full)).wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot write to standard output: No space left on device"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A closed pipe (`mapi consume | head -0`): the same.
+    let mut child = consume("10", Stdio::piped());
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot write to standard output: Broken pipe"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = consume("10", Stdio::piped()).wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(seqs(&out), [5, 6, 7]);
+}

@@ -13,7 +13,7 @@
 //! Exit status: 0 success; 2 `send` had rejections; 1 an error (the message names the file and
 //! JSON location for manifests, the line for records).
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 use messageapi::container::InputSpec;
 use messageapi::schema::condition::{ConditionKind, Operator};
 use messageapi::session::SessionCore;
-use messageapi::{Record, Session};
+use messageapi::Session;
 
 #[derive(Parser)]
 #[command(
@@ -180,8 +180,10 @@ fn end_job(
     result
 }
 
-/// Writes `bytes` to a temporary file next to `path`, then renames it into place: a reader
-/// (the node-exporter textfile collector) never sees half a file.
+/// Writes `bytes` to a temporary file next to `path` (created exclusively, under a name no
+/// other process can predict or already hold), syncs it, renames it into place and syncs the
+/// directory: a reader (the node-exporter textfile collector) never sees half a file, and after
+/// a crash the file is the old one or the new one.
 fn write_atomically(path: &Path, bytes: &[u8]) -> messageapi::Result<()> {
     let io = |e: std::io::Error| {
         messageapi::Error::Io(format!("cannot write metrics file {}: {e}", path.display()))
@@ -189,15 +191,58 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> messageapi::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io(std::io::Error::other("not a file name")))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    let (tmp, mut file) = {
+        let mut attempt = 0u32;
+        loop {
+            let mut tmp_name = std::ffi::OsString::from(".");
+            tmp_name.push(name);
+            tmp_name.push(format!(
+                ".{}.{:016x}.tmp",
+                std::process::id(),
+                unpredictable()
+            ));
+            let tmp = path.with_file_name(tmp_name);
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+            {
+                Ok(f) => break (tmp, f),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => {
+                    attempt += 1
+                }
+                Err(e) => return Err(io(e)),
+            }
+        }
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    drop(file);
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    written.map_err(io)
+    written.map_err(io)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)
+}
+
+/// 64 bits no other process can guess: the standard library's per-process random hash keys.
+fn unpredictable() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
 }
 
 /// The `--stats` table.
@@ -484,17 +529,116 @@ fn describe_protocol(core: &SessionCore, out: &mut String) {
     }
 }
 
-fn read_input(records: &str) -> messageapi::Result<String> {
-    let mut text = String::new();
-    if records == "-" {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| messageapi::Error::Io(format!("cannot read standard input: {e}")))?;
-    } else {
-        text = std::fs::read_to_string(records)
-            .map_err(|e| messageapi::Error::Io(format!("cannot read {records}: {e}")))?;
+/// Splits JSON input into its records' texts as it reads: JSON Lines, objects one after the
+/// other (on one line or several), or one top-level array of objects (its elements). Memory
+/// holds one record's text at a time, whatever the input's size.
+struct Values<R> {
+    input: R,
+    /// The line the next byte is on.
+    line: usize,
+    /// Inside the top-level array; it ended.
+    in_array: bool,
+    ended: bool,
+    /// A value was read (a `[` after that is not the top-level array's).
+    started: bool,
+}
+
+impl<R: std::io::BufRead> Values<R> {
+    fn new(input: R) -> Values<R> {
+        Values {
+            input,
+            line: 1,
+            in_array: false,
+            ended: false,
+            started: false,
+        }
     }
-    Ok(text)
+
+    fn byte(&mut self) -> std::io::Result<Option<u8>> {
+        let b = match self.input.fill_buf()? {
+            [] => return Ok(None),
+            buf => buf[0],
+        };
+        self.input.consume(1);
+        if b == b'\n' {
+            self.line += 1;
+        }
+        Ok(Some(b))
+    }
+
+    /// The next record's text and the line it starts on; `None` at the end.
+    fn next_value(&mut self) -> messageapi::Result<Option<(usize, String)>> {
+        let io = |e: std::io::Error| messageapi::Error::Io(format!("cannot read: {e}"));
+        // Up to the value's first byte: whitespace, and in an array the commas between.
+        let first = loop {
+            match self.byte().map_err(io)? {
+                None if self.in_array && !self.ended => {
+                    return Err(messageapi::Error::Json(format!(
+                        "line {}: the array does not end",
+                        self.line
+                    )))
+                }
+                None => return Ok(None),
+                Some(b) if b.is_ascii_whitespace() => {}
+                Some(b'[') if !self.in_array && !self.started => self.in_array = true,
+                Some(b',') if self.in_array && !self.ended => {}
+                Some(b']') if self.in_array && !self.ended => self.ended = true,
+                Some(b) if self.ended => {
+                    return Err(messageapi::Error::Json(format!(
+                        "line {}: unexpected {:?} after the array",
+                        self.line, b as char
+                    )))
+                }
+                Some(b) => break b,
+            }
+        };
+        self.started = true;
+        let line = self.line;
+        let mut text = vec![first];
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        let mut track = |b: u8, depth: &mut usize| {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+            } else {
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => *depth += 1,
+                    b'}' | b']' => *depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+        };
+        track(first, &mut depth);
+        // A value ends where its brackets close (or, for a bare scalar, at whitespace, a comma
+        // or the array's end: the record reader then says what is wrong with it).
+        while depth > 0 || (first != b'{' && first != b'[') {
+            let Some(b) = self.peek().map_err(io)? else {
+                break;
+            };
+            if depth == 0 && (b.is_ascii_whitespace() || b == b',' || b == b']') {
+                break;
+            }
+            self.byte().map_err(io)?;
+            text.push(b);
+            track(b, &mut depth);
+            if depth == 0 && (first == b'{' || first == b'[') {
+                break;
+            }
+        }
+        String::from_utf8(text)
+            .map(|t| Some((line, t)))
+            .map_err(|_| messageapi::Error::Json(format!("line {line}: not UTF-8")))
+    }
+
+    fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        Ok(self.input.fill_buf()?.first().copied())
+    }
 }
 
 fn send(
@@ -503,36 +647,76 @@ fn send(
     rejections: Option<&Path>,
     batch: usize,
 ) -> messageapi::Result<ExitCode> {
-    let text = read_input(records)?;
-    let input: Vec<Record> = session.read_json(&text).map_err(|e| e.context(records))?;
+    let cannot_read = |e: std::io::Error| {
+        messageapi::Error::Io(format!(
+            "cannot read {}: {e}",
+            if records == "-" {
+                "standard input"
+            } else {
+                records
+            }
+        ))
+    };
+    let (input, size): (Box<dyn std::io::BufRead>, Option<u64>) = if records == "-" {
+        (Box::new(std::io::stdin().lock()), None)
+    } else {
+        let f = std::fs::File::open(records).map_err(cannot_read)?;
+        let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        (
+            Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
+            size,
+        )
+    };
+    let mut values = Values::new(input);
     let mut sink: Box<dyn Write> = match rejections {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
             |e| messageapi::Error::Io(format!("cannot write {}: {e}", p.display())),
         )?)),
         None => Box::new(std::io::stderr()),
     };
-    let batches = input.len().div_ceil(batch);
-    let bar = if batches > 1 && std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(input.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records {per_sec} {eta}")
+    let cannot_write = |e: std::io::Error| {
+        messageapi::Error::Io(format!(
+            "cannot write the rejections to {}: {e}",
+            rejections.map_or("standard error".into(), |p| p.display().to_string())
+        ))
+    };
+    let bar = match size {
+        Some(len) if len > 1 << 20 && std::io::stderr().is_terminal() => {
+            let b = indicatif::ProgressBar::new(len);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Some(b)
-    } else {
-        None
+            );
+            Some(b)
+        }
+        _ => None,
     };
     let started = Instant::now();
     let mut request = session.request();
-    let (mut returned, mut rejected) = (0usize, 0usize);
-    let total = input.len();
-    let mut input = input.into_iter().peekable();
-    while input.peek().is_some() {
+    let (mut total, mut batches, mut returned, mut rejected) = (0usize, 0usize, 0usize, 0usize);
+    let mut read_bytes = 0u64;
+    loop {
+        // One batch of the input at a time: memory is bounded by the batch.
         request.clear();
-        for r in input.by_ref().take(batch) {
-            request.push(r)?;
+        while request.len() < batch {
+            let Some((line, text)) = values.next_value().map_err(|e| e.context(records))? else {
+                break;
+            };
+            read_bytes += text.len() as u64 + 1;
+            let record = request.add_record();
+            if let Err(e) = messageapi::json::read_object(&text, record) {
+                request.pop();
+                return Err(e.context(format_args!("line {line}")).context(records));
+            }
         }
         let n = request.len();
+        if n == 0 {
+            break;
+        }
+        total += n;
+        batches += 1;
         let response = request.submit();
         let outcome = response.wait(None)?;
         returned += outcome.records.len();
@@ -540,20 +724,25 @@ fn send(
         for r in &outcome.rejections {
             let line = serde_json::json!({"record": r.record.to_json(), "reasons": r.reasons,
                 "stage": r.stage.as_str(), "connection": r.connection.as_deref()});
-            let _ = writeln!(sink, "{line}");
+            writeln!(sink, "{line}").map_err(cannot_write)?;
         }
+        // Each batch's rejections are on disk before the next batch goes.
+        sink.flush().map_err(cannot_write)?;
         if let Some(b) = &bar {
-            b.inc(n as u64);
+            b.set_position(read_bytes);
         }
     }
-    let _ = sink.flush();
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    println!(
-        "sent {total} records in {batches} batches: {returned} records returned, {rejected} rejected ({:.1} ms)",
+    let summary = format!(
+        "sent {total} records in {batches} batches: {returned} records returned, {rejected} rejected ({:.1} ms)\n",
         started.elapsed().as_secs_f64() * 1e3
     );
+    std::io::stdout()
+        .write_all(summary.as_bytes())
+        .and_then(|()| std::io::stdout().flush())
+        .map_err(|e| messageapi::Error::Io(format!("cannot write to standard output: {e}")))?;
     Ok(if rejected > 0 {
         ExitCode::from(2)
     } else {
@@ -561,31 +750,92 @@ fn send(
     })
 }
 
+/// The consumer connections of a session and their `max-records` (to ask for at most what
+/// `--count` still wants).
+fn consumer_batches(session: &Session) -> Vec<(String, i64)> {
+    session
+        .core()
+        .protocol
+        .connections
+        .iter()
+        .filter(|c| matches!(&*c.endpoint, "kafka-consumer" | "amqp-consumer"))
+        .map(|c| {
+            let max = c
+                .constructor
+                .get("max-records")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(500);
+            (c.id.to_string(), max)
+        })
+        .collect()
+}
+
+/// Prints the records the endpoints return, as JSON Lines, until `count` or an empty batch
+/// (unless `follow`). Consumers commit only what was written: with `--count`, each submit asks
+/// for at most the records still wanted; a write error (a closed pipe, a full disk) ends the
+/// command with an error and the request is abandoned, committing nothing not yet committed.
 fn consume(session: &Session, count: Option<usize>, follow: bool) -> messageapi::Result<ExitCode> {
     let mut request = session.request();
+    let consumers = consumer_batches(session);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut printed = 0usize;
     loop {
+        if let Some(c) = count {
+            for (id, max) in &consumers {
+                let wanted = (c - printed).min(usize::try_from(*max).unwrap_or(0));
+                request.set_parameter(id, "max-records", serde_json::json!(wanted))?;
+            }
+        }
         let response = request.submit();
         let outcome = response.wait(None)?;
-        for r in &outcome.records {
-            if count.is_some_and(|c| printed >= c) {
-                break;
+        let written = write_batch(&mut out, outcome, count.map(|c| c - printed));
+        let (n, all) = match written {
+            Ok(w) => w,
+            Err(e) => {
+                // What was not written is never committed: delivered again to the next run.
+                drop(response);
+                request.abandon();
+                return Err(messageapi::Error::Io(format!(
+                    "cannot write to standard output: {e}; nothing not written is committed"
+                )));
             }
-            let mut line = Vec::new();
-            messageapi::json::write_record(r, &mut line);
-            line.push(b'\n');
-            let _ = out.write_all(&line);
-            printed += 1;
+        };
+        printed += n;
+        if !all {
+            // More came back than --count wants: committing them would skip them for good.
+            drop(response);
+            request.abandon();
+            return Ok(ExitCode::SUCCESS);
         }
-        for r in &outcome.rejections {
-            eprintln!("rejected: {}", r.reasons.join("; "));
-        }
-        let _ = out.flush();
         if count.is_some_and(|c| printed >= c) || (outcome.records.is_empty() && !follow) {
             break;
         }
     }
+    // Freeing the request commits what was written.
+    drop(request);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes up to `limit` records of `outcome` as JSON Lines, and its rejections' reasons to
+/// stderr, then flushes: the records written, and whether that was all of them.
+fn write_batch(
+    out: &mut impl Write,
+    outcome: &messageapi::Outcome,
+    limit: Option<usize>,
+) -> std::io::Result<(usize, bool)> {
+    let take = limit.map_or(outcome.records.len(), |l| l.min(outcome.records.len()));
+    let mut line = Vec::new();
+    for r in &outcome.records[..take] {
+        line.clear();
+        messageapi::json::write_record(r, &mut line);
+        line.push(b'\n');
+        out.write_all(&line)?;
+    }
+    out.flush()?;
+    let mut err = std::io::stderr().lock();
+    for r in &outcome.rejections {
+        writeln!(err, "rejected: {}", r.reasons.join("; "))?;
+    }
+    Ok((take, take == outcome.records.len()))
 }

@@ -1,7 +1,15 @@
 //! `file-writer`: writes each routed record as one JSON object per line (JSON Lines) to
 //! constructor `path` (`{}` expands), `mode` `append` (default) or `truncate` (once, when the
-//! request first submits), optional `fsync`. Output records are the records written; a write
-//! error rejects the records of that submit.
+//! request first submits). Output records are the records written.
+//!
+//! Whole submits or nothing: a write that fails part-way (a full disk, a quota, a file-size
+//! limit) is cut back to where the submit started, so the file holds no line of a rejected
+//! record and ends with a whole line; every record of the submit is rejected with the error.
+//! `sync` says what "returned" means: `"none"` (the default: the bytes are in the kernel, they
+//! survive the process crashing, not the machine) or `"submit"` (the file's data is synced to
+//! the disk before the response completes, and a file the writer created has its directory
+//! synced once: it survives a power loss). `fsync: true` is the older spelling of
+//! `"sync": "submit"`.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -21,7 +29,36 @@ pub struct FileWriterFactory;
 struct FileWriter {
     path: PathBuf,
     truncate: bool,
-    fsync: bool,
+    /// `"sync": "submit"`: data synced before the submit's records are returned.
+    sync: bool,
+}
+
+/// `sync` (or the older `fsync`) of a file-writer's constructor: whether each submit is synced.
+fn sync_of(c: &serde_json::Map<String, Json>) -> Result<bool> {
+    let legacy = match c.get("fsync") {
+        None | Some(Json::Null) => None,
+        Some(Json::Bool(b)) => Some(*b),
+        Some(other) => {
+            return Err(Error::Manifest(format!(
+                "constructor.fsync: expected true or false, found {other}"
+            )))
+        }
+    };
+    match c.get("sync") {
+        None | Some(Json::Null) => Ok(legacy.unwrap_or(false)),
+        Some(Json::String(m)) if m == "none" || m == "submit" => {
+            let sync = m == "submit";
+            if legacy.is_some_and(|l| l != sync) {
+                return Err(Error::Manifest(format!(
+                    "constructor.fsync contradicts constructor.sync \"{m}\": keep sync only"
+                )));
+            }
+            Ok(sync)
+        }
+        Some(other) => Err(Error::Manifest(format!(
+            "constructor.sync: expected \"none\" or \"submit\", found {other}"
+        ))),
+    }
 }
 
 impl EndpointFactory for FileWriterFactory {
@@ -44,19 +81,11 @@ impl EndpointFactory for FileWriterFactory {
                 )))
             }
         };
-        let fsync = match ctx.constructor.get("fsync") {
-            None | Some(Json::Null) => false,
-            Some(Json::Bool(b)) => *b,
-            Some(other) => {
-                return Err(Error::Manifest(format!(
-                    "constructor.fsync: expected true or false, found {other}"
-                )))
-            }
-        };
+        let sync = sync_of(ctx.constructor)?;
         Ok(Arc::new(FileWriter {
             path,
             truncate,
-            fsync,
+            sync,
         }))
     }
 }
@@ -73,6 +102,7 @@ impl PreparedEndpoint for FileWriter {
         Ok(Box::new(FileWriterInstance {
             config: self.clone(),
             file: None,
+            truncated: false,
         }))
     }
 }
@@ -80,22 +110,72 @@ impl PreparedEndpoint for FileWriter {
 struct FileWriterInstance {
     config: FileWriter,
     file: Option<File>,
+    /// `mode: truncate` was applied (once per request: a reopen after an error appends).
+    truncated: bool,
 }
 
 impl FileWriterInstance {
+    /// The open file (opened for appending; emptied first under `mode: truncate`).
     fn file(&mut self) -> std::io::Result<&mut File> {
         if self.file.is_none() {
-            let mut o = OpenOptions::new();
-            o.create(true);
-            if self.config.truncate {
-                o.write(true).truncate(true);
-            } else {
-                o.append(true);
+            let path = &self.config.path;
+            let existed = path.exists();
+            let f = OpenOptions::new().create(true).append(true).open(path)?;
+            if self.config.truncate && !self.truncated {
+                f.set_len(0)?;
+                self.truncated = true;
             }
-            self.file = Some(o.open(&self.config.path)?);
+            if self.config.sync && !existed {
+                // The new file's name survives a power loss too.
+                sync_directory(path)?;
+            }
+            self.file = Some(f);
         }
         Ok(self.file.as_mut().expect("opened above"))
     }
+
+    /// Appends `buf` (whole submits: on failure the file is cut back to where it started).
+    /// `Err((error, torn))`: `torn` when even the cut failed (the file may end with part of
+    /// this submit).
+    fn append(&mut self, buf: &[u8]) -> std::result::Result<(), (std::io::Error, bool)> {
+        let sync = self.config.sync;
+        let f = self.file().map_err(|e| (e, false))?;
+        let start = f.metadata().map_err(|e| (e, false))?.len();
+        let written = f.write_all(buf).and_then(|()| {
+            f.flush()?;
+            if sync {
+                f.sync_data()?;
+            }
+            Ok(())
+        });
+        let Err(e) = written else {
+            return Ok(());
+        };
+        let cut = f
+            .set_len(start)
+            .and_then(|()| if sync { f.sync_data() } else { Ok(()) });
+        // The handle may be unusable; reopen (appending) on the next submit.
+        self.file = None;
+        match cut {
+            Ok(()) => Err((e, false)),
+            Err(cut) => {
+                crate::log::error(&format!(
+                    "cannot cut {} back to {start} bytes after a failed write ({cut}): it may end with part of a rejected submit",
+                    self.config.path.display()
+                ));
+                Err((e, true))
+            }
+        }
+    }
+}
+
+/// Syncs the directory holding `path` (a file's new name reaches the disk).
+pub(crate) fn sync_directory(path: &std::path::Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    File::open(dir)?.sync_all()
 }
 
 impl Endpoint for FileWriterInstance {
@@ -110,27 +190,21 @@ impl Endpoint for FileWriterInstance {
             writer.write(r, &mut buf);
             buf.push(b'\n');
         }
-        let fsync = self.config.fsync;
-        let written = self.file().and_then(|f| {
-            f.write_all(&buf)?;
-            f.flush()?;
-            if fsync {
-                f.sync_data()?;
-            }
-            Ok(())
-        });
-        match written {
+        match self.append(&buf) {
             Ok(()) => {
                 call.stats().add_bytes_sent(buf.len() as u64);
                 call.extend(records.release())
             }
-            Err(e) => {
-                // The handle may be unusable; reopen on the next submit.
-                self.file = None;
+            Err((e, torn)) => {
                 let reason = format!(
-                    "connection {}: cannot write {}: {e}",
+                    "connection {}: cannot write {}: {e}{}",
                     call.connection_id(),
-                    self.config.path.display()
+                    self.config.path.display(),
+                    if torn {
+                        " (and it could not be cut back: it may end with part of these records)"
+                    } else {
+                        " (nothing of these records is in the file)"
+                    }
                 );
                 for r in records.release() {
                     call.reject(r, reason.clone());
