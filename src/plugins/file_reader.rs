@@ -1,6 +1,13 @@
 //! `file-reader`: for every record of the connection's listed collections, classifiers and
 //! transformations, and each of its `file-fields`, emits one record per line of that file.
 //! LF, CRLF and lone CR end a line; a final unterminated line counts; no trailing empty record.
+//!
+//! Bounded: only regular files are read (a FIFO, a device, a directory or a socket is a
+//! rejection naming the path and its kind, never opened for reading); a file over
+//! `max-file-bytes` (default 1 GiB) is refused, and a line over `max-line-bytes` (default
+//! 16 MiB) is a rejection naming the file and the line, the other lines returned. Memory a
+//! file needs (its bytes, and its lines' records) is reserved fallibly: a file too big for the
+//! memory left is a rejection, never an abort of the host.
 
 use std::sync::Arc;
 
@@ -17,6 +24,33 @@ pub struct FileReaderFactory;
 
 struct FileReader {
     file_fields: Vec<String>,
+    limits: Limits,
+}
+
+/// The bounds of `max-file-bytes` and `max-line-bytes`.
+#[derive(Clone, Copy)]
+struct Limits {
+    file_bytes: u64,
+    line_bytes: usize,
+}
+
+/// `max-file-bytes`'s default: 1 GiB.
+pub(crate) const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
+/// `max-line-bytes`'s default: 16 MiB.
+pub(crate) const DEFAULT_MAX_LINE_BYTES: u64 = 16 << 20;
+/// The largest file the reader can hold (views index its text with 32 bits).
+const MAX_FILE_BYTES: u64 = u32::MAX as u64 - 2 * PAGE as u64;
+
+fn limit(c: &serde_json::Map<String, Json>, key: &str, default: u64) -> Result<u64> {
+    let v = super::int_or(c, key, default as i64)?;
+    u64::try_from(v)
+        .ok()
+        .filter(|&v| v > 0 && v <= MAX_FILE_BYTES)
+        .ok_or_else(|| {
+            Error::Manifest(format!(
+                "constructor.{key}: expected a number of bytes from 1 to {MAX_FILE_BYTES}, found {v}"
+            ))
+        })
 }
 
 impl EndpointFactory for FileReaderFactory {
@@ -33,7 +67,14 @@ impl EndpointFactory for FileReaderFactory {
                 ))
             }
         };
-        Ok(Arc::new(FileReader { file_fields }))
+        let limits = Limits {
+            file_bytes: limit(ctx.constructor, "max-file-bytes", DEFAULT_MAX_FILE_BYTES)?,
+            line_bytes: limit(ctx.constructor, "max-line-bytes", DEFAULT_MAX_LINE_BYTES)? as usize,
+        };
+        Ok(Arc::new(FileReader {
+            file_fields,
+            limits,
+        }))
     }
 }
 
@@ -64,12 +105,14 @@ impl PreparedEndpoint for FileReader {
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
         Ok(Box::new(FileReaderInstance {
             file_fields: self.file_fields.clone(),
+            limits: self.limits,
         }))
     }
 }
 
 struct FileReaderInstance {
     file_fields: Vec<String>,
+    limits: Limits,
 }
 
 /// Slots of the output layout (absent when narrowed away).
@@ -145,9 +188,27 @@ impl Endpoint for FileReaderInstance {
                         continue;
                     }
                 };
-                match load(&path) {
+                let loaded = load(&path, self.limits.file_bytes).and_then(|mut loaded| {
+                    // Room for every line's record, or a rejection (never an abort).
+                    call.outputs.try_reserve(loaded.lines.len()).map_err(|_| {
+                        no_memory(loaded.lines.len() * std::mem::size_of::<Record>())
+                    })?;
+                    loaded.drop_long_lines(self.limits.line_bytes);
+                    Ok(loaded)
+                });
+                match loaded {
                     Ok(loaded) => {
                         call.stats().add_bytes_received(loaded.bytes as u64);
+                        for &(number, len) in &loaded.long {
+                            call.reject(
+                                record.clone(),
+                                format!(
+                                    "connection {conn}: line {} of {path} is {len} bytes, over max-line-bytes {}",
+                                    number + 1,
+                                    self.limits.line_bytes
+                                ),
+                            );
+                        }
                         let ctx = LineContext {
                             layout: &layout,
                             slots: &slots,
@@ -188,36 +249,59 @@ enum Part {
     Null,
 }
 
-/// Line bounds: byte offsets of each line in the shared buffer.
-type Lines = Vec<(u32, u32)>;
+/// Line bounds: byte offsets of each line in the shared buffer, and its index (from 0).
+type Lines = Vec<(u32, u32, u32)>;
 
 /// Finds the lines of `buf[..len]` and puts a NUL where each one ends (over its terminator; a
 /// final unterminated line uses `buf[len]`, which must exist). LF, CRLF and lone CR end a line.
 /// `\n` and `\r` never occur inside multi-byte UTF-8 sequences, so UTF-8 validity is unchanged.
-fn split_lines(buf: &mut [u8], len: usize) -> Lines {
-    let mut lines = Vec::with_capacity(len / 32 + 1);
+fn split_lines(buf: &mut [u8], len: usize) -> std::io::Result<Lines> {
+    let mut lines = Lines::new();
+    lines
+        .try_reserve(len / 32 + 1)
+        .map_err(|_| no_memory((len / 32 + 1) * std::mem::size_of::<(u32, u32, u32)>()))?;
+    let mut failed = false;
     let mut start = 0usize;
     // The LF right after a CR (a CRLF) ends nothing of its own.
     let mut lf_of_crlf = usize::MAX;
     for_each_terminator(&buf[..len], |p, is_cr| {
-        if p == lf_of_crlf {
+        if p == lf_of_crlf || failed {
             return;
         }
-        lines.push((start as u32, p as u32));
+        if lines.len() == lines.capacity() && lines.try_reserve(lines.len()).is_err() {
+            failed = true;
+            return;
+        }
+        lines.push((start as u32, p as u32, lines.len() as u32));
         start = p + 1;
         if is_cr && buf.get(p + 1) == Some(&b'\n') && p + 1 < len {
             lf_of_crlf = p + 1;
             start = p + 2;
         }
     });
-    for &(_, end) in &lines {
+    if failed {
+        return Err(no_memory(
+            lines.len() * 2 * std::mem::size_of::<(u32, u32, u32)>(),
+        ));
+    }
+    for &(_, end, _) in &lines {
         buf[end as usize] = 0;
     }
     if start < len {
         buf[len] = 0;
-        lines.push((start as u32, len as u32));
+        lines
+            .try_reserve(1)
+            .map_err(|_| no_memory(std::mem::size_of::<(u32, u32, u32)>()))?;
+        lines.push((start as u32, len as u32, lines.len() as u32));
     }
-    lines
+    Ok(lines)
+}
+
+fn no_memory(bytes: usize) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::OutOfMemory,
+        format!("cannot allocate {bytes} bytes for it"),
+    )
 }
 
 /// Calls `f(position, is_cr)` for every LF and CR of `text`, in order: a block of bytes at a
@@ -292,10 +376,34 @@ fn for_each_terminator(text: &[u8], mut f: impl FnMut(usize, bool)) {
     }
 }
 
-fn too_big() -> std::io::Error {
+/// What a path is, when it is not a regular file.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+fn not_regular(meta: &std::fs::Metadata) -> std::io::Error {
+    let kind = kind_of(meta);
     std::io::Error::new(
-        std::io::ErrorKind::InvalidData,
-        "files of 4 GiB or more are not supported",
+        std::io::ErrorKind::InvalidInput,
+        if kind == "not a regular file" {
+            kind.to_string()
+        } else {
+            format!("it is {kind}, not a regular file")
+        },
     )
 }
 
@@ -311,20 +419,58 @@ struct Loaded {
     ascii: bool,
     /// The file's size in bytes.
     bytes: usize,
+    /// Lines over `max-line-bytes`: (index from 0, bytes), left out of `lines`.
+    long: Vec<(u32, usize)>,
+}
+
+impl Loaded {
+    /// Moves the lines longer than `max` bytes out of `lines` into `long`.
+    fn drop_long_lines(&mut self, max: usize) {
+        if !self.lines.iter().any(|&(s, e, _)| (e - s) as usize > max) {
+            return;
+        }
+        let long = &mut self.long;
+        self.lines.retain(|&(s, e, n)| {
+            let keep = (e - s) as usize <= max;
+            if !keep {
+                long.push((n, (e - s) as usize));
+            }
+            keep
+        });
+    }
 }
 
 /// Reads a file into one shared, NUL-separated text buffer: straight into the buffer for
 /// regular files (no zeroing, page-aligned for large ones), through a lossy UTF-8 conversion
 /// when the file is not valid UTF-8.
-fn load(path: &str) -> std::io::Result<Loaded> {
+fn load(path: &str, max_bytes: u64) -> std::io::Result<Loaded> {
+    use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::io::AsRawFd;
-    let file = std::fs::File::open(path)?;
+    // What the path is, before opening it: opening a FIFO for reading waits for a writer.
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    // Never blocks (the path may have changed since); a regular file reads as without it.
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
     let meta = file.metadata()?;
-    if meta.is_file() {
-        let n = usize::try_from(meta.len())
-            .ok()
-            .filter(|&n| n < u32::MAX as usize - 2 * PAGE)
-            .ok_or_else(too_big)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    if meta.len() > max_bytes {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is {} bytes, over max-file-bytes {max_bytes}",
+                meta.len()
+            ),
+        ));
+    }
+    {
+        let n = meta.len() as usize;
         let slack = if n >= ALIGN_FROM { PAGE } else { 0 };
         let cap = n + 1 + slack;
         let mut lines = Lines::new();
@@ -369,18 +515,18 @@ fn load(path: &str) -> std::io::Result<Loaded> {
                     std::ptr::write_bytes(base, 0, cap);
                     return;
                 }
-                lines = split_lines(&mut all[pad..], got);
-                for l in lines.iter_mut() {
-                    *l = (l.0 + pad as u32, l.1 + pad as u32);
+                match split_lines(&mut all[pad..], got) {
+                    Ok(mut found) => {
+                        for l in found.iter_mut() {
+                            *l = (l.0 + pad as u32, l.1 + pad as u32, l.2);
+                        }
+                        lines = found;
+                    }
+                    Err(e) => failure = Some(e),
                 }
             })
         };
-        let text = text.ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::OutOfMemory,
-                format!("cannot allocate {cap} bytes for it"),
-            )
-        })?;
+        let text = text.ok_or_else(|| no_memory(cap))?;
         if let Some(e) = failure {
             return Err(e);
         }
@@ -390,32 +536,43 @@ fn load(path: &str) -> std::io::Result<Loaded> {
                 lines,
                 ascii,
                 bytes,
+                long: Vec::new(),
             });
         }
     }
-    // Not a regular file, or not UTF-8: read it all and replace invalid sequences.
-    let raw = std::fs::read(path)?;
+    // Not UTF-8: read it again from the start and replace invalid sequences.
+    use std::io::{Read, Seek};
+    file.rewind()?;
+    let mut raw = Vec::new();
+    raw.try_reserve_exact(meta.len() as usize)
+        .map_err(|_| no_memory(meta.len() as usize))?;
+    (&mut file).take(max_bytes).read_to_end(&mut raw)?;
     let bytes = raw.len();
-    let mut buf = String::from_utf8_lossy(&raw).into_owned().into_bytes();
-    if buf.len() >= u32::MAX as usize {
-        return Err(too_big());
+    let lossy = String::from_utf8_lossy(&raw);
+    if lossy.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "files of 4 GiB or more are not supported",
+        ));
     }
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(lossy.len() + 1)
+        .map_err(|_| no_memory(lossy.len() + 1))?;
+    buf.extend_from_slice(lossy.as_bytes());
+    drop(lossy);
+    drop(raw);
     let len = buf.len();
     buf.push(0);
-    let lines = split_lines(&mut buf, len);
+    let lines = split_lines(&mut buf, len)?;
     let text = String::from_utf8(buf)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let ascii = text.is_ascii();
     Ok(Loaded {
-        text: TextBuf::copy_of(&text).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::OutOfMemory,
-                format!("cannot allocate {} bytes for it", text.len()),
-            )
-        })?,
+        text: TextBuf::copy_of(&text).ok_or_else(|| no_memory(text.len()))?,
         lines,
         ascii,
         bytes,
+        long: Vec::new(),
     })
 }
 
@@ -448,7 +605,7 @@ fn emit_lines(loaded: &Loaded, ctx: &LineContext<'_>, out: &mut Vec<Record>) {
         0
     });
     let text = text.as_str();
-    for (n, &(start, end)) in lines.iter().enumerate() {
+    for &(start, end, n) in lines.iter() {
         let (start, end) = (start as usize, end as usize);
         let mut values = crate::record::Values::with_capacity(width);
         for p in &parts {
@@ -494,13 +651,14 @@ mod tests {
         let mut out = Vec::new();
         let mut buf = input.to_vec();
         buf.push(0);
-        let lines = split_lines(&mut buf, input.len());
+        let lines = split_lines(&mut buf, input.len()).unwrap();
         let text = TextBuf::copy_of(std::str::from_utf8(&buf).unwrap()).unwrap();
         let loaded = Loaded {
             ascii: text.as_bytes().is_ascii(),
             text,
             lines,
             bytes: input.len(),
+            long: Vec::new(),
         };
         emit_lines(&loaded, &ctx, &mut out);
         out.iter()
