@@ -522,8 +522,8 @@ mapi_status mapi_session_stats_prometheus(const mapi_session *session,
 // responses do not use it, so it may be refilled and resubmitted, or freed, while they run.
 //
 // Delivery: a consumer commits (Kafka) or acknowledges (AMQP) the messages of a submit only
-// once that submit's response is complete, its dead letters written, and the program has
-// submitted the same request again or freed it; a crash costs duplicates, never a message.
+// once that submit's response is complete, its dead letters written, and the program has freed
+// that response (or the request); a crash costs duplicates, never a message.
 //
 // ---
 //
@@ -542,10 +542,9 @@ mapi_status mapi_request_new(const mapi_session *session, mapi_request **out);
 // submitted still complete, and stay the caller's to free. Calling with NULL is fine; must
 // not be called twice.
 //
-// A consumer commits (Kafka) or acknowledges (AMQP) the messages of a submit only once its
-// response is complete, dead letters included, and the program has submitted the same request
-// again or freed it: freeing commits what completed responses returned, nothing of a
-// response still pending. mapi_request_abandon frees without committing.
+// Freeing commits (Kafka) or acknowledges (AMQP) what the request's completed responses
+// returned, whether or not they were freed yet; nothing of a response still pending. It waits
+// for those commits. mapi_request_abandon frees without committing.
 //
 // # Safety
 // `request` is NULL or a live request not in use by another thread.
@@ -1138,6 +1137,10 @@ const char *mapi_response_rejection_connection(const mapi_response *response, si
 // Frees `response`. Allowed before it completes: the work still finishes in the background
 // (every record is still written, sent or rejected) and its results are discarded. Calling with
 // NULL is fine; must not be called twice, nor while another thread still reads the response.
+//
+// Freeing tells the request's consumers the program is done with the response's records:
+// once it is complete, they commit (Kafka) or acknowledge (AMQP) its messages, after those of
+// the earlier submits. Free a consumer's response only once its records are kept.
 //
 // # Safety
 // `response` is NULL or a live response.

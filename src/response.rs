@@ -33,10 +33,18 @@ struct ResponseShared {
     group: Group,
     /// The worker that completed it (and made most of its records), if one did.
     completed_by: OnceLock<WorkerId>,
+    /// Its request's commit queue and its submit number: letting go of the last handle
+    /// releases the submit's commits.
+    commits: Option<(Arc<crate::pipeline::CommitQueue>, u64)>,
 }
 
 impl Drop for ResponseShared {
     fn drop(&mut self) {
+        // Every handle is gone (the program's, and the pipeline's once it completed): the
+        // consumers may commit what this submit read.
+        if let Some((queue, seq)) = self.commits.take() {
+            queue.released(seq);
+        }
         // The records go back to the worker that made them, to be freed there when it is
         // idle: freeing is then local to its allocator, and the host's thread returns at once.
         if let (Some(outcome), Some(&worker)) = (self.outcome.take(), self.completed_by.get()) {
@@ -48,19 +56,28 @@ impl Drop for ResponseShared {
 }
 
 /// A pending or completed submit. Cloning shares it; it may be read from any thread.
+///
+/// Letting go of a response (dropping its last handle; `mapi_response_free` in C) tells the
+/// request's consumers the program is done with its records: they commit (Kafka) or
+/// acknowledge (AMQP) its messages then, in submit order, once it is complete.
 #[derive(Clone)]
 pub struct Response {
     shared: Arc<ResponseShared>,
 }
 
 impl Response {
-    /// A pending response of a submit whose stages queue in `group`.
-    pub(crate) fn pending(group: Group) -> Response {
+    /// A pending response of a submit whose stages queue in `group`; `commits`: its request's
+    /// commit queue and submit number.
+    pub(crate) fn pending(
+        group: Group,
+        commits: Option<(Arc<crate::pipeline::CommitQueue>, u64)>,
+    ) -> Response {
         Response {
             shared: Arc::new(ResponseShared {
                 outcome: OnceLock::new(),
                 group,
                 completed_by: OnceLock::new(),
+                commits,
             }),
         }
     }

@@ -771,9 +771,10 @@ fn consumer_batches(session: &Session) -> Vec<(String, i64)> {
 }
 
 /// Prints the records the endpoints return, as JSON Lines, until `count` or an empty batch
-/// (unless `follow`). Consumers commit only what was written: with `--count`, each submit asks
-/// for at most the records still wanted; a write error (a closed pipe, a full disk) ends the
-/// command with an error and the request is abandoned, committing nothing not yet committed.
+/// (unless `follow`). Consumers commit only what was written: each response is let go of once
+/// its records are written and flushed; with `--count`, each submit asks for at most the
+/// records still wanted; a write error (a closed pipe, a full disk) ends the command with an
+/// error and the request is abandoned, committing nothing not yet committed.
 fn consume(session: &Session, count: Option<usize>, follow: bool) -> messageapi::Result<ExitCode> {
     let mut request = session.request();
     let consumers = consumer_batches(session);
@@ -794,7 +795,7 @@ fn consume(session: &Session, count: Option<usize>, follow: bool) -> messageapi:
             Ok(w) => w,
             Err(e) => {
                 // What was not written is never committed: delivered again to the next run.
-                drop(response);
+                // (Abandoned before the response is let go of, which would release it.)
                 request.abandon();
                 return Err(messageapi::Error::Io(format!(
                     "cannot write to standard output: {e}; nothing not written is committed"
@@ -802,17 +803,19 @@ fn consume(session: &Session, count: Option<usize>, follow: bool) -> messageapi:
             }
         };
         printed += n;
+        let empty = outcome.records.is_empty();
         if !all {
             // More came back than --count wants: committing them would skip them for good.
-            drop(response);
             request.abandon();
             return Ok(ExitCode::SUCCESS);
         }
-        if count.is_some_and(|c| printed >= c) || (outcome.records.is_empty() && !follow) {
+        // Written and flushed: letting go of the response commits its messages.
+        drop(response);
+        if count.is_some_and(|c| printed >= c) || (empty && !follow) {
             break;
         }
     }
-    // Freeing the request commits what was written.
+    // Freeing the request waits for the last commits.
     drop(request);
     Ok(ExitCode::SUCCESS)
 }

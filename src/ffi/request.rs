@@ -28,8 +28,8 @@ pub struct mapi_request {
 /// responses do not use it, so it may be refilled and resubmitted, or freed, while they run.
 ///
 /// Delivery: a consumer commits (Kafka) or acknowledges (AMQP) the messages of a submit only
-/// once that submit's response is complete, its dead letters written, and the program has
-/// submitted the same request again or freed it; a crash costs duplicates, never a message.
+/// once that submit's response is complete, its dead letters written, and the program has freed
+/// that response (or the request); a crash costs duplicates, never a message.
 ///
 /// ---
 ///
@@ -61,10 +61,9 @@ pub unsafe extern "C" fn mapi_request_new(
 /// submitted still complete, and stay the caller's to free. Calling with NULL is fine; must
 /// not be called twice.
 ///
-/// A consumer commits (Kafka) or acknowledges (AMQP) the messages of a submit only once its
-/// response is complete, dead letters included, and the program has submitted the same request
-/// again or freed it: freeing commits what completed responses returned, nothing of a
-/// response still pending. mapi_request_abandon frees without committing.
+/// Freeing commits (Kafka) or acknowledges (AMQP) what the request's completed responses
+/// returned, whether or not they were freed yet; nothing of a response still pending. It waits
+/// for those commits. mapi_request_abandon frees without committing.
 ///
 /// # Safety
 /// `request` is NULL or a live request not in use by another thread.

@@ -304,6 +304,10 @@ pub unsafe extern "C" fn mapi_response_rejection_connection(
 /// (every record is still written, sent or rejected) and its results are discarded. Calling with
 /// NULL is fine; must not be called twice, nor while another thread still reads the response.
 ///
+/// Freeing tells the request's consumers the program is done with the response's records:
+/// once it is complete, they commit (Kafka) or acknowledge (AMQP) its messages, after those of
+/// the earlier submits. Free a consumer's response only once its records are kept.
+///
 /// # Safety
 /// `response` is NULL or a live response.
 #[no_mangle]

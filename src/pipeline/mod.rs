@@ -9,15 +9,16 @@
 //!    there), which overlap the next submit's run;
 //! 4. **complete**, in submit order: dead letters, statistics, the response.
 //!
-//! Then, once the program has submitted the same request again (or freed it), the commits
-//! consumers registered for the submit run, in submit order ([`Commits`]): a Kafka consumer
-//! commits, an AMQP consumer acknowledges, only what is in a completed response.
+//! Then, once the program has let go of the response (freed it, or freed the request), the
+//! commits consumers registered for the submit run, in submit order ([`CommitQueue`]): a Kafka
+//! consumer commits, an AMQP consumer acknowledges, only what is in a completed response.
 //!
 //! No thread ever waits for another submit: a stage that cannot start yet is parked, and the
 //! stage that clears its way starts it. With workers the stages run as tasks of the request's
 //! group (a thread that waits on a response runs them itself when it can); with `workers: 0`
 //! each submit runs all four on the calling thread before `submit` returns.
 
+mod commits;
 mod dead_letters;
 mod stages;
 mod validate;
@@ -34,6 +35,7 @@ use crate::response::{Outcome, Response};
 use crate::runtime::pool::{lock, Group};
 use crate::session_core::SessionCore;
 use crate::value::Value;
+pub(crate) use commits::CommitQueue;
 use dead_letters::{dead_letter, DeadLetterState};
 use stages::{Pending, Routed, StreamState};
 pub(crate) use validate::verdict;
@@ -48,37 +50,8 @@ pub(crate) struct Stream {
     core: Arc<SessionCore>,
     group: Group,
     order: Mutex<Order>,
-    commits: Mutex<Commits>,
-    /// Held while commits run: they run one at a time, in submit order.
-    committing: Mutex<()>,
-}
-
-/// The consumers' commits of completed submits, until the program releases them.
-#[derive(Default)]
-struct Commits {
-    /// Completed submits' commits, in submit order.
-    ready: std::collections::VecDeque<(u64, Vec<Commit>)>,
-    /// Submits made so far: a completed submit is released once a later one exists.
-    submitted: u64,
-    /// The request was freed (commits released then) or abandoned: later ones never run.
-    closed: bool,
-    /// A submit's stage panicked, its commits unknown: nothing after it is committed (its
-    /// messages and the later ones are delivered again), so none is skipped over.
-    poisoned: bool,
-}
-
-impl Commits {
-    /// The next batch allowed to run.
-    fn next_released(&mut self) -> Option<Vec<Commit>> {
-        if self.poisoned || self.closed {
-            self.ready.clear();
-            return None;
-        }
-        match self.ready.front() {
-            Some((seq, _)) if seq + 1 < self.submitted => self.ready.pop_front().map(|(_, c)| c),
-            _ => None,
-        }
-    }
+    /// The consumers' commits of each submit, until the program lets go of its response.
+    commits: Arc<CommitQueue>,
 }
 
 struct Order {
@@ -118,9 +91,9 @@ enum Work {
 
 impl Stream {
     pub(crate) fn new(core: Arc<SessionCore>) -> Arc<Stream> {
+        let group = Group::default();
         Arc::new(Stream {
             core,
-            group: Group::default(),
             order: Mutex::new(Order {
                 next: 0,
                 run_turn: 0,
@@ -130,56 +103,19 @@ impl Stream {
                 dead_letters: Some(DeadLetterState::default()),
                 to_complete: BTreeMap::new(),
             }),
-            commits: Mutex::new(Commits::default()),
-            committing: Mutex::new(()),
+            commits: CommitQueue::new(group.clone()),
+            group,
         })
     }
 
-    /// Runs the commits the program has released, in submit order.
-    fn run_commits(&self) {
-        let _turn = lock(&self.committing);
-        loop {
-            let Some(batch) = lock(&self.commits).next_released() else {
-                return;
-            };
-            for commit in batch {
-                if let Err(p) = catch_unwind(AssertUnwindSafe(commit)) {
-                    crate::log::error(&format!(
-                        "internal error: a consumer's commit panicked ({}); its messages are delivered again",
-                        panic_message(&*p)
-                    ));
-                }
-            }
-        }
-    }
-
-    /// The request is freed: commits of completed submits run now; those of submits still
-    /// pending never do (their messages are delivered again).
+    /// The request is freed: completed responses' commits run now, pending ones' never.
     pub(crate) fn request_freed(&self) {
-        {
-            let mut c = lock(&self.commits);
-            c.submitted = u64::MAX;
-        }
-        self.run_commits();
-        let mut c = lock(&self.commits);
-        c.closed = true;
-        c.ready.clear();
+        self.commits.request_freed();
     }
 
     /// The request is abandoned: nothing not yet committed is, ever.
     pub(crate) fn abandon(&self) {
-        let mut c = lock(&self.commits);
-        c.closed = true;
-        c.ready.clear();
-    }
-
-    /// A stage of submit `seq` panicked with its commits: nothing from it on is committed.
-    fn poison(&self, seq: u64) {
-        crate::log::error(&format!(
-            "submit {seq} of a request failed inside the library: from it on, nothing this \
-             request consumes is committed (the messages are delivered again)"
-        ));
-        lock(&self.commits).poisoned = true;
+        self.commits.close();
     }
 
     /// Submits `records`: returns the response at once (complete already without workers).
@@ -192,8 +128,8 @@ impl Stream {
         let core = &self.core;
         let submitted = records.len();
         core.stats.submitted(submitted);
-        let response = Response::pending(self.group.clone());
         if let Some(outcome) = self.refusal(&records) {
+            let response = Response::pending(self.group.clone(), None);
             // In a child after fork(): answered at once, never queued behind work that stayed
             // with the parent.
             core.stats
@@ -204,18 +140,11 @@ impl Stream {
         let seq = {
             let mut order = lock(&self.order);
             order.next += 1;
+            // Entered in submit order.
+            self.commits.submitted(order.next - 1);
             order.next - 1
         };
-        // This submit releases the commits of every completed one before it.
-        let released = {
-            let mut c = lock(&self.commits);
-            c.submitted = c.submitted.max(seq + 1);
-            c.ready.front().is_some_and(|(s, _)| *s < seq)
-        };
-        if released {
-            let me = self.clone();
-            self.group.spawn(move || me.run_commits());
-        }
+        let response = Response::pending(self.group.clone(), Some((self.commits.clone(), seq)));
         let submit = Submit {
             seq,
             work: Work::Records(records),
@@ -275,7 +204,7 @@ impl Stream {
             })) {
                 Ok(routed) => Work::Routed(routed),
                 Err(p) => {
-                    self.poison(submit.seq);
+                    self.commits.poison(submit.seq);
                     Work::Done(internal_error(n, &*p))
                 }
             },
@@ -311,7 +240,7 @@ impl Stream {
                         Some(p)
                     }
                     Err(p) => {
-                        self.poison(submit.seq);
+                        self.commits.poison(submit.seq);
                         submit.work = Work::Done(internal_error(n, &*p));
                         None
                     }
@@ -371,15 +300,11 @@ impl Stream {
                 self.finish_submit(&submit, outcome, &mut letters)
             }));
             match finished {
-                Ok(()) => {
-                    let commits = std::mem::take(&mut submit.commits);
-                    let mut c = lock(&self.commits);
-                    if !c.closed && !commits.is_empty() {
-                        c.ready.push_back((submit.seq, commits));
-                    }
-                }
+                Ok(()) => self
+                    .commits
+                    .completed(submit.seq, std::mem::take(&mut submit.commits)),
                 Err(p) => {
-                    self.poison(submit.seq);
+                    self.commits.poison(submit.seq);
                     submit
                         .response
                         .complete(internal_error(submit.submitted, &*p));
@@ -392,9 +317,6 @@ impl Stream {
                 Some(next) => submit = next,
                 None => {
                     order.dead_letters = Some(letters);
-                    drop(order);
-                    // Submitted again already: this submit's commits are released.
-                    self.run_commits();
                     return;
                 }
             }

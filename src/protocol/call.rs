@@ -462,8 +462,8 @@ impl<'a> EndpointCall<'a> {
 
     /// Commits (or acknowledges) what this call read from its source, at the one moment the
     /// library allows: `f` runs once this submit's response is complete (its records returned,
-    /// its rejections dead-lettered) **and** the program has submitted the same request again
-    /// or freed it. It never runs if the request is abandoned, freed before the response
+    /// its rejections dead-lettered) **and** the program has let go of it (freed the response,
+    /// or the request). It never runs if the request is abandoned, freed before the response
     /// completed, or the process ends first: the source then delivers the messages again.
     /// Commits of one request run in submit order, one at a time, on any thread.
     pub fn commit_later(&mut self, f: impl FnOnce() + Send + 'static) {

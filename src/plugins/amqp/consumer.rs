@@ -9,7 +9,7 @@
 //! becomes a rejection holding the payload.
 //!
 //! At-least-once: a submit's messages are acknowledged only once its response is complete (dead
-//! letters included) and the program has submitted the same request again or freed it
+//! letters included) and the program has let go of it (freed the response, or the request)
 //! (`EndpointCall::commit_later`), however many submits are in flight; a consumer that dies
 //! before that has its messages redelivered by the broker.
 

@@ -6,7 +6,7 @@
 //! valid JSON for the schema becomes a rejection holding the raw payload.
 //!
 //! At-least-once: a submit's offsets are committed only once its response is complete (dead
-//! letters included) and the program has submitted the same request again or freed it
+//! letters included) and the program has let go of it (freed the response, or the request)
 //! (`EndpointCall::commit_later`), however many submits are in flight. One consumer per
 //! request (it joins the group); stream mode keeps it across resubmits.
 

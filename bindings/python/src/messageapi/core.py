@@ -266,6 +266,20 @@ class Response:
         self._records: Optional[list[dict[str, Any]]] = None
         self._rejections: Optional[list[Rejection]] = None
 
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Frees the response (records and rejections read so far stay readable). A
+        consumer commits (Kafka) or acknowledges (AMQP) its messages once it is complete and
+        freed (closed, or collected): close it once its records are kept."""
+        if self._ptr is not None:
+            ffi.release(self._ptr)
+            self._ptr = None
+
     def wait(self, timeout: Optional[float] = None) -> Response:
         """Waits for completion (None: forever); raises messageapi.TimeoutError."""
         if timeout is None:
