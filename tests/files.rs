@@ -555,3 +555,43 @@ fn a_file_too_big_for_the_memory_left_is_a_rejection_not_an_abort() {
         "{line}"
     );
 }
+
+/// A writer killed in the middle of a write leaves part of a line: the next writer cuts it off
+/// (none of its records were returned) before appending; a whole last line without its newline
+/// (from something else) is kept and ended.
+#[test]
+fn a_torn_last_line_is_cut_before_appending_and_a_whole_one_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.jsonl");
+    let append = |n: i64| {
+        let session = small_writer(&path, "none");
+        let mut req = session.request();
+        let r = req.add_record();
+        r.set("station", s("X")).unwrap();
+        r.set("n", Value::Integer(n)).unwrap();
+        assert_eq!(req.submit().wait(None).unwrap().records.len(), 1);
+    };
+    std::fs::write(
+        &path,
+        "{\"station\":\"A\",\"n\":1}\n{\"station\":\"B\",\"n\"",
+    )
+    .unwrap();
+    append(2);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "{\"station\":\"A\",\"n\":1}\n{\"station\":\"X\",\"n\":2}\n"
+    );
+    std::fs::write(&path, "{\"station\":\"A\",\"n\":1}").unwrap();
+    append(3);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "{\"station\":\"A\",\"n\":1}\n{\"station\":\"X\",\"n\":3}\n"
+    );
+    // All of it torn: the file starts again.
+    std::fs::write(&path, "{\"stat").unwrap();
+    append(4);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "{\"station\":\"X\",\"n\":4}\n"
+    );
+}

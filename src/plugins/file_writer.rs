@@ -120,10 +120,16 @@ impl FileWriterInstance {
         if self.file.is_none() {
             let path = &self.config.path;
             let existed = path.exists();
-            let f = OpenOptions::new().create(true).append(true).open(path)?;
+            let mut f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .read(true)
+                .open(path)?;
             if self.config.truncate && !self.truncated {
                 f.set_len(0)?;
                 self.truncated = true;
+            } else {
+                mend_last_line(&mut f, path)?;
             }
             if self.config.sync && !existed {
                 // The new file's name survives a power loss too.
@@ -167,6 +173,57 @@ impl FileWriterInstance {
             }
         }
     }
+}
+
+/// The longest last line [`mend_last_line`] looks at.
+const MEND_MAX: u64 = 16 << 20;
+
+/// A file a writer died in the middle of (SIGKILL, a crash) may end with part of a line: none
+/// of its records were returned, so the part is cut off (with a warning) before appending. A
+/// last line that is whole JSON but lacks its newline (written by something else) gets one.
+fn mend_last_line(f: &mut File, path: &std::path::Path) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    let mut last = [0u8];
+    f.seek(SeekFrom::Start(len - 1))?;
+    f.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(());
+    }
+    // The last line's start: after the last newline, read back in blocks.
+    let mut start = 0u64;
+    let mut end = len;
+    let mut block = vec![0u8; 64 << 10];
+    'search: while end > 0 && len - end < MEND_MAX {
+        let from = end.saturating_sub(block.len() as u64);
+        let n = (end - from) as usize;
+        f.seek(SeekFrom::Start(from))?;
+        f.read_exact(&mut block[..n])?;
+        if let Some(i) = block[..n].iter().rposition(|&b| b == b'\n') {
+            start = from + i as u64 + 1;
+            break 'search;
+        }
+        end = from;
+    }
+    if len - start > MEND_MAX {
+        // Too long to judge: ended, never cut.
+        return f.write_all(b"\n");
+    }
+    let mut tail = Vec::with_capacity((len - start) as usize);
+    f.seek(SeekFrom::Start(start))?;
+    f.take(len - start).read_to_end(&mut tail)?;
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&tail).is_ok() {
+        return f.write_all(b"\n");
+    }
+    crate::log::warn(&format!(
+        "{} ended with {} bytes of a line cut short (a writer stopped in the middle of a write); they are cut off before appending",
+        path.display(),
+        len - start
+    ));
+    f.set_len(start)
 }
 
 /// Syncs the directory holding `path` (a file's new name reaches the disk).
