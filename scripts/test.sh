@@ -7,6 +7,7 @@
 #   Python: the package installed with pip, pytest (a broker too), mypy --strict
 #   CLI: `mapi` integration tests (in the Rust tests), on files and on a broker
 #   One ingest from C, Fortran, Python and Rust: the same files, byte for byte
+#   Delivery: the crash harness (scripts/crash-test.sh), a consumer killed 20 times, 0 lost
 #   Fuzzing: every cargo-fuzz target for 20,000 runs (abi_sequence 5,000), and every crash input ever found
 # Ends with one line "suite: N passed, M failed" counting every test run.
 set -euo pipefail
@@ -97,6 +98,14 @@ passed=$((passed + 1))
 section "C and Fortran: install, find_package and pkg-config consumers"
 scripts/test-packaging.sh build/release
 passed=$((passed + 1))
+
+section "Delivery across crashes: a consumer SIGKILLed 20 times loses nothing (Kafka on nisshi, AMQP)"
+if ! scripts/crash-test.sh | tee "$logs/crash.log"; then
+  failed=$((failed + 1))
+  echo "suite: $passed passed, $failed failed"
+  exit 1
+fi
+passed=$((passed + $(grep -c ' 0 lost' "$logs/crash.log")))
 
 # abi_sequence runs programs of calls on worker threads (about 60 a second under the sanitizer):
 # 5,000 of them take about 90 s; the other targets take seconds for 20,000.

@@ -7,15 +7,18 @@
  * kills this process with SIGKILL at random moments and starts it again; at the end, every id
  * must be in the output or the dead letters.
  *
- *   crash_consumer CONSUMER_MANIFEST WRITER_MANIFEST IDLE
+ *   crash_consumer CONSUMER_MANIFEST WRITER_MANIFEST IDLE [PAUSE_MS]
  *
  * Ends (exit 0) after IDLE empty responses in a row (nothing left to read), once everything
- * read is written and committed. Exit 2 when a write fails or a record lacks its id.
+ * read is written and committed. PAUSE_MS: a pause after a response is kept and before it is
+ * freed (the window where a kill costs duplicates), so that a small run spans many kills.
+ * Exit 2 when a write fails or a record lacks its id.
  */
 #include <messageapi.h>
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define IN_FLIGHT 3
 
@@ -50,11 +53,13 @@ static size_t keep(const mapi_response *r, mapi_request *w) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: crash_consumer CONSUMER_MANIFEST WRITER_MANIFEST IDLE\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: crash_consumer CONSUMER_MANIFEST WRITER_MANIFEST IDLE [PAUSE_MS]\n");
         return 2;
     }
     int idle_limit = atoi(argv[3]);
+    long pause_ms = argc == 5 ? atol(argv[4]) : 0;
+    struct timespec pause = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
     mapi_session *consumer = NULL, *writer = NULL;
     mapi_request *q = NULL, *w = NULL;
     if (mapi_session_open(argv[1], NULL, &consumer) != MAPI_OK) fail(argv[1]);
@@ -71,6 +76,7 @@ int main(int argc, char **argv) {
         size_t n = keep(r, w);
         size_t rejected = mapi_response_rejection_count(r);
         kept += n;
+        if (n > 0 && pause_ms > 0) nanosleep(&pause, NULL);
         /* Kept (and its dead letters written): the consumer may commit it now. */
         mapi_response_free(r);
         idle = n == 0 && rejected == 0 ? idle + 1 : 0;

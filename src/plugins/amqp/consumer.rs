@@ -4,7 +4,8 @@
 //! The queue is declared (durable unless `durable` is false; deleted with its last consumer
 //! when `auto-delete` is true) and bound as `bindings` says
 //! (`[{"exchange": ..., "routing-key": ...}]`, exchanges declared as `exchange-type`);
-//! `prefetch` bounds the messages in flight; `filter` lists schema conditions a record must pass
+//! `prefetch` bounds the messages delivered and not yet acknowledged (default four batches:
+//! `4 × max-records`, at most 4,000); `filter` lists schema conditions a record must pass
 //! (skipped records still count as processed). A payload that is not valid JSON for the schema
 //! becomes a rejection holding the payload.
 //!
@@ -86,7 +87,9 @@ impl Settings {
         let exchange_type = string_or(c, "exchange-type", "topic")?;
         exchange_kind(&exchange_type)?;
         let max = int_or(c, "max-records", 500)?.max(0) as usize;
-        let prefetch = int_or(c, "prefetch", (max.max(1) as i64).min(1000))?;
+        // Room for four batches unacknowledged: a batch is acknowledged only once the program
+        // frees its response, and the submits in flight meanwhile need messages to read.
+        let prefetch = int_or(c, "prefetch", (max.max(1) as i64 * 4).min(4000))?;
         Ok(Settings {
             url: url_of(c)?,
             tls_ca: super::tls_ca(c)?,
