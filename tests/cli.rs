@@ -555,3 +555,33 @@ fn consume_commits_only_what_it_wrote() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(seqs(&out), [5, 6, 7]);
 }
+
+/// Rejections going to a closed pipe (`mapi send ... 2>&1 | head -0`): exit 1, not a silent loss.
+#[test]
+fn send_fails_when_its_rejections_go_to_a_closed_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = writer_manifest(dir.path());
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"temp\": 3}\n".repeat(100)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mapi"))
+        .args([
+            "send",
+            m.to_str().unwrap(),
+            "--records",
+            input.to_str().unwrap(),
+        ])
+        .env("MAPI_LOG", "error")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        !text(&out.stdout).contains("sent 100 records"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -122,18 +122,23 @@ fn main() -> ExitCode {
             let result = consume(&session, count, follow);
             end_job(&session, &job, result)
         }),
-        Command::Version => {
-            println!(
-                "mapi {} (messageapi {}, C ABI {})",
-                env!("CARGO_PKG_VERSION"),
-                env!("CARGO_PKG_VERSION"),
-                messageapi::ffi::version::MAPI_ABI_VERSION
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Version => writeln!(
+            std::io::stdout(),
+            "mapi {} (messageapi {}, C ABI {})",
+            env!("CARGO_PKG_VERSION"),
+            env!("CARGO_PKG_VERSION"),
+            messageapi::ffi::version::MAPI_ABI_VERSION
+        )
+        .map(|()| ExitCode::SUCCESS)
+        .map_err(|e| messageapi::Error::Io(format!("cannot write to standard output: {e}"))),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("mapi: {}", messageapi::log::redact(&e.to_string()));
+        // (Never a panic when stderr itself is closed: the exit status still says it.)
+        let _ = writeln!(
+            std::io::stderr(),
+            "mapi: {}",
+            messageapi::log::redact(&e.to_string())
+        );
         ExitCode::from(1)
     })
 }
@@ -172,7 +177,7 @@ fn end_job(
     result: messageapi::Result<ExitCode>,
 ) -> messageapi::Result<ExitCode> {
     if job.stats {
-        eprint!("{}", stats_table(&session.stats()));
+        let _ = write!(std::io::stderr(), "{}", stats_table(&session.stats()));
     }
     if let Some(path) = &job.metrics_file {
         write_atomically(path, session.stats_prometheus().as_bytes())?;
