@@ -231,3 +231,66 @@ fn a_payload_that_does_not_fit_becomes_a_dead_letter_with_raw_bytes_and_coordina
     );
     assert_eq!(header(&seen[2], "__connect.errors.offset"), Some("4"));
 }
+
+/// A dead letter that cannot be written keeps its message uncommitted, and so every later one
+/// of the request (a later commit would cover it): a new member of the group reads them again.
+#[test]
+fn a_dead_letter_not_written_commits_nothing() {
+    let Some(broker) = Broker::memory_for_groups() else {
+        return;
+    };
+    broker.create_topic("dl-fail", 1);
+    register_endpoint(
+        "test-broken-sink",
+        Arc::new(FnEndpoint(|_call: &mut messageapi::EndpointCall<'_>| {
+            Err(messageapi::Error::Io("the disk is full".into()))
+        })),
+    )
+    .unwrap();
+    python_produce_lines(
+        &broker.bootstrap,
+        "dl-fail",
+        &[
+            json!({"value": r#"{"station": "KORD", "temp": 5}"#, "partition": 0}),
+            json!({"value": "{not json", "partition": 0}),
+        ],
+    );
+    let manifest = |dead: Json| {
+        json!({
+            "fields": [{"id": "station", "type": "string", "required": true},
+                       {"id": "temp", "type": "integer", "required": true}],
+            "collections": [{"id": "obs", "fields": ["station", "temp"]}],
+            "endpoints": [{"plugin": "kafka-consumer", "connections": [{"id": "in", "constructor": {
+                "topics": "dl-fail", "group.id": "dl-fail", "bootstrap.servers": broker.bootstrap,
+                "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000,
+                "timeout-ms": 20000, "max-records": 10}}]}],
+            "dead-letters": dead
+        })
+        .to_string()
+    };
+    let session =
+        Session::from_json(&manifest(json!({"plugin": "test-broken-sink"})), None).unwrap();
+    let mut req = session.request();
+    {
+        let resp = req.submit();
+        let out = resp.wait(Some(Duration::from_secs(60))).unwrap();
+        assert_eq!(out.records.len(), 1);
+        assert_eq!(out.rejections.len(), 1);
+        assert!(
+            out.rejections[0]
+                .reasons
+                .iter()
+                .any(|r| r.contains("dead letter not written") && r.contains("the disk is full")),
+            "{:?}",
+            out.rejections[0].reasons
+        );
+    }
+    drop(req);
+    drop(session);
+    let again = Session::from_json(&manifest(Json::Null), None).unwrap();
+    let mut req = again.request();
+    let resp = req.submit();
+    let out = resp.wait(Some(Duration::from_secs(60))).unwrap();
+    assert_eq!(out.records.len(), 1, "the good message again");
+    assert_eq!(out.rejections.len(), 1, "the bad one again");
+}

@@ -61,43 +61,51 @@ impl CommitQueue {
         }
     }
 
-    /// Submit `seq` completed, its dead letters written, with these commits.
-    pub(crate) fn completed(self: &Arc<Self>, seq: u64, commits: Vec<Commit>) {
-        {
-            let mut s = lock(&self.state);
-            match s.entries.iter_mut().find(|e| e.seq == seq) {
-                Some(e) => e.commits = Some(commits),
-                None => return,
-            }
+    /// Submit `seq` is about to complete, its dead letters written, with these commits: stored
+    /// before its response completes, so that a program woken by the completion finds them
+    /// (freeing the request at once commits them). [`CommitQueue::kick`] runs them once released.
+    pub(crate) fn store(&self, seq: u64, commits: Vec<Commit>) {
+        let mut s = lock(&self.state);
+        if let Some(e) = s.entries.iter_mut().find(|e| e.seq == seq) {
+            e.commits = Some(commits);
         }
-        self.run_released();
     }
 
-    /// The program let go of response `seq`: its commits may run (after the earlier ones).
-    pub(crate) fn released(self: &Arc<Self>, seq: u64) {
+    /// Runs (on the request's group: not on the completing thread, a commit waits for the
+    /// broker) the commits that are released and next in order, if any.
+    pub(crate) fn kick(self: &Arc<Self>) {
         let ready = {
-            let mut s = lock(&self.state);
-            match s.entries.iter_mut().find(|e| e.seq == seq) {
-                Some(e) => e.released = true,
-                None => return,
-            }
+            let s = lock(&self.state);
             s.entries
                 .front()
                 .is_some_and(|e| e.released && e.commits.is_some())
         };
         if ready {
-            // Not on the program's thread: a commit waits for the broker.
             let me = self.clone();
             self.group.spawn(move || me.run_released());
         }
     }
 
-    /// A stage of submit `seq` failed inside the library, its commits unknown: nothing from
-    /// it on is committed, so that no message is committed past one that was never returned.
-    pub(crate) fn poison(&self, seq: u64) {
+    /// The program let go of response `seq`: its commits may run (after the earlier ones).
+    pub(crate) fn released(self: &Arc<Self>, seq: u64) {
+        {
+            let mut s = lock(&self.state);
+            match s.entries.iter_mut().find(|e| e.seq == seq) {
+                Some(e) => e.released = true,
+                None => return,
+            }
+        }
+        self.kick();
+    }
+
+    /// Submit `seq` read messages it could not account for (a stage failed inside the library,
+    /// a consumer failed after reading, a dead letter was not written): nothing this request
+    /// read and did not commit yet is committed any more, since a later commit would cover
+    /// those messages too. They are delivered again, to the next consumer.
+    pub(crate) fn poison(&self, seq: u64, why: &str) {
         crate::log::error(&format!(
-            "submit {seq} of a request failed inside the library: from it on, nothing this \
-             request consumes is committed (the messages are delivered again)"
+            "submit {seq} of a request: {why}; nothing more this request reads is committed (the \
+             messages are delivered again to the next consumer)"
         ));
         self.close();
     }
@@ -105,6 +113,9 @@ impl CommitQueue {
     /// The request was freed: completed submits are released and committed now; those still
     /// pending never are (their messages are delivered again).
     pub(crate) fn request_freed(self: &Arc<Self>) {
+        if self.origin.is_elsewhere() {
+            return self.forget_in_child();
+        }
         {
             let mut s = lock(&self.state);
             for e in s.entries.iter_mut() {
@@ -117,8 +128,30 @@ impl CommitQueue {
         self.close();
     }
 
+    /// The request is abandoned: commits already released still run (their responses were
+    /// freed); nothing else not committed yet ever is.
+    pub(crate) fn abandon(&self) {
+        if self.origin.is_elsewhere() {
+            return self.forget_in_child();
+        }
+        self.run_released();
+        self.close();
+    }
+
+    /// In a child after `fork()`: the commits are the parent's (their clients' threads are
+    /// there); forgotten without waiting on a lock a parent's thread may have held.
+    fn forget_in_child(&self) {
+        if let Ok(mut s) = self.state.try_lock() {
+            s.closed = true;
+            std::mem::forget(std::mem::take(&mut s.entries));
+        }
+    }
+
     /// Nothing not committed yet ever is.
     pub(crate) fn close(&self) {
+        if self.origin.is_elsewhere() {
+            return self.forget_in_child();
+        }
         let dropped = {
             let mut s = lock(&self.state);
             s.closed = true;
@@ -129,6 +162,9 @@ impl CommitQueue {
 
     /// Runs the commits of the released submits at the front, in order.
     fn run_released(&self) {
+        if self.origin.is_elsewhere() {
+            return self.forget_in_child();
+        }
         let _turn = lock(&self.committing);
         loop {
             let batch = {
@@ -141,10 +177,6 @@ impl CommitQueue {
                 }
             };
             let Some(batch) = batch else { continue };
-            if self.origin.is_elsewhere() {
-                self.discard_commits(batch);
-                continue;
-            }
             for commit in batch {
                 if let Err(p) = catch_unwind(AssertUnwindSafe(commit)) {
                     crate::log::error(&format!(

@@ -113,9 +113,9 @@ impl Stream {
         self.commits.request_freed();
     }
 
-    /// The request is abandoned: nothing not yet committed is, ever.
+    /// The request is abandoned: nothing not yet released is committed, ever.
     pub(crate) fn abandon(&self) {
-        self.commits.close();
+        self.commits.abandon();
     }
 
     /// Submits `records`: returns the response at once (complete already without workers).
@@ -203,10 +203,7 @@ impl Stream {
                 stages::prepare(&self.core, records, &submit.request_values)
             })) {
                 Ok(routed) => Work::Routed(routed),
-                Err(p) => {
-                    self.commits.poison(submit.seq);
-                    Work::Done(internal_error(n, &*p))
-                }
+                Err(p) => Work::Done(internal_error(n, &*p)),
             },
             other => other,
         };
@@ -236,11 +233,18 @@ impl Stream {
                     )
                 })) {
                     Ok(mut p) => {
+                        if let Some(conn) = p.lost_reads() {
+                            self.commits.poison(
+                                submit.seq,
+                                &format!("connection {conn} failed after reading messages"),
+                            );
+                        }
                         submit.commits = p.take_commits();
                         Some(p)
                     }
                     Err(p) => {
-                        self.commits.poison(submit.seq);
+                        self.commits
+                            .poison(submit.seq, "its endpoints failed inside the library");
                         submit.work = Work::Done(internal_error(n, &*p));
                         None
                     }
@@ -269,8 +273,11 @@ impl Stream {
         }
         if let Some(pending) = pending {
             submit.work = Work::Done(
-                catch_unwind(AssertUnwindSafe(|| pending.finish(&self.core)))
-                    .unwrap_or_else(|p| internal_error(n, &*p)),
+                catch_unwind(AssertUnwindSafe(|| pending.finish(&self.core))).unwrap_or_else(|p| {
+                    self.commits
+                        .poison(submit.seq, "its finishers failed inside the library");
+                    internal_error(n, &*p)
+                }),
             );
         }
         let mut order = lock(&self.order);
@@ -297,19 +304,17 @@ impl Stream {
             // The turn passes on whatever happens here: a panic completes the response with
             // the library's error instead of leaving the request's later submits parked.
             let finished = catch_unwind(AssertUnwindSafe(|| {
-                self.finish_submit(&submit, outcome, &mut letters)
+                self.finish_submit(&mut submit, outcome, &mut letters)
             }));
-            match finished {
-                Ok(()) => self
-                    .commits
-                    .completed(submit.seq, std::mem::take(&mut submit.commits)),
-                Err(p) => {
-                    self.commits.poison(submit.seq);
-                    submit
-                        .response
-                        .complete(internal_error(submit.submitted, &*p));
-                }
+            if let Err(p) = finished {
+                self.commits
+                    .poison(submit.seq, "its completion failed inside the library");
+                submit
+                    .response
+                    .complete(internal_error(submit.submitted, &*p));
             }
+            // Released already (the program freed the response first): commit now.
+            self.commits.kick();
             let mut order = lock(&self.order);
             let turn = submit.seq + 1;
             order.complete_turn = turn;
@@ -323,7 +328,12 @@ impl Stream {
         }
     }
 
-    fn finish_submit(&self, submit: &Submit, mut outcome: Outcome, letters: &mut DeadLetterState) {
+    fn finish_submit(
+        &self,
+        submit: &mut Submit,
+        mut outcome: Outcome,
+        letters: &mut DeadLetterState,
+    ) {
         let core = &self.core;
         // Counted before dead-lettering adds reasons.
         let by_stage = count_stages(&outcome);
@@ -333,20 +343,36 @@ impl Stream {
         } else {
             submit.submitted.saturating_sub(invalid)
         };
+        let mut letters_written = true;
         if core.protocol.dead_letter.is_some() {
+            let rejected = outcome.rejections.len();
             let lettered = catch_unwind(AssertUnwindSafe(|| {
                 dead_letter(core, &mut outcome, letters)
             }));
-            if let Err(p) = lettered {
-                let reason = format!(
-                    "dead letter not written: internal error: {}",
-                    panic_message(&*p)
-                );
-                crate::log::error(&reason);
-                for r in outcome.rejections.iter_mut() {
-                    r.reasons.push(reason.clone());
+            match lettered {
+                Ok(written) => letters_written = written >= rejected,
+                Err(p) => {
+                    letters_written = false;
+                    let reason = format!(
+                        "dead letter not written: internal error: {}",
+                        panic_message(&*p)
+                    );
+                    crate::log::error(&reason);
+                    for r in outcome.rejections.iter_mut() {
+                        r.reasons.push(reason.clone());
+                    }
                 }
             }
+        }
+        // The commits wait with the response (before it completes: a program woken by it
+        // may free the request at once); a dead letter not written keeps its message, and so
+        // every later one, uncommitted.
+        let commits = std::mem::take(&mut submit.commits);
+        if letters_written {
+            self.commits.store(submit.seq, commits);
+        } else {
+            self.commits
+                .poison(submit.seq, "a dead letter was not written");
         }
         core.stats.completed(
             accepted,

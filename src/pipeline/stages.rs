@@ -61,6 +61,8 @@ pub(super) struct ConnResult {
     errors: usize,
     /// The endpoint's commits of what it read (run once the submit is complete and released).
     commits: Vec<Commit>,
+    /// A committing endpoint failed during the call: what it read may be in no response.
+    lost_reads: bool,
 }
 
 impl ConnResult {
@@ -72,6 +74,7 @@ impl ConnResult {
             custody: Custody::default(),
             errors: 0,
             commits: Vec::new(),
+            lost_reads: false,
         }
     }
 }
@@ -98,9 +101,20 @@ fn failure_rejections(held: Vec<Record>, reason: String) -> Vec<Rejection> {
 pub(crate) struct Pending {
     validation: Vec<Rejection>,
     connections: Vec<ConnResult>,
+    /// The connections' ids, in the same order.
+    connection_ids: Vec<Arc<str>>,
 }
 
 impl Pending {
+    /// The first connection whose committing endpoint failed after it may have read messages.
+    pub(crate) fn lost_reads(&self) -> Option<&str> {
+        self.connections
+            .iter()
+            .zip(&self.connection_ids)
+            .find(|(c, _)| c.lost_reads)
+            .map(|(_, id)| id.as_ref())
+    }
+
     /// The endpoints' commits, in connection order (taken before [`Pending::finish`]).
     pub(crate) fn take_commits(&mut self) -> Vec<Commit> {
         let mut all = Vec::new();
@@ -143,6 +157,7 @@ pub(super) fn complete(conn: &ConnectionDef, result: ConnResult) -> (Vec<Record>
         custody,
         mut errors,
         commits,
+        lost_reads: _,
     } = result;
     // A submit's commits were taken before (`Pending::take_commits`); a dead-letter sink
     // reads nothing it could commit.
@@ -283,6 +298,7 @@ pub(crate) fn run(
                     ConnResult {
                         rejections: vec![Rejection::new(Record::open(), vec![reason])],
                         errors: 1,
+                        lost_reads: conn.prepared.commits_reads(),
                         ..ConnResult::empty()
                     }
                 }
@@ -301,6 +317,12 @@ pub(crate) fn run(
     Pending {
         validation,
         connections: results,
+        connection_ids: core
+            .protocol
+            .connections
+            .iter()
+            .map(|c| c.id.clone())
+            .collect(),
     }
 }
 
@@ -412,6 +434,9 @@ pub(super) fn run_connection(
         commits: Vec::new(),
     };
     let result = catch_unwind(AssertUnwindSafe(|| endpoint.process(&mut call)));
+    // A committing endpoint returns an error only before it reads (the built-in consumers);
+    // one that panicked may have read messages it never returned.
+    let lost_reads = result.is_err() && conn.prepared.commits_reads();
     let failure = match result {
         Ok(Ok(())) => call.transform_error.take(),
         // A transformation that failed during the call is the root cause.
@@ -450,6 +475,7 @@ pub(super) fn run_connection(
         custody,
         errors,
         commits,
+        lost_reads,
     }
 }
 

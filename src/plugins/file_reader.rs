@@ -548,18 +548,26 @@ fn load(path: &str, max_bytes: u64) -> std::io::Result<Loaded> {
         .map_err(|_| no_memory(meta.len() as usize))?;
     (&mut file).take(max_bytes).read_to_end(&mut raw)?;
     let bytes = raw.len();
-    let lossy = String::from_utf8_lossy(&raw);
-    if lossy.len() as u64 > MAX_FILE_BYTES {
+    // Invalid sequences become U+FFFD (3 bytes each): sized first, reserved fallibly.
+    let size: usize = raw
+        .utf8_chunks()
+        .map(|c| c.valid().len() + if c.invalid().is_empty() { 0 } else { 3 })
+        .sum();
+    if size as u64 > MAX_FILE_BYTES {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "files of 4 GiB or more are not supported",
         ));
     }
     let mut buf = Vec::new();
-    buf.try_reserve_exact(lossy.len() + 1)
-        .map_err(|_| no_memory(lossy.len() + 1))?;
-    buf.extend_from_slice(lossy.as_bytes());
-    drop(lossy);
+    buf.try_reserve_exact(size + 1)
+        .map_err(|_| no_memory(size + 1))?;
+    for c in raw.utf8_chunks() {
+        buf.extend_from_slice(c.valid().as_bytes());
+        if !c.invalid().is_empty() {
+            buf.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
     drop(raw);
     let len = buf.len();
     buf.push(0);

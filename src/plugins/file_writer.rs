@@ -120,17 +120,17 @@ impl FileWriterInstance {
         if self.file.is_none() {
             let path = &self.config.path;
             let existed = path.exists();
-            let mut f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .read(true)
-                .open(path)?;
-            if self.config.truncate && !self.truncated {
-                f.set_len(0)?;
-                self.truncated = true;
-            } else {
-                mend_last_line(&mut f, path)?;
+            // Write-only: a FIFO or a terminal behaves as written to (EPIPE, no read end held).
+            let f = OpenOptions::new().create(true).append(true).open(path)?;
+            if f.metadata()?.is_file() {
+                let _lock = Lock::exclusive(&f)?;
+                if self.config.truncate && !self.truncated {
+                    f.set_len(0)?;
+                } else {
+                    mend_last_line(&f, path)?;
+                }
             }
+            self.truncated = true;
             if self.config.sync && !existed {
                 // The new file's name survives a power loss too.
                 sync_directory(path)?;
@@ -140,15 +140,25 @@ impl FileWriterInstance {
         Ok(self.file.as_mut().expect("opened above"))
     }
 
-    /// Appends `buf` (whole submits: on failure the file is cut back to where it started).
-    /// `Err((error, torn))`: `torn` when even the cut failed (the file may end with part of
-    /// this submit).
+    /// Appends `buf` (whole submits: on failure a regular file is cut back to where the
+    /// submit started). `Err((error, torn))`: `torn` when even the cut failed (the file may
+    /// end with part of this submit).
     fn append(&mut self, buf: &[u8]) -> std::result::Result<(), (std::io::Error, bool)> {
         let sync = self.config.sync;
-        let f = self.file().map_err(|e| (e, false))?;
+        let path = self.config.path.clone();
+        let f: &File = self.file().map_err(|e| (e, false))?;
+        let regular = f.metadata().map_err(|e| (e, false))?.is_file();
+        // Writers of the same file (other requests, other processes) take turns: a cut-back
+        // removes this submit's bytes only.
+        let lock = if regular {
+            Some(Lock::exclusive(f).map_err(|e| (e, false))?)
+        } else {
+            None
+        };
         let start = f.metadata().map_err(|e| (e, false))?.len();
-        let written = f.write_all(buf).and_then(|()| {
-            f.flush()?;
+        let mut w = f;
+        let written = w.write_all(buf).and_then(|()| {
+            w.flush()?;
             if sync {
                 f.sync_data()?;
             }
@@ -157,17 +167,21 @@ impl FileWriterInstance {
         let Err(e) = written else {
             return Ok(());
         };
-        let cut = f
-            .set_len(start)
-            .and_then(|()| if sync { f.sync_data() } else { Ok(()) });
+        let cut = if regular {
+            f.set_len(start)
+                .and_then(|()| if sync { f.sync_data() } else { Ok(()) })
+        } else {
+            Ok(())
+        };
+        drop(lock);
         // The handle may be unusable; reopen (appending) on the next submit.
         self.file = None;
         match cut {
-            Ok(()) => Err((e, false)),
+            Ok(()) => Err((e, !regular)),
             Err(cut) => {
                 crate::log::error(&format!(
                     "cannot cut {} back to {start} bytes after a failed write ({cut}): it may end with part of a rejected submit",
-                    self.config.path.display()
+                    path.display()
                 ));
                 Err((e, true))
             }
@@ -175,21 +189,47 @@ impl FileWriterInstance {
     }
 }
 
-/// The longest last line [`mend_last_line`] looks at.
-const MEND_MAX: u64 = 16 << 20;
+/// An exclusive `flock` on a file, released when dropped.
+struct Lock<'a>(&'a File);
+
+impl<'a> Lock<'a> {
+    fn exclusive(f: &'a File) -> std::io::Result<Lock<'a>> {
+        use std::os::unix::io::AsRawFd;
+        loop {
+            // SAFETY: a valid descriptor.
+            if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(Lock(f));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
+impl Drop for Lock<'_> {
+    fn drop(&mut self) {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: a valid descriptor.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
 
 /// A file a writer died in the middle of (SIGKILL, a crash) may end with part of a line: none
 /// of its records were returned, so the part is cut off (with a warning) before appending. A
 /// last line that is whole JSON but lacks its newline (written by something else) gets one.
-fn mend_last_line(f: &mut File, path: &std::path::Path) -> std::io::Result<()> {
+/// Called with the file locked; reads through a handle of its own.
+fn mend_last_line(f: &File, path: &std::path::Path) -> std::io::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let len = f.metadata()?.len();
     if len == 0 {
         return Ok(());
     }
+    let mut r = File::open(path)?;
     let mut last = [0u8];
-    f.seek(SeekFrom::Start(len - 1))?;
-    f.read_exact(&mut last)?;
+    r.seek(SeekFrom::Start(len - 1))?;
+    r.read_exact(&mut last)?;
     if last[0] == b'\n' {
         return Ok(());
     }
@@ -197,26 +237,27 @@ fn mend_last_line(f: &mut File, path: &std::path::Path) -> std::io::Result<()> {
     let mut start = 0u64;
     let mut end = len;
     let mut block = vec![0u8; 64 << 10];
-    'search: while end > 0 && len - end < MEND_MAX {
+    while end > 0 {
         let from = end.saturating_sub(block.len() as u64);
         let n = (end - from) as usize;
-        f.seek(SeekFrom::Start(from))?;
-        f.read_exact(&mut block[..n])?;
+        r.seek(SeekFrom::Start(from))?;
+        r.read_exact(&mut block[..n])?;
         if let Some(i) = block[..n].iter().rposition(|&b| b == b'\n') {
             start = from + i as u64 + 1;
-            break 'search;
+            break;
         }
         end = from;
     }
-    if len - start > MEND_MAX {
-        // Too long to judge: ended, never cut.
-        return f.write_all(b"\n");
-    }
-    let mut tail = Vec::with_capacity((len - start) as usize);
-    f.seek(SeekFrom::Start(start))?;
-    f.take(len - start).read_to_end(&mut tail)?;
-    if serde_json::from_slice::<serde::de::IgnoredAny>(&tail).is_ok() {
-        return f.write_all(b"\n");
+    r.seek(SeekFrom::Start(start))?;
+    let tail = std::io::BufReader::new(r.take(len - start));
+    let mut de = serde_json::Deserializer::from_reader(tail);
+    let whole = serde::de::Deserialize::deserialize(&mut de)
+        .map(|_: serde::de::IgnoredAny| ())
+        .and_then(|()| de.end())
+        .is_ok();
+    if whole {
+        let mut w = f;
+        return w.write_all(b"\n");
     }
     crate::log::warn(&format!(
         "{} ended with {} bytes of a line cut short (a writer stopped in the middle of a write); they are cut off before appending",

@@ -63,6 +63,13 @@ pub trait PreparedEndpoint: Send + Sync {
     fn survives_fork(&self) -> bool {
         true
     }
+    /// Whether the endpoint reads from a source it commits to ([`EndpointCall::commit_later`]):
+    /// when such an endpoint panics during a call, what it read may be in no response, so its
+    /// request commits nothing more (the source delivers those messages again). Such an
+    /// endpoint returns an error only before it reads. Default: `false`.
+    fn commits_reads(&self) -> bool {
+        false
+    }
     /// A fresh instance: one per request (batch mode), reused on resubmit (stream mode).
     fn instantiate(&self) -> Result<Box<dyn Endpoint>>;
 }

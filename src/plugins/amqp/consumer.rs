@@ -147,6 +147,9 @@ impl PreparedEndpoint for Prepared {
     fn survives_fork(&self) -> bool {
         false
     }
+    fn commits_reads(&self) -> bool {
+        true
+    }
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
         Ok(Box::new(Instance {
             connection: self.connection.clone(),
@@ -409,7 +412,9 @@ impl Endpoint for Instance {
                 }
             };
             if let Err(e) = parsed {
-                let rejected = crate::plugins::unparsed_message(&d.data, &amqp_fields(), amqp)?;
+                let rejected = crate::plugins::unparsed_message(&d.data, &amqp_fields(), amqp)
+                    // (Only a payload over 4 GiB fails here; the reason still says what it was.)
+                    .unwrap_or_else(|_| Record::open());
                 call.reject(
                     rejected,
                     format!(

@@ -102,6 +102,9 @@ impl PreparedEndpoint for Prepared {
     fn survives_fork(&self) -> bool {
         false
     }
+    fn commits_reads(&self) -> bool {
+        true
+    }
     fn instantiate(&self) -> Result<Box<dyn Endpoint>> {
         Ok(Box::new(Instance {
             connection: self.connection.clone(),
@@ -361,7 +364,9 @@ impl Endpoint for Instance {
             };
             if let Err(e) = parsed {
                 let rejected =
-                    crate::plugins::unparsed_message(payload, &kafka_fields(true), kafka)?;
+                    crate::plugins::unparsed_message(payload, &kafka_fields(true), kafka)
+                        // (Only a payload over 4 GiB fails here; the reason still names it.)
+                        .unwrap_or_else(|_| Record::open());
                 call.reject(
                     rejected,
                     format!(
