@@ -123,7 +123,6 @@ pub(crate) fn write_message(
 }
 
 /// An integer constructor value (default when absent; a numeric string is taken too).
-#[cfg(any(feature = "kafka", feature = "amqp"))]
 pub(crate) fn int_or(
     c: &serde_json::Map<String, serde_json::Value>,
     key: &str,
