@@ -249,50 +249,59 @@ enum Part {
     Null,
 }
 
-/// Line bounds: byte offsets of each line in the shared buffer, and its index (from 0).
-type Lines = Vec<(u32, u32, u32)>;
+/// Line bounds: byte offsets of each line in the shared buffer (a line over `max-line-bytes`
+/// starts at [`LEFT_OUT`]).
+type Lines = Vec<(u32, u32)>;
+
+/// The start of a line left out of the records (over `max-line-bytes`).
+const LEFT_OUT: u32 = u32::MAX;
 
 /// Finds the lines of `buf[..len]` and puts a NUL where each one ends (over its terminator; a
 /// final unterminated line uses `buf[len]`, which must exist). LF, CRLF and lone CR end a line.
 /// `\n` and `\r` never occur inside multi-byte UTF-8 sequences, so UTF-8 validity is unchanged.
 fn split_lines(buf: &mut [u8], len: usize) -> std::io::Result<Lines> {
+    /// Input scanned per reservation check: room for a line per byte of it is reserved first
+    /// (fallibly), so that the scan itself never grows the table.
+    const CHUNK: usize = 4 << 10;
+    let entry = std::mem::size_of::<(u32, u32)>();
     let mut lines = Lines::new();
     lines
         .try_reserve(len / 32 + 1)
-        .map_err(|_| no_memory((len / 32 + 1) * std::mem::size_of::<(u32, u32, u32)>()))?;
-    let mut failed = false;
+        .map_err(|_| no_memory((len / 32 + 1) * entry))?;
     let mut start = 0usize;
     // The LF right after a CR (a CRLF) ends nothing of its own.
     let mut lf_of_crlf = usize::MAX;
-    for_each_terminator(&buf[..len], |p, is_cr| {
-        if p == lf_of_crlf || failed {
-            return;
+    let mut from = 0usize;
+    while from < len {
+        let to = len.min(from + CHUNK);
+        if lines.capacity() - lines.len() < to - from {
+            let more = (to - from).max(lines.len());
+            lines
+                .try_reserve(more)
+                .map_err(|_| no_memory((lines.len() + more) * entry))?;
         }
-        if lines.len() == lines.capacity() && lines.try_reserve(lines.len()).is_err() {
-            failed = true;
-            return;
-        }
-        lines.push((start as u32, p as u32, lines.len() as u32));
-        start = p + 1;
-        if is_cr && buf.get(p + 1) == Some(&b'\n') && p + 1 < len {
-            lf_of_crlf = p + 1;
-            start = p + 2;
-        }
-    });
-    if failed {
-        return Err(no_memory(
-            lines.len() * 2 * std::mem::size_of::<(u32, u32, u32)>(),
-        ));
+        let text: &[u8] = buf;
+        for_each_terminator(&text[from..to], |q, is_cr| {
+            let p = from + q;
+            if p == lf_of_crlf {
+                return;
+            }
+            lines.push((start as u32, p as u32));
+            start = p + 1;
+            if is_cr && text.get(p + 1) == Some(&b'\n') && p + 1 < len {
+                lf_of_crlf = p + 1;
+                start = p + 2;
+            }
+        });
+        from = to;
     }
-    for &(_, end, _) in &lines {
+    for &(_, end) in &lines {
         buf[end as usize] = 0;
     }
     if start < len {
         buf[len] = 0;
-        lines
-            .try_reserve(1)
-            .map_err(|_| no_memory(std::mem::size_of::<(u32, u32, u32)>()))?;
-        lines.push((start as u32, len as u32, lines.len() as u32));
+        lines.try_reserve(1).map_err(|_| no_memory(entry))?;
+        lines.push((start as u32, len as u32));
     }
     Ok(lines)
 }
@@ -419,24 +428,24 @@ struct Loaded {
     ascii: bool,
     /// The file's size in bytes.
     bytes: usize,
-    /// Lines over `max-line-bytes`: (index from 0, bytes), left out of `lines`.
-    long: Vec<(u32, usize)>,
+    /// Lines over `max-line-bytes`: (index from 0, bytes), marked [`LEFT_OUT`] in `lines`.
+    long: Vec<(usize, usize)>,
 }
 
 impl Loaded {
-    /// Moves the lines longer than `max` bytes out of `lines` into `long`.
+    /// Leaves the lines longer than `max` bytes out of the records, listing them in `long`.
     fn drop_long_lines(&mut self, max: usize) {
-        if !self.lines.iter().any(|&(s, e, _)| (e - s) as usize > max) {
+        // (No line is longer than the whole text: the scan is for files over the bound.)
+        if self.text.as_bytes().len() <= max {
             return;
         }
-        let long = &mut self.long;
-        self.lines.retain(|&(s, e, n)| {
-            let keep = (e - s) as usize <= max;
-            if !keep {
-                long.push((n, (e - s) as usize));
+        for (n, l) in self.lines.iter_mut().enumerate() {
+            let len = (l.1 - l.0) as usize;
+            if len > max {
+                self.long.push((n, len));
+                l.0 = LEFT_OUT;
             }
-            keep
-        });
+        }
     }
 }
 
@@ -518,7 +527,7 @@ fn load(path: &str, max_bytes: u64) -> std::io::Result<Loaded> {
                 match split_lines(&mut all[pad..], got) {
                     Ok(mut found) => {
                         for l in found.iter_mut() {
-                            *l = (l.0 + pad as u32, l.1 + pad as u32, l.2);
+                            *l = (l.0 + pad as u32, l.1 + pad as u32);
                         }
                         lines = found;
                     }
@@ -585,6 +594,15 @@ fn load(path: &str, max_bytes: u64) -> std::io::Result<Loaded> {
 }
 
 fn emit_lines(loaded: &Loaded, ctx: &LineContext<'_>, out: &mut Vec<Record>) {
+    // The common case compiled without the check for left-out lines.
+    if loaded.long.is_empty() {
+        emit::<false>(loaded, ctx, out)
+    } else {
+        emit::<true>(loaded, ctx, out)
+    }
+}
+
+fn emit<const LEFT_OUT_LINES: bool>(loaded: &Loaded, ctx: &LineContext<'_>, out: &mut Vec<Record>) {
     let Loaded {
         text, lines, ascii, ..
     } = loaded;
@@ -613,7 +631,10 @@ fn emit_lines(loaded: &Loaded, ctx: &LineContext<'_>, out: &mut Vec<Record>) {
         0
     });
     let text = text.as_str();
-    for &(start, end, n) in lines.iter() {
+    for (n, &(start, end)) in lines.iter().enumerate() {
+        if LEFT_OUT_LINES && start == LEFT_OUT {
+            continue;
+        }
         let (start, end) = (start as usize, end as usize);
         let mut values = crate::record::Values::with_capacity(width);
         for p in &parts {
