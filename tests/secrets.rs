@@ -164,3 +164,46 @@ fn secret_values_never_appear_in_logs_errors_or_rejection_reasons() {
     messageapi::status::set_last_error("bad hunter2-from-env");
     assert_eq!(messageapi::status::last_error(), "bad [redacted]");
 }
+
+/// An AMQP URL's password is masked whatever it holds (`/`, `@`, `:`, `%`-escapes): in the open
+/// error when the URL does not parse, and in rejection reasons when the broker cannot be reached.
+#[test]
+fn amqp_url_passwords_are_masked_whatever_they_hold() {
+    let session_of = |url: &str| {
+        let m = serde_json::json!({
+            "fields": [{"id": "a", "type": "string", "required": true}],
+            "collections": [{"id": "c", "fields": ["a"]}],
+            "endpoints": [{"plugin": "amqp-publisher", "connections": [{"id": "p", "collections": ["c"],
+                "constructor": {"url": url, "exchange": "x", "timeout-ms": 300}}]}]
+        });
+        messageapi::Session::from_json(&m.to_string(), None)
+    };
+    for (url, secret) in [
+        ("amqp://ingest:pa/ss@w0rd@127.0.0.1:1/%2f", "pa/ss@w0rd"),
+        (
+            "amqp://ingest:k3y:wi/th?odd#chars@127.0.0.1:1/%2f",
+            "k3y:wi/th?odd#chars",
+        ),
+        ("amqp://ingest:p%2Fq%40rst@127.0.0.1:1/%2f", "p/q@rst"),
+    ] {
+        let text = match session_of(url) {
+            Err(e) => e.to_string(),
+            Ok(session) => {
+                let mut req = session.request();
+                req.add_record()
+                    .set("a", messageapi::Value::string("v"))
+                    .unwrap();
+                let resp = req.submit();
+                let out = resp.wait(None).unwrap();
+                assert_eq!(out.rejections.len(), 1, "{url}");
+                out.rejections[0].reasons.join("; ")
+            }
+        };
+        assert!(!text.contains(secret), "{url}: {text}");
+        assert!(!text.contains("p%2Fq%40rst"), "{url}: {text}");
+        assert!(
+            text.contains("ingest:***@") || text.contains("[redacted]"),
+            "{url}: {text}"
+        );
+    }
+}

@@ -45,37 +45,63 @@ pub(crate) fn url_of(c: &Map<String, Json>) -> Result<String> {
     }
 }
 
-/// The URL as messages show it: the password replaced (and remembered as a secret, so that a
-/// message of the client quoting it is redacted too).
+/// The URL as messages show it: the password replaced (and remembered as a secret, as written
+/// and percent-decoded, so that a message of the client quoting it is redacted too). The
+/// user-info ends at the *last* `@` (a password may hold `/`, `@`, `:`, `?` or `%`-escapes, and
+/// a parser may fail on exactly such a URL): a vhost holding a raw `@` is masked too, which
+/// only hides more.
 pub(crate) fn shown(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            match userinfo.find(':') {
-                Some(colon) => {
-                    let password = &userinfo[colon + 1..];
-                    // (RabbitMQ's well-known default account is no secret worth hiding words for.)
-                    if !password.is_empty() && password != "guest" {
-                        crate::log::add_secret(password);
-                    }
-                    format!(
-                        "{}{}:***{}",
-                        &url[..scheme_end + 3],
-                        &userinfo[..colon],
-                        &rest[at..]
-                    )
-                }
-                None => url.to_string(),
+    let Some(at) = rest.rfind('@') else {
+        return url.to_string();
+    };
+    let userinfo = &rest[..at];
+    let Some(colon) = userinfo.find(':') else {
+        return url.to_string();
+    };
+    let password = &userinfo[colon + 1..];
+    // (RabbitMQ's well-known default account is no secret worth hiding words for.)
+    if !password.is_empty() && password != "guest" {
+        crate::log::add_secret(password);
+        let decoded = percent_decoded(password);
+        if decoded != password {
+            crate::log::add_secret(&decoded);
+        }
+    }
+    format!(
+        "{}{}:***{}",
+        &url[..scheme_end + 3],
+        &userinfo[..colon],
+        &rest[at..]
+    )
+}
+
+/// `%XX` escapes decoded (invalid ones kept as written; invalid UTF-8 replaced).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
             }
         }
-        None => url.to_string(),
     }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The parsed URL with a `frame_max` (unless it names one) and a connection timeout.
@@ -298,6 +324,19 @@ mod tests {
         );
         assert_eq!(shown("amqp://localhost"), "amqp://localhost");
         assert_eq!(shown("amqps://u@h/v"), "amqps://u@h/v");
+        // Whatever the password holds.
+        for (url, masked) in [
+            ("amqp://u:pa/ss@h:5672/%2f", "amqp://u:***@h:5672/%2f"),
+            ("amqp://u:p@ss:w@h/v", "amqp://u:***@h/v"),
+            ("amqp://u:a:b/c?d#e@h", "amqp://u:***@h"),
+            ("amqps://u:p%2Fq%40r@h/v", "amqps://u:***@h/v"),
+        ] {
+            assert_eq!(shown(url), masked, "{url}");
+        }
+        assert_eq!(
+            crate::log::redact("auth pa/ss and p/q@r refused"),
+            "auth [redacted] and [redacted] refused"
+        );
         assert_eq!(
             crate::log::redact("auth s3cret refused"),
             "auth [redacted] refused"
