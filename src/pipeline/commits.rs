@@ -64,16 +64,35 @@ impl CommitQueue {
     /// Submit `seq` is about to complete, its dead letters written, with these commits: stored
     /// before its response completes, so that a program woken by the completion finds them
     /// (freeing the request at once commits them). [`CommitQueue::kick`] runs them once released.
-    pub(crate) fn store(&self, seq: u64, commits: Vec<Commit>) {
+    ///
+    /// `complete` (the response's completion) runs under the queue's lock, so that a request
+    /// freed meanwhile sees the submit either pending (nothing committed) or complete with its
+    /// commits, never in between.
+    pub(crate) fn store_and_complete(
+        &self,
+        seq: u64,
+        commits: Vec<Commit>,
+        complete: impl FnOnce(),
+    ) {
+        if self.origin.is_elsewhere() {
+            std::mem::forget(commits);
+            return complete();
+        }
         let mut s = lock(&self.state);
         if let Some(e) = s.entries.iter_mut().find(|e| e.seq == seq) {
             e.commits = Some(commits);
+        } else {
+            drop(commits);
         }
+        complete();
     }
 
     /// Runs (on the request's group: not on the completing thread, a commit waits for the
     /// broker) the commits that are released and next in order, if any.
     pub(crate) fn kick(self: &Arc<Self>) {
+        if self.origin.is_elsewhere() {
+            return;
+        }
         let ready = {
             let s = lock(&self.state);
             s.entries
@@ -88,6 +107,9 @@ impl CommitQueue {
 
     /// The program let go of response `seq`: its commits may run (after the earlier ones).
     pub(crate) fn released(self: &Arc<Self>, seq: u64) {
+        if self.origin.is_elsewhere() {
+            return;
+        }
         {
             let mut s = lock(&self.state);
             match s.entries.iter_mut().find(|e| e.seq == seq) {
@@ -201,6 +223,20 @@ impl CommitQueue {
     fn discard_commits(&self, commits: Vec<Commit>) {
         if self.origin.is_elsewhere() {
             std::mem::forget(commits);
+        }
+    }
+}
+
+impl Drop for CommitQueue {
+    /// In a child after `fork()`, the commits (and the broker clients they hold) are forgotten:
+    /// dropping a client there would wait for the parent's threads.
+    fn drop(&mut self) {
+        if self.origin.is_elsewhere() {
+            let state = match self.state.get_mut() {
+                Ok(s) => s,
+                Err(p) => p.into_inner(),
+            };
+            std::mem::forget(std::mem::take(&mut state.entries));
         }
     }
 }

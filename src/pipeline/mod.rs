@@ -313,7 +313,8 @@ impl Stream {
                     .response
                     .complete(internal_error(submit.submitted, &*p));
             }
-            // Released already (the program freed the response first): commit now.
+            // (The release normally comes when the pipeline's own handle of the response goes,
+            // just below; this covers a response whose handles were all gone already.)
             self.commits.kick();
             let mut order = lock(&self.order);
             let turn = submit.seq + 1;
@@ -368,9 +369,7 @@ impl Stream {
         // may free the request at once); a dead letter not written keeps its message, and so
         // every later one, uncommitted.
         let commits = std::mem::take(&mut submit.commits);
-        if letters_written {
-            self.commits.store(submit.seq, commits);
-        } else {
+        if !letters_written {
             self.commits
                 .poison(submit.seq, "a dead letter was not written");
         }
@@ -380,7 +379,9 @@ impl Stream {
             outcome.records.len(),
             submit.started.elapsed(),
         );
-        submit.response.complete(outcome);
+        let response = &submit.response;
+        self.commits
+            .store_and_complete(submit.seq, commits, || response.complete(outcome));
     }
 }
 

@@ -265,9 +265,10 @@ fn split_lines(buf: &mut [u8], len: usize) -> std::io::Result<Lines> {
     const CHUNK: usize = 4 << 10;
     let entry = std::mem::size_of::<(u32, u32)>();
     let mut lines = Lines::new();
+    let first = (len / 32 + 1).max(len.min(CHUNK));
     lines
-        .try_reserve(len / 32 + 1)
-        .map_err(|_| no_memory((len / 32 + 1) * entry))?;
+        .try_reserve(first)
+        .map_err(|_| no_memory(first * entry))?;
     let mut start = 0usize;
     // The LF right after a CR (a CRLF) ends nothing of its own.
     let mut lf_of_crlf = usize::MAX;
@@ -701,6 +702,23 @@ mod tests {
                 (v.to_string(), *n)
             })
             .collect()
+    }
+
+    #[test]
+    fn lines_across_the_reservation_chunks() {
+        // A CRLF split across the first 4 KiB chunk's end.
+        let text = format!("{}\r\nb", "a".repeat(4095));
+        let got = lines(text.as_bytes());
+        assert_eq!(got, [("a".repeat(4095), 0), ("b".to_string(), 1)]);
+        // A length that is an exact multiple of the chunk, many lines per chunk.
+        let got = lines("x\n".repeat(4096).as_bytes());
+        assert_eq!(got.len(), 4096);
+        assert!(got
+            .iter()
+            .enumerate()
+            .all(|(i, (v, n))| v == "x" && *n == i as i64));
+        // A lone CR at the very end.
+        assert_eq!(lines(b"a\r"), [("a".to_string(), 0)]);
     }
 
     #[test]

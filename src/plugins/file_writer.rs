@@ -103,6 +103,7 @@ impl PreparedEndpoint for FileWriter {
             config: self.clone(),
             file: None,
             truncated: false,
+            opened_in: crate::runtime::fork::Origin::here(),
         }))
     }
 }
@@ -112,12 +113,19 @@ struct FileWriterInstance {
     file: Option<File>,
     /// `mode: truncate` was applied (once per request: a reopen after an error appends).
     truncated: bool,
+    /// The process that opened `file`: a child after `fork()` reopens it (a shared open file
+    /// description would share the parent's `flock` too).
+    opened_in: crate::runtime::fork::Origin,
 }
 
 impl FileWriterInstance {
     /// The open file (opened for appending; emptied first under `mode: truncate`).
     fn file(&mut self) -> std::io::Result<&mut File> {
+        if self.file.is_some() && self.opened_in.is_elsewhere() {
+            self.file = None;
+        }
         if self.file.is_none() {
+            self.opened_in = crate::runtime::fork::Origin::here();
             let path = &self.config.path;
             let existed = path.exists();
             // Write-only: a FIFO or a terminal behaves as written to (EPIPE, no read end held).
@@ -226,7 +234,18 @@ fn mend_last_line(f: &File, path: &std::path::Path) -> std::io::Result<()> {
     if len == 0 {
         return Ok(());
     }
-    let mut r = File::open(path)?;
+    use std::os::unix::fs::MetadataExt;
+    // Read through a handle of its own, of the same file (not one renamed into its place
+    // since), when the file can be read at all.
+    let mut r = match File::open(path) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let (ours, theirs) = (f.metadata()?, r.metadata()?);
+    if (ours.dev(), ours.ino()) != (theirs.dev(), theirs.ino()) {
+        return Ok(());
+    }
     let mut last = [0u8];
     r.seek(SeekFrom::Start(len - 1))?;
     r.read_exact(&mut last)?;
