@@ -202,9 +202,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> messageapi::Result<()> {
             let mut tmp_name = std::ffi::OsString::from(".");
             tmp_name.push(name);
             tmp_name.push(format!(
-                ".{}.{:016x}.tmp",
+                ".{}.{}.tmp",
                 std::process::id(),
-                unpredictable()
+                uuid::Uuid::new_v4().simple()
             ));
             let tmp = path.with_file_name(tmp_name);
             match std::fs::OpenOptions::new()
@@ -236,18 +236,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> messageapi::Result<()> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io)
-}
-
-/// 64 bits no other process can guess: the standard library's per-process random hash keys.
-fn unpredictable() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    h.finish()
 }
 
 /// The `--stats` table.

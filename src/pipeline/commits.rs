@@ -179,7 +179,8 @@ impl CommitQueue {
             s.closed = true;
             std::mem::take(&mut s.entries)
         };
-        self.discard(dropped);
+        // (Outside the lock: dropping a commit may drop a broker client.)
+        drop(dropped);
     }
 
     /// Runs the commits of the released submits at the front, in order.
@@ -207,22 +208,6 @@ impl CommitQueue {
                     ));
                 }
             }
-        }
-    }
-
-    fn discard(&self, entries: VecDeque<Entry>) {
-        for e in entries {
-            if let Some(c) = e.commits {
-                self.discard_commits(c);
-            }
-        }
-    }
-
-    /// Drops commits that will never run; in a child after `fork()` they are forgotten
-    /// instead (dropping a client there would wait for the parent's threads).
-    fn discard_commits(&self, commits: Vec<Commit>) {
-        if self.origin.is_elsewhere() {
-            std::mem::forget(commits);
         }
     }
 }
