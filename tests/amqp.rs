@@ -60,6 +60,15 @@ fn add(req: &mut messageapi::Request, station: &str, seq: i64, temp: f64) {
     r.set("temp", Value::Double(temp)).unwrap();
 }
 
+/// The `seq` of each record a completed response returned.
+fn seqs_of(out: &messageapi::Response) -> Vec<i64> {
+    out.records()
+        .unwrap()
+        .iter()
+        .map(|r| common::get_int(r, "seq"))
+        .collect()
+}
+
 /// Reads with `req` until `n` records or `within` passes; the seqs read.
 fn read_until(req: &mut messageapi::Request, n: usize, within: Duration) -> Vec<i64> {
     let deadline = Instant::now() + within;
@@ -71,12 +80,7 @@ fn read_until(req: &mut messageapi::Request, n: usize, within: Duration) -> Vec<
             "{:?}",
             out.rejections()[0].reasons
         );
-        seqs.extend(
-            out.records()
-                .unwrap()
-                .iter()
-                .map(|r| common::get_int(r, "seq")),
-        );
+        seqs.extend(seqs_of(&out));
     }
     seqs
 }
@@ -278,7 +282,8 @@ fn a_broker_restarted_mid_stream_loses_nothing_confirmed() {
 }
 
 /// The child half of the kill test: run by the test binary itself (MAPI_AMQP_KILL_CHILD=URL),
-/// it reads one batch, prints the seqs, and waits to be killed, never acknowledging it.
+/// it reads one batch, prints the seqs, and waits to be killed, holding the response (so never
+/// acknowledging it).
 #[test]
 #[ignore = "helper process of a_consumer_killed_before_acknowledging_has_its_messages_redelivered"]
 fn kill_test_child() {
@@ -290,9 +295,19 @@ fn kill_test_child() {
         json!({"max-records": 50}),
     );
     let mut req = sub.request();
-    let seqs = read_until(&mut req, 1, Duration::from_secs(30));
+    // The responses are held: freeing one would let the consumer acknowledge it.
+    let mut held = Vec::new();
+    let seqs = loop {
+        let out = req.submit_and_wait().unwrap();
+        let seqs = seqs_of(&out);
+        held.push(out);
+        if !seqs.is_empty() {
+            break seqs;
+        }
+    };
     println!("child read {seqs:?}");
     std::thread::sleep(Duration::from_secs(120));
+    drop(held);
 }
 
 #[test]
@@ -397,12 +412,7 @@ fn filters_and_the_raw_format() {
     );
     assert_eq!(req.submit_and_wait().unwrap().records().unwrap().len(), 4);
     let out = wreq.submit_and_wait().unwrap();
-    let seqs: Vec<i64> = out
-        .records()
-        .unwrap()
-        .iter()
-        .map(|r| common::get_int(r, "seq"))
-        .collect();
+    let seqs = seqs_of(&out);
     assert_eq!(seqs, [0, 2], "temp > 20 only");
     assert_eq!(out.rejections().len(), 1);
     assert_eq!(
@@ -570,12 +580,7 @@ fn a_pipelined_consumer_killed_before_its_response_completed_acknowledges_nothin
     .unwrap();
     let mut req = session.request();
     let out = req.submit_and_wait().unwrap();
-    let seqs: Vec<i64> = out
-        .records()
-        .unwrap()
-        .iter()
-        .map(|r| common::get_int(r, "seq"))
-        .collect();
+    let seqs = seqs_of(&out);
     assert_eq!(seqs, [0, 2]);
     assert_eq!(out.rejections().len(), 1);
     assert!(

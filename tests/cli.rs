@@ -7,15 +7,19 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::json;
 
-fn mapi(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mapi"))
-        .args(args)
+/// `mapi ARGS`, quiet, with stdin, stdout and stderr piped (callers change what they need).
+fn mapi_command(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mapi"));
+    c.args(args)
         .env("MAPI_LOG", "error")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    c
+}
+
+fn mapi(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = mapi_command(args).spawn().unwrap();
     if let Some(text) = stdin {
         child
             .stdin
@@ -415,21 +419,16 @@ fn send_fails_when_its_rejections_cannot_be_written() {
 fn send_streams_its_input_in_batches() {
     let dir = tempfile::tempdir().unwrap();
     let m = writer_manifest(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mapi"))
-        .args([
-            "send",
-            m.to_str().unwrap(),
-            "--records",
-            "-",
-            "--batch",
-            "2",
-        ])
-        .env("MAPI_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = mapi_command(&[
+        "send",
+        m.to_str().unwrap(),
+        "--records",
+        "-",
+        "--batch",
+        "2",
+    ])
+    .spawn()
+    .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     // An array, as the input may be: its elements are the records.
     stdin
@@ -501,12 +500,9 @@ fn consume_commits_only_what_it_wrote() {
                             "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000, "timeout-ms": 20000},
             "fields": ["seq"]}]}]}).to_string()).unwrap();
     let consume = |count: &str, stdout: Stdio| {
-        Command::new(env!("CARGO_BIN_EXE_mapi"))
-            .args(["consume", consumer.to_str().unwrap(), "--count", count])
-            .env("MAPI_LOG", "error")
+        mapi_command(&["consume", consumer.to_str().unwrap(), "--count", count])
             .stdin(Stdio::null())
             .stdout(stdout)
-            .stderr(Stdio::piped())
             .spawn()
             .unwrap()
     };
@@ -563,19 +559,15 @@ fn send_fails_when_its_rejections_go_to_a_closed_pipe() {
     let m = writer_manifest(dir.path());
     let input = dir.path().join("in.jsonl");
     std::fs::write(&input, "{\"temp\": 3}\n".repeat(100)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mapi"))
-        .args([
-            "send",
-            m.to_str().unwrap(),
-            "--records",
-            input.to_str().unwrap(),
-        ])
-        .env("MAPI_LOG", "error")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = mapi_command(&[
+        "send",
+        m.to_str().unwrap(),
+        "--records",
+        input.to_str().unwrap(),
+    ])
+    .stdin(Stdio::null())
+    .spawn()
+    .unwrap();
     drop(child.stderr.take());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));

@@ -259,6 +259,25 @@ fn json_lines_input_is_all_or_nothing_and_names_the_line() {
     assert_eq!(req.len(), 5, "nothing added by failed calls");
 }
 
+/// Runs `helper` (an ignored test of this binary) under the shell limits `limits` (bash), with
+/// `env` set and the library quiet.
+fn helper_under(
+    limits: &str,
+    helper: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> std::process::Output {
+    std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{limits}; exec \"$0\" --exact {helper} --ignored --nocapture --test-threads=1"
+        ))
+        .arg(std::env::current_exe().unwrap())
+        .envs(env.iter().copied())
+        .env("MAPI_LOG", "error")
+        .output()
+        .unwrap()
+}
+
 fn small_writer(path: &std::path::Path, sync: &str) -> Session {
     let m = json!({
         "fields": [{"id": "station", "type": "string", "required": true},
@@ -304,14 +323,11 @@ fn a_write_that_fails_part_way_leaves_whole_submits_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.jsonl");
     // 2 KiB at most per file, SIGXFSZ ignored: write(2) then writes what fits and fails (EFBIG).
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 2; exec \"$0\" --exact helper_write_under_a_size_limit --ignored --nocapture --test-threads=1")
-        .arg(std::env::current_exe().unwrap())
-        .env("MAPI_WRITE_HELPER", &path)
-        .env("MAPI_LOG", "error")
-        .output()
-        .unwrap();
+    let out = helper_under(
+        "trap '' XFSZ; ulimit -f 2",
+        "helper_write_under_a_size_limit",
+        &[("MAPI_WRITE_HELPER", path.as_os_str())],
+    );
     let log = String::from_utf8_lossy(&out.stdout).to_string();
     let mut returned = 0;
     let mut failed = 0;
@@ -390,7 +406,7 @@ fn file_writer_sync_is_none_or_submit() {
         bad(json!({"path": p, "sync": "submit", "fsync": true})),
         None
     );
-    // A new file under "submit": written, synced, and its directory synced.
+    // A new file under "submit" (synced, its directory too: not observable here) is written.
     let path = dir.path().join("synced.jsonl");
     let session = small_writer(&path, "submit");
     let mut req = session.request();
@@ -527,15 +543,14 @@ fn a_file_too_big_for_the_memory_left_is_a_rejection_not_an_abort() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("newlines.txt");
     std::fs::write(&path, vec![b'\n'; 64 << 20]).unwrap();
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg("ulimit -v 1500000; exec \"$0\" --exact helper_read_under_a_memory_limit --ignored --nocapture --test-threads=1")
-        .arg(std::env::current_exe().unwrap())
-        .env("MAPI_READ_HELPER", &path)
-        .env("MAPI_LOG", "error")
-        .env("MAPI_WORKERS", "1")
-        .output()
-        .unwrap();
+    let out = helper_under(
+        "ulimit -v 1500000",
+        "helper_read_under_a_memory_limit",
+        &[
+            ("MAPI_READ_HELPER", path.as_os_str()),
+            ("MAPI_WORKERS", std::ffi::OsStr::new("1")),
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
