@@ -40,7 +40,7 @@ module messageapi
      type(c_ptr) :: ptr = c_null_ptr
   end type mapi_record_list_t
 
-  public :: mapi_session_open, mapi_session_open_json, mapi_session_field_count, mapi_session_field_name
+  public :: mapi_session_open, mapi_session_check, mapi_session_open_json, mapi_session_field_count, mapi_session_field_name
   public :: mapi_request_abandon
   public :: mapi_request_new, mapi_request_add_record, mapi_request_add_json, mapi_request_clear
   public :: mapi_request_record_count, mapi_request_conditions, mapi_request_submit, mapi_request_set_parameter, &
@@ -70,7 +70,8 @@ module messageapi
   public :: MAPI_OK, MAPI_ERR_NULL_ARGUMENT, MAPI_ERR_INVALID_ARGUMENT, MAPI_ERR_UNKNOWN_FIELD, &
        MAPI_ERR_UNKNOWN_CONDITION, MAPI_ERR_TYPE_MISMATCH, MAPI_ERR_NULL_VALUE, MAPI_ERR_OUT_OF_RANGE, &
        MAPI_ERR_BUFFER_TOO_SMALL, MAPI_ERR_MANIFEST, MAPI_ERR_IO, MAPI_ERR_UNKNOWN_PLUGIN, MAPI_ERR_JSON, &
-       MAPI_ERR_TIMED_OUT, MAPI_ERR_ENDPOINT, MAPI_ERR_KAFKA, MAPI_ERR_PANIC, MAPI_ERR_TOO_LATE
+       MAPI_ERR_TIMED_OUT, MAPI_ERR_ENDPOINT, MAPI_ERR_KAFKA, MAPI_ERR_PANIC, MAPI_ERR_TOO_LATE, &
+       MAPI_ERR_NOT_ALLOWED
   public :: MAPI_TYPE_STRING, MAPI_TYPE_INTEGER, MAPI_TYPE_FLOAT, MAPI_TYPE_DOUBLE, MAPI_TYPE_BOOLEAN, &
        MAPI_TYPE_DATETIME, MAPI_TYPE_LIST_INT, MAPI_TYPE_LIST_DOUBLE, MAPI_TYPE_LIST_STRING, MAPI_TYPE_JSON
   public :: MAPI_LOG_ERROR, MAPI_LOG_WARN, MAPI_LOG_INFO, MAPI_LOG_DEBUG
@@ -203,6 +204,12 @@ contains
     integer(c_int32_t) :: status
     allocate(buf(256))
     status = c_configuration(c_loc(buf), 256_c_size_t, n)
+    if (status == MAPI_ERR_BUFFER_TOO_SMALL) then
+       ! Long directory lists: the length needed came back in n.
+       deallocate(buf)
+       allocate(buf(n + 1))
+       status = c_configuration(c_loc(buf), n + 1, n)
+    end if
     text = ''
     if (status == MAPI_OK) text = from_c_n(c_loc(buf), n)
     call report(status, 'mapi_configuration', stat)
@@ -251,6 +258,23 @@ contains
     end if
     call report(c_session_open(c_loc(p%chars), rp, session%ptr), 'mapi_session_open', stat)
   end subroutine mapi_session_open
+
+  !> Checks a manifest as mapi_session_open would open it, loading no native library, reading
+  !> no secret and connecting nowhere (what `mapi check` does).
+  subroutine mapi_session_check(manifest_path, root, stat)
+    character(*), intent(in) :: manifest_path
+    character(*), intent(in), optional :: root
+    integer, intent(out), optional :: stat
+    type(cstring), target :: p, r
+    type(c_ptr) :: rp
+    call to_c(manifest_path, p)
+    rp = c_null_ptr
+    if (present(root)) then
+       call to_c(root, r)
+       rp = c_loc(r%chars)
+    end if
+    call report(c_session_check(c_loc(p%chars), rp), 'mapi_session_check', stat)
+  end subroutine mapi_session_check
 
   !> Opens a manifest given as JSON text; `base_dir` plays the manifest's directory.
   subroutine mapi_session_open_json(session, manifest_json, base_dir, stat)

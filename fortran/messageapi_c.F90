@@ -27,6 +27,7 @@ module messageapi_c
   integer(c_int32_t), parameter :: MAPI_ERR_KAFKA = 15
   integer(c_int32_t), parameter :: MAPI_ERR_PANIC = 16
   integer(c_int32_t), parameter :: MAPI_ERR_TOO_LATE = 17
+  integer(c_int32_t), parameter :: MAPI_ERR_NOT_ALLOWED = 18
 
   ! Field type codes.
   integer(c_int32_t), parameter :: MAPI_TYPE_STRING = 0, MAPI_TYPE_INTEGER = 1, &
@@ -87,6 +88,12 @@ module messageapi_c
        type(c_ptr) :: out
        integer(c_int32_t) :: s
      end function c_session_open
+     ! mapi_status mapi_session_check(const char *manifest_path, const char *root);
+     function c_session_check(path, root) bind(c, name='mapi_session_check') result(s)
+       import :: c_ptr, c_int32_t
+       type(c_ptr), value :: path, root
+       integer(c_int32_t) :: s
+     end function c_session_check
      ! mapi_status mapi_session_open_json(const char *manifest_json, const char *base_dir,
      !    mapi_session **out);
      function c_session_open_json(text, base, out) bind(c, name='mapi_session_open_json') result(s)

@@ -228,6 +228,11 @@ typedef void (*mapi_log_fn)(int32_t level, const char *message, void *user_data)
 // Too late: mapi_configure after the first session opened (the configuration is fixed).
 #define MAPI_ERR_TOO_LATE 17
 
+// The host has not allowed it: a native library outside the host's `native-plugin-dirs`, a
+// setting that loads code, a path outside its `confine-paths` (the last error says how to
+// allow it).
+#define MAPI_ERR_NOT_ALLOWED 18
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -340,6 +345,21 @@ mapi_status mapi_kafka_metadata(const char *config_json,
 //   child never waits for the parent's threads. system(), popen() and Fortran's
 //   execute_command_line are fine: the child execs at once.
 //
+// **What a manifest may do.** A manifest is configuration, often written by another team: by
+// default it loads no native code. A `native` endpoint, transformation or condition, and the
+// librdkafka settings that load a library (`plugin.library.paths`, `ssl.engine.location`), are
+// refused when the session opens (MAPI_ERR_NOT_ALLOWED, naming the connection, the path and
+// how to allow it) unless the library resolves, symbolic links followed and relative paths
+// taken against the manifest's directory, to a file inside a directory the host lists in
+// `native-plugin-dirs`; the library is then loaded by that absolute path, never searched for.
+// librdkafka settings that run code no directory vouches for (`ssl.providers`,
+// `sasl.kerberos.kinit.cmd`) are always refused. Callbacks the host registers itself
+// (mapi_register_*) need nothing. With `confine-paths` set, every path a manifest or a record
+// names for the file-reader, the file-writer, dead-letter files, `${file:}` secrets and the
+// TLS and keytab files of Kafka and AMQP must resolve (after `..` and symbolic links) inside
+// one of those directories: else the open is refused, or the record rejected with a reason
+// naming the path. Off by default.
+//
 // MPI: one rank per core leaves no core for workers; set `"workers": 0` (each rank's submits
 // run on its own thread) or `"workers": 1`, through mapi_configure or MAPI_WORKERS.
 //
@@ -349,9 +369,12 @@ mapi_status mapi_kafka_metadata(const char *config_json,
 // `"workers"` (worker threads: an integer from 0 to 1024; 0 runs each submit on its caller's
 // thread), `"max-workers"` (the ceiling while workers are blocked, at least `workers`) and
 // `"stack-bytes"` (each library thread's stack: an integer from 262144 to 1073741824, or a
-// text such as "64M"; rounded up to whole pages). Keys a call does not name keep what an
-// earlier call set; the environment variables MAPI_WORKERS, MAPI_MAX_WORKERS and
-// MAPI_STACK_BYTES fill in the ones no call set, then the defaults. All or nothing: a refused
+// text such as "64M"; rounded up to whole pages), `"native-plugin-dirs"` and
+// `"confine-paths"` (an absolute directory or a list of them; see "What a manifest may do"
+// below). Keys a call does not name keep what an earlier call set; the environment variables
+// MAPI_WORKERS, MAPI_MAX_WORKERS, MAPI_STACK_BYTES, MAPI_NATIVE_PLUGIN_PATH and
+// MAPI_CONFINE_PATHS (colon-separated directories) fill in the ones no call set, then the
+// defaults. All or nothing: a refused
 // call changes nothing. Call it before the first session opens: the first mapi_session_open
 // (or mapi_session_open_json, or mapi_configuration) fixes the configuration for the life of
 // the process.
@@ -365,10 +388,11 @@ mapi_status mapi_kafka_metadata(const char *config_json,
 mapi_status mapi_configure(const char *options_json);
 
 // Copies the configuration in effect as a JSON object and a NUL into `buf`, with every key
-// decided: `{"workers": 2, "max-workers": 64, "stack-bytes": 33554432}`. Fixes the
-// configuration, as the first session's opening does.
+// decided: `{"workers": 2, "max-workers": 64, "stack-bytes": 33554432,
+// "native-plugin-dirs": [], "confine-paths": null}` (directories resolved; `null`: nothing
+// confined). Fixes the configuration, as the first session's opening does.
 //
-// `buf`: at least 128 bytes is enough. `len`: NULL, or receives the text's length without
+// `buf`: 256 bytes is enough when no directories are set. `len`: NULL, or receives the text's length without
 // the NUL, also when the buffer was too small.
 //
 // Returns MAPI_OK, or: MAPI_ERR_BUFFER_TOO_SMALL; MAPI_ERR_INVALID_ARGUMENT (an environment
@@ -376,7 +400,9 @@ mapi_status mapi_configure(const char *options_json);
 //
 // # Safety
 // `buf` is NULL or holds `cap` writable bytes; `len` is NULL or writable.
-mapi_status mapi_configuration(char *buf, size_t cap, size_t *len);
+mapi_status mapi_configuration(char *buf,
+                               size_t cap,
+                               size_t *len);
 
 // ## Sessions
 //
@@ -399,11 +425,26 @@ mapi_status mapi_configuration(char *buf, size_t cap, size_t *len);
 // MAPI_ERR_INVALID_ARGUMENT (a string that is not UTF-8); MAPI_ERR_IO (the manifest or a file it
 // names cannot be read); MAPI_ERR_MANIFEST (anything invalid; the last error says
 // "file: json.location: what"); MAPI_ERR_UNKNOWN_PLUGIN (a plug-in neither built in nor
-// registered); MAPI_ERR_TYPE_MISMATCH (a field default or condition value of the wrong type).
+// registered); MAPI_ERR_TYPE_MISMATCH (a field default or condition value of the wrong type);
+// MAPI_ERR_NOT_ALLOWED (a native library outside the host's `native-plugin-dirs`, a librdkafka
+// setting that loads code, a path outside its `confine-paths`: see mapi_configure).
 //
 // # Safety
 // `manifest_path` and `root` are NULL or NUL-terminated; `out` is NULL or writable.
 mapi_status mapi_session_open(const char *manifest_path, const char *root, mapi_session **out);
+
+// Checks the manifest at `manifest_path` as mapi_session_open would open it, without loading
+// a native library, reading a `${env:}` or `${file:}` secret or connecting anywhere (what
+// `mapi check` does): every part is read, every plug-in checks its constructor, and the
+// host's `native-plugin-dirs` and `confine-paths` apply. Fixes the process configuration, as
+// opening a session does.
+//
+// Returns MAPI_OK when mapi_session_open would get as far as loading and connecting, or the
+// status it would return (the last error says why).
+//
+// # Safety
+// `manifest_path` and `root` are NULL or NUL-terminated.
+mapi_status mapi_session_check(const char *manifest_path, const char *root);
 
 // Opens a manifest held in memory, as mapi_session_open opens a file.
 //

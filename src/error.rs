@@ -56,6 +56,11 @@ pub enum Error {
     /// has opened.
     #[error("{0}")]
     TooLate(String),
+    /// The host has not allowed it: a native library outside `native-plugin-dirs`, a setting
+    /// that loads code, a path outside `confine-paths`. The message names what and how to
+    /// allow it.
+    #[error("{0}")]
+    NotAllowed(String),
 }
 
 impl Error {
@@ -78,7 +83,8 @@ impl Error {
             | Error::Endpoint(m)
             | Error::Kafka(m)
             | Error::Panic(m)
-            | Error::TooLate(m) => m,
+            | Error::TooLate(m)
+            | Error::NotAllowed(m) => m,
         }
     }
 
@@ -103,6 +109,7 @@ impl Error {
             Error::Kafka(m) => Error::Kafka(wrap(m)),
             Error::Panic(m) => Error::Panic(wrap(m)),
             Error::TooLate(m) => Error::TooLate(wrap(m)),
+            Error::NotAllowed(m) => Error::NotAllowed(wrap(m)),
         }
     }
 

@@ -132,6 +132,8 @@ pub use protocol::{EndpointCall, Finished, Taken};
 pub use record::{FieldDef, Layout, Record, Rejection, Stage};
 pub use request::Request;
 pub use response::{Outcome, Response};
-pub use runtime::config::{configuration, configure, configure_json, Configuration};
+pub use runtime::config::{
+    configuration, configuration_json, configure, configure_json, policy, Configuration, Policy,
+};
 pub use session::Session;
 pub use value::{FieldType, Value};

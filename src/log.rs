@@ -134,6 +134,65 @@ pub fn add_secret(value: &str) {
     ANY_SECRET.store(true, Ordering::Release);
 }
 
+/// The URL as messages show it: the password replaced (and remembered as a secret, as written
+/// and percent-decoded, so that a message of the client quoting it is redacted too). The
+/// user-info ends at the *last* `@` (a password may hold `/`, `@`, `:`, `?` or `%`-escapes, and
+/// a parser may fail on exactly such a URL): a vhost holding a raw `@` is masked too, which
+/// only hides more.
+pub fn masked_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let Some(at) = rest.rfind('@') else {
+        return url.to_string();
+    };
+    let userinfo = &rest[..at];
+    let Some(colon) = userinfo.find(':') else {
+        return url.to_string();
+    };
+    let password = &userinfo[colon + 1..];
+    // (RabbitMQ's well-known default account is no secret worth hiding words for.)
+    if !password.is_empty() && password != "guest" {
+        add_secret(password);
+        let decoded = percent_decoded(password);
+        if decoded != password {
+            add_secret(&decoded);
+        }
+    }
+    format!(
+        "{}{}:***{}",
+        &url[..scheme_end + 3],
+        &userinfo[..colon],
+        &rest[at..]
+    )
+}
+
+/// `%XX` escapes decoded (invalid ones kept as written; invalid UTF-8 replaced).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `text` with every remembered secret value replaced by [`REDACTED`].
 pub fn redact(text: &str) -> Cow<'_, str> {
     if !ANY_SECRET.load(Ordering::Acquire) {
@@ -150,4 +209,29 @@ pub fn redact(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Every text in `value` (object keys included) with remembered secrets replaced, as
+/// [`redact`] does for one text.
+pub(crate) fn redact_json(value: &mut serde_json::Value) {
+    use serde_json::Value as Json;
+    if !ANY_SECRET.load(Ordering::Acquire) {
+        return;
+    }
+    match value {
+        Json::String(s) => {
+            if let Cow::Owned(clean) = redact(s) {
+                *s = clean;
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(redact_json),
+        Json::Object(m) => {
+            let entries = std::mem::take(m);
+            for (k, mut v) in entries {
+                redact_json(&mut v);
+                m.insert(redact(&k).into_owned(), v);
+            }
+        }
+        _ => {}
+    }
 }

@@ -35,3 +35,126 @@ pub fn choose_root(explicit: Option<&Path>, manifest_dir: &Path) -> PathBuf {
             .unwrap_or(root)
     }
 }
+
+/// `path` made absolute against the current directory (nothing resolved).
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    std::env::current_dir()
+        .map(|d| d.join(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Where `path` leads, as opening it would: every symbolic link followed and `..` applied. A
+/// file that does not exist yet (one a writer will create) resolves through its directory.
+fn real(path: &Path) -> std::io::Result<PathBuf> {
+    let path = absolute(path);
+    match std::fs::canonicalize(&path) {
+        Ok(p) => Ok(p),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A dangling symbolic link is not a file to create: it leads elsewhere.
+            if std::fs::symlink_metadata(&path).is_ok() {
+                return Err(e);
+            }
+            match (path.parent(), path.file_name()) {
+                (Some(dir), Some(name)) => Ok(std::fs::canonicalize(dir)?.join(name)),
+                _ => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn inside(path: &Path, dirs: &[PathBuf]) -> bool {
+    dirs.iter().any(|d| path.starts_with(d))
+}
+
+fn listed(dirs: &[PathBuf]) -> String {
+    if dirs.is_empty() {
+        return "none".into();
+    }
+    dirs.iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `path`, and where it leads when that differs.
+fn shown(path: &Path, real: &Path) -> String {
+    if path == real {
+        path.display().to_string()
+    } else {
+        format!("{} (which resolves to {})", path.display(), real.display())
+    }
+}
+
+/// The native library `what` (for example "connection c: native-library") names, if the host
+/// allows it: the resolved, absolute path to load, inside one of the host's
+/// `native-plugin-dirs`. Else a refusal naming the path and how to allow it.
+pub(crate) fn native_code(path: &Path, what: &str) -> crate::Result<PathBuf> {
+    let resolved = real(path)
+        .and_then(|p| std::fs::metadata(&p).map(|_| p))
+        .map_err(|e| {
+            crate::Error::Io(format!(
+                "{what}: cannot load native library {}: {e}",
+                path.display()
+            ))
+        })?;
+    let dirs = &crate::runtime::policy().native_plugin_dirs;
+    if inside(&resolved, dirs) {
+        return Ok(resolved);
+    }
+    Err(crate::Error::NotAllowed(format!(
+        "{what}: {} is not in a directory the host allows native code from (allowed: {}); a \
+         host that trusts it lists its directory in mapi_configure's \"native-plugin-dirs\" or \
+         in the environment variable MAPI_NATIVE_PLUGIN_PATH",
+        shown(path, &resolved),
+        listed(dirs)
+    )))
+}
+
+/// `path` checked against the host's `confine-paths`: unchanged when the host confines
+/// nothing; else the resolved path (symbolic links followed, `..` applied), or a refusal
+/// naming `what` and the path when it leads outside them.
+pub(crate) fn confine(path: &Path, what: &str) -> crate::Result<PathBuf> {
+    let Some(dirs) = &crate::runtime::policy().confine_paths else {
+        return Ok(path.to_path_buf());
+    };
+    let resolved = real(path).map_err(|e| {
+        crate::Error::NotAllowed(format!(
+            "{what} {}: cannot resolve it to check that it is inside the confined paths ({}): \
+             {e}",
+            path.display(),
+            listed(dirs)
+        ))
+    })?;
+    if inside(&resolved, dirs) {
+        return Ok(resolved);
+    }
+    Err(outside(what, &shown(path, &resolved), dirs))
+}
+
+fn outside(what: &str, path: &str, dirs: &[PathBuf]) -> crate::Error {
+    crate::Error::NotAllowed(format!(
+        "{what} {path} is outside the paths the host confines files to ({}; mapi_configure's \
+         \"confine-paths\" or MAPI_CONFINE_PATHS)",
+        listed(dirs)
+    ))
+}
+
+/// After opening a confined path: where the open file really is (a link swapped in between
+/// the check and the open is caught here). Linux's /proc/self/fd says; elsewhere nothing more
+/// is checked.
+pub(crate) fn confine_opened(file: &std::fs::File, what: &str, path: &Path) -> crate::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let Some(dirs) = &crate::runtime::policy().confine_paths else {
+        return Ok(());
+    };
+    match std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
+        Ok(opened) if !inside(&opened, dirs) => {
+            Err(outside(what, &shown(path, &opened), dirs))
+        }
+        _ => Ok(()),
+    }
+}

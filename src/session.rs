@@ -36,6 +36,35 @@ impl Session {
         })
     }
 
+    /// Checks a manifest as opening it would, without loading a native library, reading a
+    /// `${env:}` or `${file:}` secret or connecting anywhere (what `mapi check` does): every
+    /// part is read and every plug-in checks its constructor, and the host's
+    /// `native-plugin-dirs` and `confine-paths` are applied. The session describes itself
+    /// (fields, collections, connections); its submits reject every record, saying it was only
+    /// checked.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let manifest = dir.path().join("m.json");
+    /// std::fs::write(&manifest, r#"{"fields": [{"id": "x", "type": "integer"}],
+    ///     "collections": [{"id": "c", "fields": ["x"]}],
+    ///     "endpoints": [{"plugin": "kafka-producer", "connections": [{"id": "out",
+    ///         "collections": ["c"], "constructor": {"topic": "t",
+    ///         "sasl.password": "${env:NOT_READ_WHEN_CHECKING}"}}]}]}"#).unwrap();
+    /// let checked = messageapi::Session::check(&manifest, None).unwrap();
+    /// assert_eq!(checked.fields()[0].id, "x");
+    /// ```
+    pub fn check(path: impl AsRef<Path>, root: Option<&Path>) -> Result<Session> {
+        Session::open_with(
+            path,
+            &OpenOptions {
+                root: root.map(Path::to_path_buf),
+                check_only: true,
+                ..Default::default()
+            },
+        )
+    }
+
     /// Opens a manifest given as JSON text; `base_dir` plays the manifest's directory
     /// (default: the current directory).
     pub fn from_json(text: &str, base_dir: Option<&Path>) -> Result<Session> {
@@ -83,13 +112,15 @@ impl Session {
     pub fn stats(&self) -> serde_json::Value {
         let mut j = self.core.stats.json();
         j["manifest"] = serde_json::Value::String(self.core.source.display().to_string());
+        // No secret reaches an operator's dashboard (a broker's statistics quoting one).
+        crate::log::redact_json(&mut j);
         j
     }
 
     /// The session's statistics as Prometheus text exposition (format 0.0.4, `messageapi_`
     /// names).
     pub fn stats_prometheus(&self) -> String {
-        self.core.stats.prometheus()
+        crate::log::redact(&self.core.stats.prometheus()).into_owned()
     }
 
     /// Reads records of this schema from JSON text (one object, an array, or JSON Lines); all

@@ -34,6 +34,8 @@ pub struct SessionCore {
     pub stats: Arc<crate::stats::SessionStats>,
     /// The `fork()` generation the session was opened in (`runtime::fork::generation`).
     pub generation: u64,
+    /// Opened only to be checked (`OpenOptions::check_only`): its submits run nothing.
+    pub checked_only: bool,
 }
 
 impl SessionCore {

@@ -49,6 +49,10 @@ pub const MAPI_ERR_KAFKA: mapi_status = 15;
 pub const MAPI_ERR_PANIC: mapi_status = 16;
 /// Too late: mapi_configure after the first session opened (the configuration is fixed).
 pub const MAPI_ERR_TOO_LATE: mapi_status = 17;
+/// The host has not allowed it: a native library outside the host's `native-plugin-dirs`, a
+/// setting that loads code, a path outside its `confine-paths` (the last error says how to
+/// allow it).
+pub const MAPI_ERR_NOT_ALLOWED: mapi_status = 18;
 
 /// The status of a core error: the only mapping from errors to codes.
 pub fn status_of(e: &Error) -> mapi_status {
@@ -70,10 +74,11 @@ pub fn status_of(e: &Error) -> mapi_status {
         Error::Kafka(_) => MAPI_ERR_KAFKA,
         Error::Panic(_) => MAPI_ERR_PANIC,
         Error::TooLate(_) => MAPI_ERR_TOO_LATE,
+        Error::NotAllowed(_) => MAPI_ERR_NOT_ALLOWED,
     }
 }
 
-const NAMES: [&CStr; 18] = [
+const NAMES: [&CStr; 19] = [
     c"MAPI_OK",
     c"MAPI_ERR_NULL_ARGUMENT",
     c"MAPI_ERR_INVALID_ARGUMENT",
@@ -92,6 +97,7 @@ const NAMES: [&CStr; 18] = [
     c"MAPI_ERR_KAFKA",
     c"MAPI_ERR_PANIC",
     c"MAPI_ERR_TOO_LATE",
+    c"MAPI_ERR_NOT_ALLOWED",
 ];
 
 /// The name of a status as a static C string; "MAPI_ERR_UNKNOWN" for unknown codes.

@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
         root: Some(reference.to_path_buf()),
         standard: None,
         dead_letters: None,
+        check_only: false,
     };
     match Session::from_json_with(text, Some(reference), &options) {
         Ok(session) => {

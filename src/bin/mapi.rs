@@ -143,10 +143,6 @@ fn main() -> ExitCode {
     })
 }
 
-fn open(manifest: &Path, root: Option<&Path>) -> messageapi::Result<Session> {
-    Session::open(manifest, root)
-}
-
 /// Opens the manifest with the job's dead-letter file, if any.
 fn open_job(manifest: &Path, root: Option<&Path>, job: &JobOptions) -> messageapi::Result<Session> {
     let dead_letters = match &job.dead_letter {
@@ -323,7 +319,8 @@ fn stats_table(s: &serde_json::Value) -> String {
 }
 
 fn check(manifest: &Path, root: Option<&Path>) -> messageapi::Result<ExitCode> {
-    let session = open(manifest, root)?;
+    // Loads no library, reads no secret, connects nowhere.
+    let session = Session::check(manifest, root)?;
     let core = session.core();
     let mut out = String::new();
     describe(core, &mut out);
@@ -341,6 +338,25 @@ fn describe(core: &SessionCore, out: &mut String) {
         core.kind
     );
     let _ = writeln!(out, "root: {}", core.root.display());
+    let policy = messageapi::policy();
+    let dirs = |d: &[std::path::PathBuf]| {
+        d.iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "native code allowed from: {}",
+        if policy.native_plugin_dirs.is_empty() {
+            "nowhere".to_string()
+        } else {
+            dirs(&policy.native_plugin_dirs)
+        }
+    );
+    if let Some(c) = &policy.confine_paths {
+        let _ = writeln!(out, "paths confined to: {}", dirs(c));
+    }
     if !core.warnings.is_empty() {
         let _ = writeln!(out, "warnings:");
         for w in &core.warnings {
@@ -447,6 +463,7 @@ fn describe_container(core: &SessionCore, out: &mut String) {
                 })
                 .collect();
             let _ = writeln!(out, "  {}: {}; {}", t.id, t.operator, inputs.join("; "));
+            describe_constructor(&t.constructor, out);
         }
     }
 }
@@ -512,6 +529,7 @@ fn describe_protocol(core: &SessionCore, out: &mut String) {
                 c.fields.join(", ")
             );
         }
+        describe_constructor(&c.constructor, out);
     }
     if let Some(d) = &core.protocol.dead_letter {
         let _ = writeln!(
@@ -519,6 +537,41 @@ fn describe_protocol(core: &SessionCore, out: &mut String) {
             "dead letters: {} ({}): every rejected record",
             d.id, d.endpoint
         );
+    }
+}
+
+/// What a plug-in's constructor would load or read when the session opens: its native library
+/// (allowed, since the check passed) and its secret references, none of them loaded or read.
+fn describe_constructor(c: &serde_json::Map<String, serde_json::Value>, out: &mut String) {
+    use std::fmt::Write as _;
+    if let (Some(lib), Some(sym)) = (c.get("native-library"), c.get("symbol")) {
+        let _ = writeln!(
+            out,
+            "    native library: {} symbol {} (allowed by the host; not loaded by mapi check)",
+            lib.as_str().unwrap_or("?"),
+            sym.as_str().unwrap_or("?")
+        );
+    }
+    fn references(at: &str, v: &serde_json::Value, found: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) if s.starts_with("${") && s.ends_with('}') => {
+                found.push(format!("{at} = {s}"))
+            }
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    references(&format!("{at}.{k}"), v, found);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| references(at, v, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for (k, v) in c {
+        references(k, v, &mut found);
+    }
+    for f in found {
+        let _ = writeln!(out, "    secret: {f} (not read by mapi check)");
     }
 }
 

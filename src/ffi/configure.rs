@@ -47,6 +47,21 @@ use super::{copy_out, guard, mapi_status, str_arg};
 ///   child never waits for the parent's threads. system(), popen() and Fortran's
 ///   execute_command_line are fine: the child execs at once.
 ///
+/// **What a manifest may do.** A manifest is configuration, often written by another team: by
+/// default it loads no native code. A `native` endpoint, transformation or condition, and the
+/// librdkafka settings that load a library (`plugin.library.paths`, `ssl.engine.location`), are
+/// refused when the session opens (MAPI_ERR_NOT_ALLOWED, naming the connection, the path and
+/// how to allow it) unless the library resolves, symbolic links followed and relative paths
+/// taken against the manifest's directory, to a file inside a directory the host lists in
+/// `native-plugin-dirs`; the library is then loaded by that absolute path, never searched for.
+/// librdkafka settings that run code no directory vouches for (`ssl.providers`,
+/// `sasl.kerberos.kinit.cmd`) are always refused. Callbacks the host registers itself
+/// (mapi_register_*) need nothing. With `confine-paths` set, every path a manifest or a record
+/// names for the file-reader, the file-writer, dead-letter files, `${file:}` secrets and the
+/// TLS and keytab files of Kafka and AMQP must resolve (after `..` and symbolic links) inside
+/// one of those directories: else the open is refused, or the record rejected with a reason
+/// naming the path. Off by default.
+///
 /// MPI: one rank per core leaves no core for workers; set `"workers": 0` (each rank's submits
 /// run on its own thread) or `"workers": 1`, through mapi_configure or MAPI_WORKERS.
 ///
@@ -56,9 +71,12 @@ use super::{copy_out, guard, mapi_status, str_arg};
 /// `"workers"` (worker threads: an integer from 0 to 1024; 0 runs each submit on its caller's
 /// thread), `"max-workers"` (the ceiling while workers are blocked, at least `workers`) and
 /// `"stack-bytes"` (each library thread's stack: an integer from 262144 to 1073741824, or a
-/// text such as "64M"; rounded up to whole pages). Keys a call does not name keep what an
-/// earlier call set; the environment variables MAPI_WORKERS, MAPI_MAX_WORKERS and
-/// MAPI_STACK_BYTES fill in the ones no call set, then the defaults. All or nothing: a refused
+/// text such as "64M"; rounded up to whole pages), `"native-plugin-dirs"` and
+/// `"confine-paths"` (an absolute directory or a list of them; see "What a manifest may do"
+/// below). Keys a call does not name keep what an earlier call set; the environment variables
+/// MAPI_WORKERS, MAPI_MAX_WORKERS, MAPI_STACK_BYTES, MAPI_NATIVE_PLUGIN_PATH and
+/// MAPI_CONFINE_PATHS (colon-separated directories) fill in the ones no call set, then the
+/// defaults. All or nothing: a refused
 /// call changes nothing. Call it before the first session opens: the first mapi_session_open
 /// (or mapi_session_open_json, or mapi_configuration) fixes the configuration for the life of
 /// the process.
@@ -75,10 +93,11 @@ pub unsafe extern "C" fn mapi_configure(options_json: *const c_char) -> mapi_sta
 }
 
 /// Copies the configuration in effect as a JSON object and a NUL into `buf`, with every key
-/// decided: `{"workers": 2, "max-workers": 64, "stack-bytes": 33554432}`. Fixes the
-/// configuration, as the first session's opening does.
+/// decided: `{"workers": 2, "max-workers": 64, "stack-bytes": 33554432,
+/// "native-plugin-dirs": [], "confine-paths": null}` (directories resolved; `null`: nothing
+/// confined). Fixes the configuration, as the first session's opening does.
 ///
-/// `buf`: at least 128 bytes is enough. `len`: NULL, or receives the text's length without
+/// `buf`: 256 bytes is enough when no directories are set. `len`: NULL, or receives the text's length without
 /// the NUL, also when the buffer was too small.
 ///
 /// Returns MAPI_OK, or: MAPI_ERR_BUFFER_TOO_SMALL; MAPI_ERR_INVALID_ARGUMENT (an environment
@@ -93,7 +112,7 @@ pub unsafe extern "C" fn mapi_configuration(
     len: *mut usize,
 ) -> mapi_status {
     guard(|| {
-        let effective = crate::runtime::configuration()?;
-        copy_out(effective.to_json().to_string().as_bytes(), buf, cap, len)
+        let json = crate::runtime::configuration_json()?;
+        copy_out(json.to_string().as_bytes(), buf, cap, len)
     })
 }

@@ -103,7 +103,7 @@ pub unsafe extern "C" fn mapi_kafka_metadata(
                 ))
             }
         };
-        crate::manifest::secrets::resolve(&mut config, std::path::Path::new("."))?;
+        crate::manifest::secrets::resolve(&mut config, std::path::Path::new("."), false)?;
         let timeout = std::time::Duration::from_millis(timeout_ms.max(0) as u64);
         let json = kafka_metadata(&config, timeout)?;
         copy_out(json.to_string().as_bytes(), buf, cap, len)

@@ -38,7 +38,9 @@ pub struct mapi_session {
 /// MAPI_ERR_INVALID_ARGUMENT (a string that is not UTF-8); MAPI_ERR_IO (the manifest or a file it
 /// names cannot be read); MAPI_ERR_MANIFEST (anything invalid; the last error says
 /// "file: json.location: what"); MAPI_ERR_UNKNOWN_PLUGIN (a plug-in neither built in nor
-/// registered); MAPI_ERR_TYPE_MISMATCH (a field default or condition value of the wrong type).
+/// registered); MAPI_ERR_TYPE_MISMATCH (a field default or condition value of the wrong type);
+/// MAPI_ERR_NOT_ALLOWED (a native library outside the host's `native-plugin-dirs`, a librdkafka
+/// setting that loads code, a path outside its `confine-paths`: see mapi_configure).
 ///
 /// # Safety
 /// `manifest_path` and `root` are NULL or NUL-terminated; `out` is NULL or writable.
@@ -55,6 +57,29 @@ pub unsafe extern "C" fn mapi_session_open(
         let session = Session::open(path, root.map(Path::new))?;
         *out = Box::into_raw(Box::new(mapi_session { inner: session }));
         Ok(())
+    })
+}
+
+/// Checks the manifest at `manifest_path` as mapi_session_open would open it, without loading
+/// a native library, reading a `${env:}` or `${file:}` secret or connecting anywhere (what
+/// `mapi check` does): every part is read, every plug-in checks its constructor, and the
+/// host's `native-plugin-dirs` and `confine-paths` apply. Fixes the process configuration, as
+/// opening a session does.
+///
+/// Returns MAPI_OK when mapi_session_open would get as far as loading and connecting, or the
+/// status it would return (the last error says why).
+///
+/// # Safety
+/// `manifest_path` and `root` are NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn mapi_session_check(
+    manifest_path: *const c_char,
+    root: *const c_char,
+) -> mapi_status {
+    guard(|| {
+        let path = str_arg(manifest_path, "manifest_path")?;
+        let root = opt_str_arg(root, "root")?;
+        Session::check(path, root.map(Path::new)).map(drop)
     })
 }
 

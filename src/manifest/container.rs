@@ -2,7 +2,6 @@
 //! conditions) and transformations.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
@@ -10,6 +9,7 @@ use serde_json::{Map, Value as Json};
 use super::find_cycle;
 use super::node::Node;
 use super::plugins;
+use super::schema::OpenEnv;
 use crate::container::{Collection, InputSpec, TransformationDef};
 use crate::error::{Error, Result};
 use crate::record::{FieldDef, Layout};
@@ -95,7 +95,7 @@ fn label_values(v: &Node) -> Result<Vec<Arc<str>>> {
 pub fn parse_transformations(
     node: &Node,
     collections: &[Collection],
-    root: &Path,
+    env: &OpenEnv<'_>,
 ) -> Result<Vec<TransformationDef>> {
     let elements = node.elements()?;
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -142,7 +142,9 @@ pub fn parse_transformations(
         let ctx = PluginContext {
             id: &id,
             constructor: &constructor,
-            root,
+            root: env.root,
+            kind: "transformation",
+            checking: env.checking,
             base_dir: &base,
             schema: None,
             field_lists: &no_field_lists,

@@ -24,7 +24,7 @@ use crate::record::Layout;
 use crate::schema::Schema;
 pub use crate::session_core::{SessionCore, SessionKind};
 use node::Node;
-use schema::ConditionEnv;
+use schema::OpenEnv;
 
 /// Options for opening a session.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +36,11 @@ pub struct OpenOptions {
     /// A `dead-letters` entry (`{"plugin": ..., "constructor": ...}`) used instead of the
     /// manifest's (`mapi send --dead-letter PATH`).
     pub dead_letters: Option<Json>,
+    /// Only check the manifest, as `mapi check` does: every part is read and every plug-in
+    /// checks its constructor, but no native library is loaded, no `${env:}` or `${file:}`
+    /// secret is read and nothing connects anywhere. The session describes itself; its
+    /// requests reject what uses a library it did not load.
+    pub check_only: bool,
 }
 
 struct Loader {
@@ -47,6 +52,8 @@ struct Loader {
     warnings: Vec<String>,
     /// A dead-letters entry given by the caller, replacing the manifest's.
     dead_letters: Option<Json>,
+    /// Only checking: plug-ins load no code, read no secret, connect nowhere.
+    checking: bool,
 }
 
 /// Opens a manifest file.
@@ -91,6 +98,7 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         cache: HashMap::new(),
         warnings: Vec::new(),
         dead_letters: options.dead_letters.clone(),
+        checking: options.check_only,
     };
     let parts = Parts::of(&top)?;
     parts.note_unknown_keys(&top, &mut loader.warnings);
@@ -110,6 +118,7 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
     ));
     Ok(SessionCore {
         generation: crate::runtime::fork::generation(),
+        checked_only: options.check_only,
         stats,
         warnings: loader.warnings,
         kind: parts.kind,
@@ -230,6 +239,13 @@ impl Parts {
 }
 
 impl Loader {
+    fn env(&self) -> OpenEnv<'_> {
+        OpenEnv {
+            root: &self.root,
+            checking: self.checking,
+        }
+    }
+
     fn schema(&mut self, part: &Node) -> Result<Schema> {
         let fields_n = self.required(part, "fields")?;
         note_unknown_each(
@@ -255,7 +271,7 @@ impl Loader {
                     ],
                     &mut self.warnings,
                 );
-                schema::parse_conditions(&n, &layout, &ConditionEnv { root: &self.root })?
+                schema::parse_conditions(&n, &layout, &self.env())?
             }
             _ => crate::schema::condition::ConditionSet::default(),
         };
@@ -297,7 +313,7 @@ impl Loader {
                     ],
                     &mut self.warnings,
                 );
-                container::parse_transformations(&n, &collections, &self.root)?
+                container::parse_transformations(&n, &collections, &self.env())?
             }
             _ => Vec::new(),
         };
@@ -339,7 +355,7 @@ impl Loader {
             );
             for c in conns.elements()? {
                 connections.push(protocol::parse_connection(
-                    &c, &plugin, container, schema, &self.root, &mut seen,
+                    &c, &plugin, container, schema, &self.env(), &mut seen,
                 )?);
             }
         }
@@ -403,7 +419,7 @@ impl Loader {
         }
         let node = Node::new(value, n.file.clone(), n.path.clone());
         let mut def =
-            protocol::parse_connection(&node, &plugin, container, schema, &self.root, seen)?;
+            protocol::parse_connection(&node, &plugin, container, schema, &self.env(), seen)?;
         def.dead_letters = true;
         Ok(def)
     }

@@ -1,12 +1,12 @@
 //! The protocol part of a manifest: endpoints and their connections.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
 use super::node::Node;
 use super::plugins;
+use super::schema::OpenEnv;
 use super::schema::parse_fields;
 use crate::container::Container;
 use crate::error::{Error, Result};
@@ -20,7 +20,7 @@ pub fn parse_connection(
     plugin: &Node,
     container: &Container,
     schema: &Schema,
-    root: &Path,
+    env: &OpenEnv<'_>,
     seen: &mut HashSet<String>,
 ) -> Result<ConnectionDef> {
     let id = c.id()?;
@@ -65,7 +65,7 @@ pub fn parse_connection(
             _ => return Err(n.error("expected an object")),
         },
     };
-    super::secrets::resolve(&mut constructor, c.dir()).map_err(|e| c.locate(e))?;
+    super::secrets::resolve(&mut constructor, c.dir(), env.checking).map_err(|e| c.locate(e))?;
     let name = plugin.as_str()?;
     let factory = registry::endpoint(plugins::endpoint(name)).ok_or_else(|| {
         plugin.locate(Error::UnknownPlugin(format!(
@@ -84,7 +84,9 @@ pub fn parse_connection(
     let ctx = PluginContext {
         id: &id,
         constructor: &constructor,
-        root,
+        root: env.root,
+        kind: "connection",
+        checking: env.checking,
         base_dir: &base,
         schema: Some(schema),
         field_lists: &field_lists,

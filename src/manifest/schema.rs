@@ -43,16 +43,19 @@ pub fn parse_fields(node: &Node) -> Result<Vec<FieldDef>> {
     Ok(out)
 }
 
-/// Where condition plugins resolve their paths.
-pub struct ConditionEnv<'a> {
+/// What every plug-in of a session being opened is told: where its paths resolve, and whether
+/// the session is only being checked (then a plug-in loads no code, reads no secret and
+/// connects nowhere).
+pub struct OpenEnv<'a> {
     pub root: &'a Path,
+    pub checking: bool,
 }
 
 /// Parses the conditions list against the schema's fields.
 pub fn parse_conditions(
     node: &Node,
     layout: &Layout,
-    env: &ConditionEnv<'_>,
+    env: &OpenEnv<'_>,
 ) -> Result<ConditionSet> {
     let elements = node.elements()?;
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -138,7 +141,7 @@ fn comparison(
     c: &Node,
     id: &str,
     layout: &Layout,
-    env: &ConditionEnv<'_>,
+    env: &OpenEnv<'_>,
 ) -> Result<ConditionKind> {
     let fnode = c.require("field")?;
     let field = fnode.as_str()?;
@@ -181,6 +184,8 @@ fn comparison(
             id,
             constructor: &constructor,
             root: env.root,
+            kind: "condition",
+            checking: env.checking,
             base_dir: &base,
             schema: None,
             field_lists: &no_field_lists,

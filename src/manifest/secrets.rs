@@ -1,9 +1,10 @@
 //! Secrets in constructors: a value written `"${env:NAME}"` is the environment variable NAME,
 //! `"${file:PATH}"` the contents of the file PATH (relative to the manifest's directory; one
-//! trailing newline trimmed). Resolved when the session opens (and when a runtime parameter is
+//! trailing newline trimmed; inside the host's `confine-paths` when it set them), at any depth
+//! of the constructor. Resolved when the session opens (and when a runtime parameter is
 //! set); an unset variable or unreadable file fails with a message naming the variable or the
 //! path, never a value. Resolved values, and every value of a key that names secret material
-//! (`crate::log::is_secret_key`), are remembered so that nothing the library says shows them.
+//! (`crate::log::is_secret_key`), nested values under such a key included, are remembered so that nothing the library says shows them.
 
 use std::path::Path;
 
@@ -25,28 +26,74 @@ fn reference(text: &str) -> Option<Reference<'_>> {
     inner.strip_prefix("file:").map(Reference::File)
 }
 
-/// The value of one constructor entry, references resolved.
+/// The value of one constructor entry, references resolved (at any depth).
 pub fn resolve_value(key: &str, value: &Json, base_dir: &Path) -> Result<Json> {
-    let Json::String(text) = value else {
-        return Ok(value.clone());
-    };
-    let resolved = match reference(text) {
-        None => {
-            if crate::log::is_secret_key(key) {
-                crate::log::add_secret(text);
+    resolve_in(key, key, value, base_dir, false, false)
+}
+
+/// `value` at `at` (the dotted path shown in messages) whose own key is `key`, references
+/// resolved; every text under a key that names secret material is remembered as a secret.
+/// Only checking: references are left as written (nothing is read; a `${file:}` path is
+/// still checked against the host's confined paths).
+fn resolve_in(
+    at: &str,
+    key: &str,
+    value: &Json,
+    base_dir: &Path,
+    under_secret: bool,
+    checking: bool,
+) -> Result<Json> {
+    let secret = under_secret || crate::log::is_secret_key(key);
+    let text = match value {
+        Json::String(text) => text,
+        Json::Object(m) => {
+            let mut out = Map::with_capacity(m.len());
+            for (k, v) in m {
+                let at = format!("{at}.{k}");
+                out.insert(k.clone(), resolve_in(&at, k, v, base_dir, secret, checking)?);
+            }
+            return Ok(Json::Object(out));
+        }
+        Json::Array(items) => {
+            let out = items
+                .iter()
+                .map(|v| resolve_in(at, key, v, base_dir, secret, checking))
+                .collect::<Result<Vec<Json>>>()?;
+            return Ok(Json::Array(out));
+        }
+        Json::Number(n) => {
+            if secret {
+                crate::log::add_secret(&n.to_string());
             }
             return Ok(value.clone());
         }
+        _ => return Ok(value.clone()),
+    };
+    let resolved = match reference(text) {
+        None => {
+            if secret {
+                crate::log::add_secret(text);
+            } else if text.contains("://") {
+                // A URL's password (amqp://user:password@host, https://user:password@...).
+                crate::log::masked_url(text);
+            }
+            return Ok(value.clone());
+        }
+        Some(Reference::Env(_)) if checking => return Ok(value.clone()),
         Some(Reference::Env(name)) => std::env::var(name).map_err(|_| {
             Error::Manifest(format!(
-                "constructor.{key}: the environment variable {name} is not set"
+                "constructor.{at}: the environment variable {name} is not set"
             ))
         })?,
         Some(Reference::File(path)) => {
-            let full = base_dir.join(path);
+            let what = format!("constructor.{at}: the secret file");
+            let full = crate::paths::confine(&base_dir.join(path), &what)?;
+            if checking {
+                return Ok(value.clone());
+            }
             let mut text = std::fs::read_to_string(&full).map_err(|e| {
                 Error::Manifest(format!(
-                    "constructor.{key}: cannot read {}: {e}",
+                    "constructor.{at}: cannot read {}: {e}",
                     full.display()
                 ))
             })?;
@@ -63,10 +110,10 @@ pub fn resolve_value(key: &str, value: &Json, base_dir: &Path) -> Result<Json> {
     Ok(Json::String(resolved))
 }
 
-/// Resolves every top-level value of a constructor.
-pub fn resolve(constructor: &mut Map<String, Json>, base_dir: &Path) -> Result<()> {
+/// Resolves every value of a constructor (only checks them when `checking`).
+pub fn resolve(constructor: &mut Map<String, Json>, base_dir: &Path, checking: bool) -> Result<()> {
     for (key, value) in constructor.iter_mut() {
-        *value = resolve_value(key, value, base_dir)?;
+        *value = resolve_in(key, key, value, base_dir, false, checking)?;
     }
     Ok(())
 }

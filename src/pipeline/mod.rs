@@ -160,11 +160,17 @@ impl Stream {
         response
     }
 
-    /// Why this submit cannot run at all: in a child after `fork()`, a session whose broker
+    /// Why this submit cannot run at all: a session only checked, in a child after `fork()`, a session whose broker
     /// clients stayed with the parent (every record rejected), or a request whose work did.
     fn refusal(&self, records: &[Record]) -> Option<Outcome> {
         let (connection, reason) = match self.core.left_behind_by_fork() {
             Some((conn, reason)) => (Some(conn), reason),
+            None if self.core.checked_only => (
+                None,
+                "this session was only checked (mapi check): it loaded no native library, \
+                 read no secret and connects nowhere, so it runs nothing; open it to submit"
+                    .to_string(),
+            ),
             None if !self.group.survives_fork() => (
                 None,
                 "this request was in use on another thread when the process forked; make a \

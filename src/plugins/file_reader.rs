@@ -456,8 +456,12 @@ impl Loaded {
 fn load(path: &str, max_bytes: u64) -> std::io::Result<Loaded> {
     use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::io::AsRawFd;
+    // Inside the host's confined paths (when it set them), before and after opening.
+    let refused = |e: Error| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string());
+    let named = std::path::Path::new(path);
+    let path = crate::paths::confine(named, "the file").map_err(refused)?;
     // What the path is, before opening it: opening a FIFO for reading waits for a writer.
-    let meta = std::fs::metadata(path)?;
+    let meta = std::fs::metadata(&path)?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
     }
@@ -465,7 +469,8 @@ fn load(path: &str, max_bytes: u64) -> std::io::Result<Loaded> {
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
+        .open(&path)?;
+    crate::paths::confine_opened(&file, "the file", named).map_err(refused)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(not_regular(&meta));

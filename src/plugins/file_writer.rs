@@ -82,6 +82,8 @@ impl EndpointFactory for FileWriterFactory {
             }
         };
         let sync = sync_of(ctx.constructor)?;
+        let what = format!("{} {}: file-writer path", ctx.kind, ctx.id);
+        let path = crate::paths::confine(&path, &what)?;
         Ok(Arc::new(FileWriter {
             path,
             truncate,
@@ -130,6 +132,9 @@ impl FileWriterInstance {
             let existed = path.exists();
             // Write-only: a FIFO or a terminal behaves as written to (EPIPE, no read end held).
             let f = OpenOptions::new().create(true).append(true).open(path)?;
+            crate::paths::confine_opened(&f, "file-writer path", path).map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string())
+            })?;
             if f.metadata()?.is_file() {
                 let _lock = Lock::exclusive(&f)?;
                 if self.config.truncate && !self.truncated {

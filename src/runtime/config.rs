@@ -1,10 +1,13 @@
 //! Process configuration, chosen by the host: how many worker threads the library may start,
-//! how far that number may grow while workers are blocked, and the stack each library thread
-//! gets. Set with [`configure`] before the first session opens; the environment
-//! (`MAPI_WORKERS`, `MAPI_MAX_WORKERS`, `MAPI_STACK_BYTES`) fills in what the host did not
-//! set. The first session (or the first use of the worker pool) fixes it for the life of the
+//! how far that number may grow while workers are blocked, the stack each library thread
+//! gets, the directories native code may be loaded from (`native-plugin-dirs`) and the
+//! directories a manifest's or a record's paths must stay inside (`confine-paths`). Set with
+//! [`configure`] before the first session opens; the environment (`MAPI_WORKERS`,
+//! `MAPI_MAX_WORKERS`, `MAPI_STACK_BYTES`, `MAPI_NATIVE_PLUGIN_PATH`, `MAPI_CONFINE_PATHS`)
+//! fills in what the host did not set. The first session (or the first use of the worker pool) fixes it for the life of the
 //! process; a later [`configure`] is refused and changes nothing.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use serde_json::{Map, Value as Json};
@@ -41,6 +44,24 @@ pub struct Configuration {
     pub max_workers: Option<usize>,
     /// The stack of each thread the library starts, in bytes. Default: 32 MiB.
     pub stack_bytes: Option<usize>,
+    /// The directories a manifest may load native code from (a `native` plug-in's library,
+    /// librdkafka's `plugin.library.paths` and `ssl.engine.location`): absolute paths. Default:
+    /// none, so a manifest loads no native code. Callbacks the host registers itself need
+    /// nothing.
+    pub native_plugin_dirs: Option<Vec<PathBuf>>,
+    /// The directories every path a manifest or a record names for the file-reader, the
+    /// file-writer, dead-letter files, `${file:}` secrets and TLS files must resolve inside
+    /// (after `..` and symbolic links): absolute paths. Default: none, nothing confined.
+    pub confine_paths: Option<Vec<PathBuf>>,
+}
+
+/// What the host allows a manifest: fixed with the rest of the configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Where native code may be loaded from (resolved: symbolic links followed); empty: nowhere.
+    pub native_plugin_dirs: Vec<PathBuf>,
+    /// Where paths must stay (resolved); `None`: anywhere.
+    pub confine_paths: Option<Vec<PathBuf>>,
 }
 
 /// The configuration in effect: every setting decided.
@@ -52,7 +73,7 @@ pub struct Effective {
 }
 
 impl Effective {
-    /// The configuration as JSON (the keys [`configure_json`] takes).
+    /// The thread settings as JSON (the keys [`configure_json`] takes).
     pub fn to_json(&self) -> Json {
         serde_json::json!({
             "workers": self.workers,
@@ -62,8 +83,31 @@ impl Effective {
     }
 }
 
+fn paths_json(paths: &[PathBuf]) -> Json {
+    Json::Array(
+        paths
+            .iter()
+            .map(|p| Json::String(p.to_string_lossy().into_owned()))
+            .collect(),
+    )
+}
+
+/// The whole configuration in effect as JSON, every key decided (what `mapi_configuration`
+/// copies out); fixes it, as the first session's opening does.
+pub fn configuration_json() -> Result<Json> {
+    let mut json = effective()?.to_json();
+    let p = policy();
+    json["native-plugin-dirs"] = paths_json(&p.native_plugin_dirs);
+    json["confine-paths"] = match &p.confine_paths {
+        Some(c) => paths_json(c),
+        None => Json::Null,
+    };
+    Ok(json)
+}
+
 impl Configuration {
-    /// Reads the JSON object `mapi_configure` takes: `workers`, `max-workers`, `stack-bytes`.
+    /// Reads the JSON object `mapi_configure` takes: `workers`, `max-workers`, `stack-bytes`,
+    /// `native-plugin-dirs` and `confine-paths` (an absolute path or a list of them).
     /// Unknown keys and bad values are refused, naming them.
     pub fn from_json(text: &str) -> Result<Configuration> {
         let json: Json = serde_json::from_str(text)
@@ -84,10 +128,12 @@ impl Configuration {
                 "workers" => c.workers = Some(parse_workers(&source, value)?),
                 "max-workers" => c.max_workers = Some(parse_workers(&source, value)?),
                 "stack-bytes" => c.stack_bytes = Some(parse_stack_bytes(&source, value)?),
+                "native-plugin-dirs" => c.native_plugin_dirs = Some(parse_dirs(&source, value)?),
+                "confine-paths" => c.confine_paths = Some(parse_dirs(&source, value)?),
                 _ => {
                     return Err(Error::InvalidArgument(format!(
                         "mapi_configure: unknown key \"{key}\" (the keys are workers, \
-                         max-workers and stack-bytes)"
+                         max-workers, stack-bytes, native-plugin-dirs and confine-paths)"
                     )))
                 }
             }
@@ -103,6 +149,45 @@ impl Configuration {
         self.workers = other.workers.or(self.workers);
         self.max_workers = other.max_workers.or(self.max_workers);
         self.stack_bytes = other.stack_bytes.or(self.stack_bytes);
+        if other.native_plugin_dirs.is_some() {
+            self.native_plugin_dirs = other.native_plugin_dirs.clone();
+        }
+        if other.confine_paths.is_some() {
+            self.confine_paths = other.confine_paths.clone();
+        }
+    }
+
+    /// The host's directories, then the environment's (colon-separated), each resolved.
+    fn decide_policy(&self, env: impl Fn(&str) -> Option<String>) -> Result<Policy> {
+        let from_env = |name: &str| -> Result<Option<Vec<PathBuf>>> {
+            match env(name).filter(|v| !v.trim().is_empty()) {
+                None => Ok(None),
+                Some(v) => {
+                    let list: Vec<Json> = v
+                        .split(':')
+                        .filter(|p| !p.is_empty())
+                        .map(|p| Json::String(p.to_string()))
+                        .collect();
+                    parse_dirs(
+                        &format!("the environment variable {name}"),
+                        &Json::Array(list),
+                    )
+                    .map(Some)
+                }
+            }
+        };
+        let native = match &self.native_plugin_dirs {
+            Some(d) => d.clone(),
+            None => from_env("MAPI_NATIVE_PLUGIN_PATH")?.unwrap_or_default(),
+        };
+        let confine = match &self.confine_paths {
+            Some(d) => Some(d.clone()),
+            None => from_env("MAPI_CONFINE_PATHS")?,
+        };
+        Ok(Policy {
+            native_plugin_dirs: native.iter().map(|d| resolved_dir(d)).collect(),
+            confine_paths: confine.map(|c| c.iter().map(|d| resolved_dir(d)).collect()),
+        })
     }
 
     /// The settings decided: the host's, then the environment's, then the defaults.
@@ -139,6 +224,37 @@ impl Configuration {
             stack_bytes,
         })
     }
+}
+
+/// A directory as the host named it, with symbolic links resolved when it exists (a directory
+/// that does not exist stays as named: nothing resolves inside it until it does).
+fn resolved_dir(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// An absolute path, or a list of them.
+fn parse_dirs(source: &str, value: &Json) -> Result<Vec<PathBuf>> {
+    let bad = |what: &str| {
+        Error::InvalidArgument(format!(
+            "{source}: expected an absolute directory or a list of them, {what}"
+        ))
+    };
+    let items: Vec<&Json> = match value {
+        Json::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let Json::String(text) = item else {
+            return Err(bad(&format!("not {item}")));
+        };
+        let path = PathBuf::from(text);
+        if !path.is_absolute() {
+            return Err(bad(&format!("not the relative path \"{text}\"")));
+        }
+        out.push(path);
+    }
+    Ok(out)
 }
 
 fn default_workers() -> usize {
@@ -211,6 +327,7 @@ fn asked() -> &'static Mutex<Configuration> {
 }
 
 static EFFECTIVE: OnceLock<Effective> = OnceLock::new();
+static POLICY: OnceLock<Policy> = OnceLock::new();
 
 fn too_late() -> Error {
     Error::TooLate(
@@ -229,6 +346,18 @@ pub fn configure(options: &Configuration) -> Result<()> {
     }
     if let Some(m) = options.max_workers {
         parse_workers("max-workers", &Json::from(m as u64))?;
+    }
+    for (key, dirs) in [
+        ("native-plugin-dirs", &options.native_plugin_dirs),
+        ("confine-paths", &options.confine_paths),
+    ] {
+        if let Some(d) = dirs {
+            let list = d
+                .iter()
+                .map(|p| Json::String(p.to_string_lossy().into_owned()))
+                .collect();
+            parse_dirs(key, &Json::Array(list))?;
+        }
     }
     checked.stack_bytes = options
         .stack_bytes
@@ -264,8 +393,24 @@ pub fn effective() -> Result<&'static Effective> {
         return Ok(e);
     }
     let decided = asked.decide(|name| std::env::var(name).ok())?;
+    let policy = asked.decide_policy(|name| std::env::var(name).ok())?;
     crate::runtime::fork::watch();
+    let _ = POLICY.set(policy);
     Ok(EFFECTIVE.get_or_init(|| decided))
+}
+
+/// What the host allows manifests (native code, paths), fixing the configuration as
+/// [`effective`] does; when the environment is unreadable, nothing is allowed and nothing
+/// confined is opened (the error is reported when a session opens).
+pub fn policy() -> &'static Policy {
+    if effective().is_err() {
+        static REFUSE: OnceLock<Policy> = OnceLock::new();
+        return REFUSE.get_or_init(|| Policy {
+            native_plugin_dirs: Vec::new(),
+            confine_paths: Some(Vec::new()),
+        });
+    }
+    POLICY.get_or_init(Policy::default)
 }
 
 /// The configuration in effect (fixing it, as the first session's opening does): what the
@@ -324,13 +469,57 @@ mod tests {
     }
 
     #[test]
+    fn directories_from_the_host_then_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        let link = real.join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let env = |name: &str| match name {
+            "MAPI_NATIVE_PLUGIN_PATH" => Some(format!("{}::/opt/none", link.display())),
+            "MAPI_CONFINE_PATHS" => Some("/data/a:/data/b".to_string()),
+            _ => None,
+        };
+        let p = Configuration::default().decide_policy(env).unwrap();
+        // Symbolic links resolved; a directory that does not exist kept as named.
+        assert_eq!(
+            p.native_plugin_dirs,
+            vec![real.clone(), PathBuf::from("/opt/none")]
+        );
+        assert_eq!(
+            p.confine_paths,
+            Some(vec![PathBuf::from("/data/a"), PathBuf::from("/data/b")])
+        );
+        // The host's settings win; an empty list allows nothing.
+        let c = Configuration::from_json(r#"{"native-plugin-dirs": [], "confine-paths": "/x"}"#)
+            .unwrap();
+        let p = c.decide_policy(env).unwrap();
+        assert!(p.native_plugin_dirs.is_empty());
+        assert_eq!(p.confine_paths, Some(vec![PathBuf::from("/x")]));
+        // Nothing set: nothing allowed, nothing confined.
+        assert_eq!(
+            Configuration::default().decide_policy(|_| None).unwrap(),
+            Policy::default()
+        );
+        let e = Configuration::default()
+            .decide_policy(|n| (n == "MAPI_CONFINE_PATHS").then(|| "data".to_string()))
+            .unwrap_err();
+        assert!(e.to_string().contains("the environment variable MAPI_CONFINE_PATHS"), "{e}");
+    }
+
+    #[test]
     fn refusals_name_the_key_and_the_value() {
         let err = |text: &str| Configuration::from_json(text).unwrap_err().to_string();
         assert_eq!(
             err(r#"{"threads": 2}"#),
-            "mapi_configure: unknown key \"threads\" (the keys are workers, max-workers and \
-             stack-bytes)"
+            "mapi_configure: unknown key \"threads\" (the keys are workers, max-workers, \
+             stack-bytes, native-plugin-dirs and confine-paths)"
         );
+        assert_eq!(
+            err(r#"{"native-plugin-dirs": ["plugins"]}"#),
+            "mapi_configure: \"native-plugin-dirs\": expected an absolute directory or a list \
+             of them, not the relative path \"plugins\""
+        );
+        assert!(err(r#"{"confine-paths": 3}"#).contains("not 3"));
         assert_eq!(
             err(r#"{"workers": -1}"#),
             "mapi_configure: \"workers\": expected a number of threads from 0 to 1024, not -1"

@@ -8,4 +8,7 @@ pub mod fork;
 pub mod pool;
 pub mod threads;
 
-pub use config::{configuration, configure, configure_json, Configuration, Effective};
+pub use config::{
+    configuration, configuration_json, configure, configure_json, policy, Configuration, Effective,
+    Policy,
+};

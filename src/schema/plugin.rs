@@ -24,6 +24,11 @@ pub struct PluginContext<'a> {
     pub constructor: &'a Map<String, Json>,
     /// The session root (`{}` expansion).
     pub root: &'a Path,
+    /// What the plug-in is: "connection", "transformation" or "condition" (for messages).
+    pub kind: &'a str,
+    /// Only checking the manifest (`mapi check`): check the constructor, but load no code,
+    /// read no secret and connect nowhere.
+    pub checking: bool,
     /// The directory relative paths resolve against.
     pub base_dir: &'a Path,
     /// The session's schema (for connections: fields, conditions, metadata); `None` while the

@@ -31,6 +31,10 @@ static mapi_response *run(mapi_request *req) {
 }
 
 int main(void) {
+    /* The host allows native code from the plug-in's directory (nothing else is loaded). */
+    char consent[1024];
+    snprintf(consent, sizeof consent, "{\"native-plugin-dirs\": [\"%s\"]}", MAPI_NATIVE_DIR);
+    CHECK_STATUS(mapi_configure(consent), MAPI_OK);
     mapi_session *session;
     /* base_dir resolves the relative library path; {} is the root (here the same directory). */
     CHECK_STATUS(mapi_session_open_json(MANIFEST, MAPI_NATIVE_DIR, &session), MAPI_OK);

@@ -56,8 +56,9 @@ int main(void) {
                            "MAPI_ERR_UNKNOWN_CONDITION", "MAPI_ERR_TYPE_MISMATCH", "MAPI_ERR_NULL_VALUE",
                            "MAPI_ERR_OUT_OF_RANGE", "MAPI_ERR_BUFFER_TOO_SMALL", "MAPI_ERR_MANIFEST", "MAPI_ERR_IO",
                            "MAPI_ERR_UNKNOWN_PLUGIN", "MAPI_ERR_JSON", "MAPI_ERR_TIMED_OUT", "MAPI_ERR_ENDPOINT",
-                           "MAPI_ERR_KAFKA", "MAPI_ERR_PANIC", "MAPI_ERR_TOO_LATE"};
-    for (int i = 0; i <= MAPI_ERR_TOO_LATE; i++) CHECK(strcmp(mapi_status_name(i), names[i]) == 0);
+                           "MAPI_ERR_KAFKA", "MAPI_ERR_PANIC", "MAPI_ERR_TOO_LATE",
+                           "MAPI_ERR_NOT_ALLOWED"};
+    for (int i = 0; i <= MAPI_ERR_NOT_ALLOWED; i++) CHECK(strcmp(mapi_status_name(i), names[i]) == 0);
     CHECK(strcmp(mapi_status_name(99), "MAPI_ERR_UNKNOWN") == 0);
     CHECK(strcmp(mapi_status_name(-1), "MAPI_ERR_UNKNOWN") == 0);
 

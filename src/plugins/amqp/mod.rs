@@ -45,63 +45,9 @@ pub(crate) fn url_of(c: &Map<String, Json>) -> Result<String> {
     }
 }
 
-/// The URL as messages show it: the password replaced (and remembered as a secret, as written
-/// and percent-decoded, so that a message of the client quoting it is redacted too). The
-/// user-info ends at the *last* `@` (a password may hold `/`, `@`, `:`, `?` or `%`-escapes, and
-/// a parser may fail on exactly such a URL): a vhost holding a raw `@` is masked too, which
-/// only hides more.
+/// The URL as messages show it: see [`crate::log::masked_url`].
 pub(crate) fn shown(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let Some(at) = rest.rfind('@') else {
-        return url.to_string();
-    };
-    let userinfo = &rest[..at];
-    let Some(colon) = userinfo.find(':') else {
-        return url.to_string();
-    };
-    let password = &userinfo[colon + 1..];
-    // (RabbitMQ's well-known default account is no secret worth hiding words for.)
-    if !password.is_empty() && password != "guest" {
-        crate::log::add_secret(password);
-        let decoded = percent_decoded(password);
-        if decoded != password {
-            crate::log::add_secret(&decoded);
-        }
-    }
-    format!(
-        "{}{}:***{}",
-        &url[..scheme_end + 3],
-        &userinfo[..colon],
-        &rest[at..]
-    )
-}
-
-/// `%XX` escapes decoded (invalid ones kept as written; invalid UTF-8 replaced).
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::log::masked_url(url)
 }
 
 /// The parsed URL with a `frame_max` (unless it names one) and a connection timeout.
@@ -266,7 +212,10 @@ pub(crate) fn millis(c: &Map<String, Json>, key: &str, default: i64) -> Result<D
 pub(crate) fn tls_ca(c: &Map<String, Json>) -> Result<Option<String>> {
     match c.get("tls-ca") {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::String(p)) if !p.is_empty() => Ok(Some(p.clone())),
+        Some(Json::String(p)) if !p.is_empty() => {
+            let path = crate::paths::confine(std::path::Path::new(p), "constructor.tls-ca")?;
+            Ok(Some(path.to_string_lossy().into_owned()))
+        }
         Some(other) => Err(Error::Manifest(format!(
             "constructor.tls-ca: expected the path of a PEM file, found {other}"
         ))),

@@ -61,6 +61,7 @@ fn topics_of(c: &Map<String, Json>) -> Result<Vec<String>> {
 /// The constructor values a submit reads (at open, and for runtime parameters).
 fn check_runtime(c: &Map<String, Json>) -> Result<()> {
     topics_of(c)?;
+    super::check_settings(c)?;
     int_or(c, "max-records", 500)?;
     int_or(c, "timeout-ms", 1000)?;
     Ok(())
@@ -270,7 +271,7 @@ impl Endpoint for Instance {
                     // partitions that must move; the others keep being read.
                     ("partition.assignment.strategy", "cooperative-sticky"),
                 ],
-            );
+            )?;
             config.set("enable.auto.commit", "false");
             let consumer: BaseConsumer<KafkaContext> = config
                 .create_with_context(

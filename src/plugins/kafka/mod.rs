@@ -37,12 +37,66 @@ fn config_text(v: &Json) -> String {
     }
 }
 
+/// librdkafka settings that load a shared library: allowed only from a directory the host
+/// lists in `native-plugin-dirs`.
+const LOADS_LIBRARY: [&str; 2] = ["plugin.library.paths", "ssl.engine.location"];
+
+/// librdkafka settings that run code no directory vouches for (an OpenSSL provider found by
+/// name, a shell command): never from a manifest.
+const RUNS_CODE: [&str; 2] = ["ssl.providers", "sasl.kerberos.kinit.cmd"];
+
+/// Whether librdkafka reads (or writes) the file a setting names: confined with the rest.
+fn names_a_file(key: &str) -> bool {
+    (key.ends_with(".location") && !LOADS_LIBRARY.contains(&key))
+        || key.ends_with(".file")
+        || key == "sasl.kerberos.keytab"
+        || key == "offset.store.path"
+}
+
+/// A dotted setting's value as librdkafka will get it: refused when it loads code the host has
+/// not allowed, a library's path resolved (librdkafka gets it absolute), a file's path checked
+/// against the host's confined paths.
+fn checked_setting(key: &str, value: String) -> Result<String> {
+    let what = format!("constructor.{key}");
+    if RUNS_CODE.contains(&key) {
+        return Err(Error::NotAllowed(format!(
+            "{what}: this librdkafka setting runs code of the manifest's choosing, which a \
+             manifest may not; configure it outside the manifest (OpenSSL providers in the \
+             host's openssl.cnf, Kerberos tickets by the host's own kinit)"
+        )));
+    }
+    if LOADS_LIBRARY.contains(&key) {
+        let mut resolved = Vec::new();
+        for part in value.split(';').filter(|p| !p.trim().is_empty()) {
+            let path = std::path::Path::new(part.trim());
+            if !path.is_absolute() {
+                return Err(Error::NotAllowed(format!(
+                    "{what}: {part} is not an absolute path (librdkafka would search the \
+                     library path for it); name the library by its absolute path in a \
+                     directory the host lists in native-plugin-dirs"
+                )));
+            }
+            resolved.push(
+                crate::paths::native_code(path, &what)?
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+        return Ok(resolved.join(";"));
+    }
+    if names_a_file(key) && value != "probe" && !value.is_empty() {
+        let path = crate::paths::confine(std::path::Path::new(&value), &what)?;
+        return Ok(path.to_string_lossy().into_owned());
+    }
+    Ok(value)
+}
+
 /// librdkafka settings: bootstrap default, then `defaults`, then every dotted constructor key
-/// and `debug`.
+/// (checked: see [`checked_setting`]) and `debug`.
 pub(crate) fn client_config(
     constructor: &Map<String, Json>,
     defaults: &[(&str, &str)],
-) -> ClientConfig {
+) -> Result<ClientConfig> {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", default_bootstrap());
     for (k, v) in defaults {
@@ -50,7 +104,7 @@ pub(crate) fn client_config(
     }
     for (k, v) in constructor {
         if k.contains('.') {
-            c.set(k, config_text(v));
+            c.set(k, checked_setting(k, config_text(v))?);
         }
     }
     // librdkafka's own diagnostics ("debug": "cgrp,consumer", "all"): its debug lines reach
@@ -59,7 +113,18 @@ pub(crate) fn client_config(
         c.set("debug", config_text(v));
         c.set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
     }
-    c
+    Ok(c)
+}
+
+/// Every dotted setting of `constructor` checked as [`client_config`] checks it (at open, and
+/// for runtime parameters).
+pub(crate) fn check_settings(constructor: &Map<String, Json>) -> Result<()> {
+    for (k, v) in constructor {
+        if k.contains('.') {
+            checked_setting(k, config_text(v))?;
+        }
+    }
+    Ok(())
 }
 
 /// The fields every Kafka record carries, after its own.
@@ -319,7 +384,7 @@ pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
 /// topics by name.
 pub fn metadata(config: &Map<String, Json>, timeout: std::time::Duration) -> Result<Json> {
     use rdkafka::consumer::{BaseConsumer, Consumer};
-    let c = client_config(config, &[]);
+    let c = client_config(config, &[])?;
     let client: BaseConsumer<KafkaContext> =
         c.create_with_context(KafkaContext::new("metadata"))
             .map_err(|e| Error::Kafka(format!("cannot create the Kafka client: {e}")))?;

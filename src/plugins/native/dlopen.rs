@@ -17,13 +17,16 @@ use crate::protocol::{EndpointCall, EndpointFactory, PreparedEndpoint};
 use crate::schema::{ConditionFactory, ConditionPlugin, PluginContext};
 
 /// The loaded library and the address of the symbol; the library stays loaded while any
-/// session uses it.
+/// session uses it. `None` when the session is only being checked (nothing loaded).
 struct Loaded<T> {
-    _library: Arc<libloading::Library>,
+    library: Arc<libloading::Library>,
     f: T,
 }
 
-fn load<T: Copy>(ctx: &PluginContext<'_>) -> Result<Loaded<T>, Error> {
+/// The library a `native` plug-in names, resolved and allowed by the host: an absolute path
+/// (relative ones against the manifest's directory, never a search of the library path), every
+/// symbolic link followed, inside one of the host's `native-plugin-dirs`.
+fn allowed_library(ctx: &PluginContext<'_>) -> Result<(PathBuf, String), Error> {
     let path = match ctx.constructor.get("native-library") {
         Some(Json::String(p)) if !p.is_empty() => ctx.resolve_path(p),
         _ => {
@@ -32,12 +35,6 @@ fn load<T: Copy>(ctx: &PluginContext<'_>) -> Result<Loaded<T>, Error> {
             ))
         }
     };
-    if !path.exists() {
-        return Err(Error::Io(format!(
-            "cannot load native library {}: No such file or directory",
-            path.display()
-        )));
-    }
     let symbol = match ctx.constructor.get("symbol") {
         Some(Json::String(s)) if !s.is_empty() => s.clone(),
         _ => {
@@ -47,6 +44,16 @@ fn load<T: Copy>(ctx: &PluginContext<'_>) -> Result<Loaded<T>, Error> {
             )))
         }
     };
+    let what = format!("{} {}: native-library", ctx.kind, ctx.id);
+    Ok((crate::paths::native_code(&path, &what)?, symbol))
+}
+
+/// The library and symbol, loaded; `None` when only checking (nothing is loaded then).
+fn load<T: Copy>(ctx: &PluginContext<'_>) -> Result<Option<Loaded<T>>, Error> {
+    let (path, symbol) = allowed_library(ctx)?;
+    if ctx.checking {
+        return Ok(None);
+    }
     let library = open(&path)?;
     // SAFETY: the manifest names a function with the documented callback signature; the
     // library is kept loaded as long as the pointer is used.
@@ -58,14 +65,11 @@ fn load<T: Copy>(ctx: &PluginContext<'_>) -> Result<Loaded<T>, Error> {
             ))
         })?
     };
-    Ok(Loaded {
-        _library: library,
-        f,
-    })
+    Ok(Some(Loaded { library, f }))
 }
 
 fn open(path: &PathBuf) -> Result<Arc<libloading::Library>, Error> {
-    // SAFETY: loading a library runs its initialisers; the manifest's author chose it.
+    // SAFETY: loading a library runs its initialisers; the host allowed its directory.
     unsafe { libloading::Library::new(path) }
         .map(Arc::new)
         .map_err(|e| {
@@ -76,15 +80,44 @@ fn open(path: &PathBuf) -> Result<Arc<libloading::Library>, Error> {
         })
 }
 
+fn null_symbol() -> Error {
+    Error::UnknownPlugin("the native symbol is NULL".into())
+}
+
+/// What a checked session has in place of a library it did not load.
+fn not_loaded() -> Error {
+    Error::Endpoint("the session was only checked: its native libraries were not loaded".into())
+}
+
+/// A native transformation or condition of a session that was only checked.
+struct NotLoaded;
+
+impl Transformation for NotLoaded {
+    fn run(&self, _call: &mut TransformCall<'_>) -> Result<(), Error> {
+        Err(not_loaded())
+    }
+}
+
+impl ConditionPlugin for NotLoaded {
+    fn check(
+        &self,
+        _record: &crate::record::Record,
+        _field: &str,
+        _value: &crate::value::Value,
+    ) -> Result<bool, String> {
+        Err(not_loaded().to_string())
+    }
+}
+
 pub(crate) struct NativeEndpoint;
 
 impl EndpointFactory for NativeEndpoint {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>, Error> {
-        let loaded: Loaded<mapi_endpoint_fn> = load(ctx)?;
-        let f = loaded
-            .f
-            .ok_or_else(|| Error::UnknownPlugin("the native symbol is NULL".into()))?;
-        let library = loaded._library;
+        let Some(loaded) = load::<mapi_endpoint_fn>(ctx)? else {
+            return prepare_callback(Arc::new(|_: &mut EndpointCall<'_>| Err(not_loaded())), ctx);
+        };
+        let f = loaded.f.ok_or_else(null_symbol)?;
+        let library = loaded.library;
         prepare_callback(
             Arc::new(move |call: &mut EndpointCall<'_>| {
                 let _keep = &library;
@@ -105,13 +138,13 @@ struct LoadedTransformation(
 
 impl TransformationFactory for NativeTransformation {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn Transformation>, Error> {
-        let loaded: Loaded<mapi_transformation_fn> = load(ctx)?;
-        let f = loaded
-            .f
-            .ok_or_else(|| Error::UnknownPlugin("the native symbol is NULL".into()))?;
+        let Some(loaded) = load::<mapi_transformation_fn>(ctx)? else {
+            return Ok(Arc::new(NotLoaded));
+        };
+        let f = loaded.f.ok_or_else(null_symbol)?;
         Ok(Arc::new(LoadedTransformation(
             CTransformation(f, UserData(std::ptr::null_mut())),
-            loaded._library,
+            loaded.library,
         )))
     }
 }
@@ -129,13 +162,13 @@ struct LoadedCondition(CCondition, #[allow(dead_code)] Arc<libloading::Library>)
 
 impl ConditionFactory for NativeCondition {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn ConditionPlugin>, Error> {
-        let loaded: Loaded<mapi_condition_fn> = load(ctx)?;
-        let f = loaded
-            .f
-            .ok_or_else(|| Error::UnknownPlugin("the native symbol is NULL".into()))?;
+        let Some(loaded) = load::<mapi_condition_fn>(ctx)? else {
+            return Ok(Arc::new(NotLoaded));
+        };
+        let f = loaded.f.ok_or_else(null_symbol)?;
         Ok(Arc::new(LoadedCondition(
             CCondition(f, UserData(std::ptr::null_mut())),
-            loaded._library,
+            loaded.library,
         )))
     }
 }

@@ -12,7 +12,7 @@ Kafka or plug-in code, over the library's C ABI (cffi).
 
 from ._ffi import lib as _lib, text as _text
 from ._logging import install as _install_logging
-from .core import Field, Rejection, Request, Response, Session, configuration, configure
+from .core import Field, Rejection, Request, Response, Session, check_manifest, configuration, configure
 from .errors import (
     BufferTooSmallError,
     EndpointError,
@@ -28,6 +28,7 @@ from .errors import (
     PanicError,
     TimeoutError,
     TooLateError,
+    NotAllowedError,
     TypeMismatchError,
     UnknownConditionError,
     UnknownFieldError,
@@ -42,8 +43,8 @@ _install_logging()
 __all__ = [
     "BufferTooSmallError", "EndpointCall", "EndpointError", "Field", "InvalidArgumentError", "IoError", "JsonError",
     "KafkaError", "ManifestError", "MessageAPIError", "NullArgumentError", "NullValueError", "OutOfRangeError",
-    "PanicError", "Record", "Rejection", "Request", "Response", "Session", "State", "TimeoutError", "TooLateError",
+    "PanicError", "Record", "Rejection", "Request", "Response", "Session", "State", "TimeoutError", "TooLateError", "NotAllowedError",
     "TransformCall",
     "TypeMismatchError", "UnknownConditionError", "UnknownFieldError", "UnknownPluginError", "ValidationError",
-    "condition", "configuration", "configure", "endpoint", "transformation",
+    "check_manifest", "condition", "configuration", "configure", "endpoint", "transformation",
 ]

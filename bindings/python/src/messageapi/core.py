@@ -61,18 +61,35 @@ def configure(**options: Any) -> None:
     """Sets the process configuration before the first session opens (then it is fixed, and a
     later call raises TooLateError, changing nothing). Keyword arguments are the C keys with
     underscores: `workers` (0 runs every submit, callbacks included, on the calling thread,
-    before `submit` returns), `max_workers`, `stack_bytes` (an int or a text such as "64M").
+    before `submit` returns), `max_workers`, `stack_bytes` (an int or a text such as "64M"),
+    `native_plugin_dirs` (the directories a manifest may load native code from; default none)
+    and `confine_paths` (the directories every file a manifest or record names must be in;
+    default: not confined), each an absolute path or a list of them.
     Unknown names and bad values raise InvalidArgumentError naming them; the environment
-    variables MAPI_WORKERS, MAPI_MAX_WORKERS and MAPI_STACK_BYTES fill in what is not set."""
+    variables MAPI_WORKERS, MAPI_MAX_WORKERS, MAPI_STACK_BYTES, MAPI_NATIVE_PLUGIN_PATH and
+    MAPI_CONFINE_PATHS fill in what is not set."""
+    options = {name: os.fspath(v) if isinstance(v, os.PathLike) else v for name, v in options.items()}
+    for name in ("native_plugin_dirs", "confine_paths"):
+        if isinstance(options.get(name), (list, tuple)):
+            options[name] = [os.fspath(p) for p in options[name]]
     settings = {name.replace("_", "-"): value for name, value in options.items()}
     check(lib.mapi_configure(json.dumps(settings).encode()))
 
 
 def configuration() -> dict[str, Any]:
     """The configuration in effect, every key decided (this fixes it, as opening a session
-    does): {"workers": ..., "max-workers": ..., "stack-bytes": ...}."""
+    does): {"workers": ..., "max-workers": ..., "stack-bytes": ..., "native-plugin-dirs": [...],
+    "confine-paths": [...] or None}."""
     result: dict[str, Any] = json.loads(_copy_text_fn(lib.mapi_configuration))
     return result
+
+
+def check_manifest(manifest: PathLike, root: Optional[PathLike] = None) -> None:
+    """Checks a manifest as opening it would, loading no native library, reading no `${env:}`
+    or `${file:}` secret and connecting nowhere (what `mapi check` does). Raises what opening
+    would raise (NotAllowedError for what the host has not allowed)."""
+    root_arg = os.fsencode(root) if root is not None else ffi.NULL
+    check(lib.mapi_session_check(os.fsencode(manifest), root_arg))
 
 
 class Session:

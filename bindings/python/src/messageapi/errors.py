@@ -99,6 +99,13 @@ class TooLateError(MessageAPIError):
     status = lib.MAPI_ERR_TOO_LATE
 
 
+class NotAllowedError(MessageAPIError, PermissionError):
+    """What the host has not allowed: a native library outside `native-plugin-dirs`, a setting
+    that loads code, a path outside `confine-paths`. The message says how to allow it."""
+
+    status = lib.MAPI_ERR_NOT_ALLOWED
+
+
 class ValidationError(MessageAPIError, ValueError):
     """A message that does not fit the schema: `errors` lists each problem with its field."""
 
@@ -113,6 +120,7 @@ _BY_STATUS: dict[int, type[MessageAPIError]] = {
         NullArgumentError, InvalidArgumentError, UnknownFieldError, UnknownConditionError, TypeMismatchError,
         NullValueError, OutOfRangeError, BufferTooSmallError, ManifestError, IoError, UnknownPluginError,
         JsonError, TimeoutError, EndpointError, KafkaError, PanicError, TooLateError,
+        NotAllowedError,
     )
 }
 

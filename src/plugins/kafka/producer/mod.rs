@@ -97,7 +97,7 @@ impl EndpointFactory for KafkaProducerFactory {
                 ("queue.buffering.max.messages", "100000"),
                 ("linger.ms", "5"),
             ],
-        );
+        )?;
         let schema_header = ctx.schema.and_then(|s| s.metadata.as_ref()).and_then(|m| {
             let id = m.get("id")?.as_str()?;
             Some(match m.get("version") {
@@ -125,7 +125,8 @@ impl PreparedEndpoint for Prepared {
         _key: &str,
         constructor: &serde_json::Map<String, Json>,
     ) -> Result<()> {
-        instance::Settings::check(constructor)
+        instance::Settings::check(constructor)?;
+        super::check_settings(constructor)
     }
     fn applies_fields(&self) -> bool {
         true
