@@ -152,9 +152,7 @@ pub(crate) fn confine_opened(file: &std::fs::File, what: &str, path: &Path) -> c
         return Ok(());
     };
     match std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
-        Ok(opened) if !inside(&opened, dirs) => {
-            Err(outside(what, &shown(path, &opened), dirs))
-        }
+        Ok(opened) if !inside(&opened, dirs) => Err(outside(what, &shown(path, &opened), dirs)),
         _ => Ok(()),
     }
 }

@@ -126,12 +126,17 @@ impl Request {
         // `${env:NAME}` and `${file:PATH}` (relative to the working directory) resolve now.
         let value = crate::manifest::secrets::resolve_value(key, &value, std::path::Path::new("."))
             .map_err(|e| {
-                crate::error::Error::InvalidArgument(format!(
+                let text = format!(
                     "connection {connection_id}: parameter \"{key}\": {}",
                     e.message()
                         .strip_prefix(&format!("constructor.{key}: "))
                         .unwrap_or(e.message())
-                ))
+                );
+                match e {
+                    // What the host has not allowed stays that (a path outside confine-paths).
+                    crate::error::Error::NotAllowed(_) => crate::error::Error::NotAllowed(text),
+                    _ => crate::error::Error::InvalidArgument(text),
+                }
             })?;
         // The constructor the next submit would see, with the new value.
         let mut constructor = conn.constructor.clone();
@@ -147,9 +152,11 @@ impl Request {
                     .strip_prefix(&format!("constructor.{key}: "))
                     .or_else(|| m.strip_prefix("constructor: "))
                     .unwrap_or(m);
-                crate::error::Error::InvalidArgument(format!(
-                    "connection {connection_id}: parameter \"{key}\": {what}"
-                ))
+                let text = format!("connection {connection_id}: parameter \"{key}\": {what}");
+                match e {
+                    crate::error::Error::NotAllowed(_) => crate::error::Error::NotAllowed(text),
+                    _ => crate::error::Error::InvalidArgument(text),
+                }
             })?;
         self.parameters
             .entry(connection_id.to_string())

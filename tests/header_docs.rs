@@ -221,6 +221,8 @@ const ENVIRONMENT: &[&str] = &[
     "MAPI_WORKERS",
     "MAPI_MAX_WORKERS",
     "MAPI_STACK_BYTES",
+    "MAPI_NATIVE_PLUGIN_PATH",
+    "MAPI_CONFINE_PATHS",
 ];
 
 #[test]

@@ -267,7 +267,9 @@ pub unsafe extern "C" fn mapi_request_submit_and_clear(
 ///
 /// Returns MAPI_OK, or: MAPI_ERR_NULL_ARGUMENT; MAPI_ERR_INVALID_ARGUMENT (no such connection,
 /// `json_value` is not JSON, or the endpoint cannot use the value: the last error names the
-/// connection and the key and says what it expects).
+/// connection and the key and says what it expects); MAPI_ERR_NOT_ALLOWED (a value the host has
+/// not allowed: a library outside its `native-plugin-dirs`, a path outside its
+/// `confine-paths`).
 ///
 /// # Safety
 /// `request` is NULL or a live request; the strings are NULL or NUL-terminated.

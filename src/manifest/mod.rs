@@ -355,7 +355,12 @@ impl Loader {
             );
             for c in conns.elements()? {
                 connections.push(protocol::parse_connection(
-                    &c, &plugin, container, schema, &self.env(), &mut seen,
+                    &c,
+                    &plugin,
+                    container,
+                    schema,
+                    &self.env(),
+                    &mut seen,
                 )?);
             }
         }

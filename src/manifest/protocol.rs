@@ -6,8 +6,8 @@ use serde_json::{Map, Value as Json};
 
 use super::node::Node;
 use super::plugins;
-use super::schema::OpenEnv;
 use super::schema::parse_fields;
+use super::schema::OpenEnv;
 use crate::container::Container;
 use crate::error::{Error, Result};
 use crate::protocol::{ClassifierSel, ConnectionDef};

@@ -52,11 +52,7 @@ pub struct OpenEnv<'a> {
 }
 
 /// Parses the conditions list against the schema's fields.
-pub fn parse_conditions(
-    node: &Node,
-    layout: &Layout,
-    env: &OpenEnv<'_>,
-) -> Result<ConditionSet> {
+pub fn parse_conditions(node: &Node, layout: &Layout, env: &OpenEnv<'_>) -> Result<ConditionSet> {
     let elements = node.elements()?;
     let mut index: HashMap<String, usize> = HashMap::new();
     for (i, c) in elements.iter().enumerate() {
@@ -137,12 +133,7 @@ pub fn parse_conditions(
     Ok(ConditionSet::new(conditions))
 }
 
-fn comparison(
-    c: &Node,
-    id: &str,
-    layout: &Layout,
-    env: &OpenEnv<'_>,
-) -> Result<ConditionKind> {
+fn comparison(c: &Node, id: &str, layout: &Layout, env: &OpenEnv<'_>) -> Result<ConditionKind> {
     let fnode = c.require("field")?;
     let field = fnode.as_str()?;
     let pos = layout

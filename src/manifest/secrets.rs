@@ -50,7 +50,10 @@ fn resolve_in(
             let mut out = Map::with_capacity(m.len());
             for (k, v) in m {
                 let at = format!("{at}.{k}");
-                out.insert(k.clone(), resolve_in(&at, k, v, base_dir, secret, checking)?);
+                out.insert(
+                    k.clone(),
+                    resolve_in(&at, k, v, base_dir, secret, checking)?,
+                );
             }
             return Ok(Json::Object(out));
         }

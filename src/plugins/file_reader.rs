@@ -457,7 +457,8 @@ fn load(path: &str, max_bytes: u64) -> std::io::Result<Loaded> {
     use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::io::AsRawFd;
     // Inside the host's confined paths (when it set them), before and after opening.
-    let refused = |e: Error| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string());
+    let refused =
+        |e: Error| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string());
     let named = std::path::Path::new(path);
     let path = crate::paths::confine(named, "the file").map_err(refused)?;
     // What the path is, before opening it: opening a FIFO for reading waits for a writer.

@@ -503,7 +503,11 @@ mod tests {
         let e = Configuration::default()
             .decide_policy(|n| (n == "MAPI_CONFINE_PATHS").then(|| "data".to_string()))
             .unwrap_err();
-        assert!(e.to_string().contains("the environment variable MAPI_CONFINE_PATHS"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("the environment variable MAPI_CONFINE_PATHS"),
+            "{e}"
+        );
     }
 
     #[test]
