@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::{Error, Result};
+
 /// Expands `{}` to `root`, then resolves a relative result against `base_dir`.
 pub fn resolve(path: &str, root: &Path, base_dir: &Path) -> PathBuf {
     let expanded = if path.contains("{}") {
@@ -92,11 +94,11 @@ fn shown(path: &Path, real: &Path) -> String {
 /// The native library `what` (for example "connection c: native-library") names, if the host
 /// allows it: the resolved, absolute path to load, inside one of the host's
 /// `native-plugin-dirs`. Else a refusal naming the path and how to allow it.
-pub(crate) fn native_code(path: &Path, what: &str) -> crate::Result<PathBuf> {
+pub(crate) fn native_code(path: &Path, what: &str) -> Result<PathBuf> {
     let resolved = real(path)
         .and_then(|p| std::fs::metadata(&p).map(|_| p))
         .map_err(|e| {
-            crate::Error::Io(format!(
+            Error::Io(format!(
                 "{what}: cannot load native library {}: {e}",
                 path.display()
             ))
@@ -105,7 +107,7 @@ pub(crate) fn native_code(path: &Path, what: &str) -> crate::Result<PathBuf> {
     if inside(&resolved, dirs) {
         return Ok(resolved);
     }
-    Err(crate::Error::NotAllowed(format!(
+    Err(Error::NotAllowed(format!(
         "{what}: {} is not in a directory the host allows native code from (allowed: {}); a \
          host that trusts it lists its directory in mapi_configure's \"native-plugin-dirs\" or \
          in the environment variable MAPI_NATIVE_PLUGIN_PATH",
@@ -117,12 +119,12 @@ pub(crate) fn native_code(path: &Path, what: &str) -> crate::Result<PathBuf> {
 /// `path` checked against the host's `confine-paths`: unchanged when the host confines
 /// nothing; else the resolved path (symbolic links followed, `..` applied), or a refusal
 /// naming `what` and the path when it leads outside them.
-pub(crate) fn confine(path: &Path, what: &str) -> crate::Result<PathBuf> {
+pub(crate) fn confine(path: &Path, what: &str) -> Result<PathBuf> {
     let Some(dirs) = &crate::runtime::policy().confine_paths else {
         return Ok(path.to_path_buf());
     };
     let resolved = real(path).map_err(|e| {
-        crate::Error::NotAllowed(format!(
+        Error::NotAllowed(format!(
             "{what} {}: cannot resolve it to check that it is inside the confined paths ({}): \
              {e}",
             path.display(),
@@ -135,8 +137,8 @@ pub(crate) fn confine(path: &Path, what: &str) -> crate::Result<PathBuf> {
     Err(outside(what, &shown(path, &resolved), dirs))
 }
 
-fn outside(what: &str, path: &str, dirs: &[PathBuf]) -> crate::Error {
-    crate::Error::NotAllowed(format!(
+fn outside(what: &str, path: &str, dirs: &[PathBuf]) -> Error {
+    Error::NotAllowed(format!(
         "{what} {path} is outside the paths the host confines files to ({}; mapi_configure's \
          \"confine-paths\" or MAPI_CONFINE_PATHS)",
         listed(dirs)
@@ -146,7 +148,7 @@ fn outside(what: &str, path: &str, dirs: &[PathBuf]) -> crate::Error {
 /// After opening a confined path: where the open file really is (a link swapped in between
 /// the check and the open is caught here). Linux's /proc/self/fd says; elsewhere nothing more
 /// is checked.
-pub(crate) fn confine_opened(file: &std::fs::File, what: &str, path: &Path) -> crate::Result<()> {
+pub(crate) fn confine_opened(file: &std::fs::File, what: &str, path: &Path) -> Result<()> {
     use std::os::unix::io::AsRawFd;
     let Some(dirs) = &crate::runtime::policy().confine_paths else {
         return Ok(());

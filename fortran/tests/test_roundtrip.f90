@@ -33,6 +33,18 @@ program test_roundtrip
   call check(stat == MAPI_ERR_IO, 'missing manifest gives MAPI_ERR_IO')
   call check(index(mapi_last_error(), '/no/such/manifest.json') > 0, 'the message names the path')
 
+  ! Checking a manifest loads nothing: a native library without the host's consent is refused
+  ! by the check as by the open, naming how to allow it.
+  open(newunit=own, file='native_check.json', status='replace', action='write')
+  write(own, '(a)') '{"fields": [], "collections": [], "endpoints": [{"plugin": "native", ' // &
+       '"connections": [{"id": "c", "constructor": {"native-library": "native_check.json", "symbol": "f"}}]}]}'
+  close(own)
+  call mapi_session_check('native_check.json', stat=stat)
+  call check(stat == MAPI_ERR_NOT_ALLOWED, 'a native library without consent is not allowed')
+  call check(index(mapi_last_error(), 'native-plugin-dirs') > 0, 'the message says how to allow it')
+  call mapi_session_open(missing, 'native_check.json', stat=stat)
+  call check(stat == MAPI_ERR_NOT_ALLOWED, 'nor opened')
+
   call mapi_session_open_json(session, '{"fields": [' // &
        '{"id": "name", "type": "string", "required": true},' // &
        '{"id": "count", "type": "integer", "required": false},' // &

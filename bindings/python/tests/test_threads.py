@@ -58,7 +58,10 @@ def test_configure_workers_0_runs_callbacks_on_the_submitting_thread() -> None:
     )
     assert 'refused: mapi_configure: unknown key "thread-count"' in out
     assert "too late: MAPI_ERR_TOO_LATE" in out
-    assert "configuration: {'workers': 0, 'max-workers': 64, 'stack-bytes': 8388608}" in out
+    assert (
+        "configuration: {'workers': 0, 'max-workers': 64, 'stack-bytes': 8388608, 'native-plugin-dirs': [], "
+        "'confine-paths': None}" in out
+    )
     assert "complete at once: True" in out
     assert "records: [0, 2, 4]" in out
     assert "on the submitting thread: True" in out

@@ -35,6 +35,8 @@ fn allowed_library(ctx: &PluginContext<'_>) -> Result<(PathBuf, String), Error> 
             ))
         }
     };
+    let what = format!("{} {}: native-library", ctx.kind, ctx.id);
+    let path = crate::paths::native_code(&path, &what)?;
     let symbol = match ctx.constructor.get("symbol") {
         Some(Json::String(s)) if !s.is_empty() => s.clone(),
         _ => {
@@ -44,8 +46,7 @@ fn allowed_library(ctx: &PluginContext<'_>) -> Result<(PathBuf, String), Error> 
             )))
         }
     };
-    let what = format!("{} {}: native-library", ctx.kind, ctx.id);
-    Ok((crate::paths::native_code(&path, &what)?, symbol))
+    Ok((path, symbol))
 }
 
 /// The library and symbol, loaded; `None` when only checking (nothing is loaded then).
