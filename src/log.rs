@@ -211,8 +211,8 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Every text in `value` (object keys included) with remembered secrets replaced, as
-/// [`redact`] does for one text.
+/// Every text value in `value` with remembered secrets replaced, as [`redact`] does for one
+/// text; object keys and numbers are left as they are (a document's shape never changes).
 pub(crate) fn redact_json(value: &mut serde_json::Value) {
     use serde_json::Value as Json;
     if !ANY_SECRET.load(Ordering::Acquire) {
@@ -225,13 +225,7 @@ pub(crate) fn redact_json(value: &mut serde_json::Value) {
             }
         }
         Json::Array(items) => items.iter_mut().for_each(redact_json),
-        Json::Object(m) => {
-            let entries = std::mem::take(m);
-            for (k, mut v) in entries {
-                redact_json(&mut v);
-                m.insert(redact(&k).into_owned(), v);
-            }
-        }
+        Json::Object(m) => m.values_mut().for_each(redact_json),
         _ => {}
     }
 }

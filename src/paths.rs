@@ -145,16 +145,89 @@ fn outside(what: &str, path: &str, dirs: &[PathBuf]) -> Error {
     ))
 }
 
-/// After opening a confined path: where the open file really is (a link swapped in between
-/// the check and the open is caught here). Linux's /proc/self/fd says; elsewhere nothing more
-/// is checked.
+/// After opening a confined path: where the open file really is. Linux's /proc/self/fd says;
+/// without it, the open file must be the very file the checked path names (same device and
+/// inode).
 pub(crate) fn confine_opened(file: &std::fs::File, what: &str, path: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
     use std::os::unix::io::AsRawFd;
     let Some(dirs) = &crate::runtime::policy().confine_paths else {
         return Ok(());
     };
     match std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
-        Ok(opened) if !inside(&opened, dirs) => Err(outside(what, &shown(path, &opened), dirs)),
-        _ => Ok(()),
+        Ok(opened) if inside(&opened, dirs) => Ok(()),
+        Ok(opened) => Err(outside(what, &shown(path, &opened), dirs)),
+        Err(_) => {
+            let same = match (file.metadata(), real(path).and_then(std::fs::metadata)) {
+                (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+                _ => false,
+            };
+            match real(path) {
+                Ok(r) if same && inside(&r, dirs) => Ok(()),
+                _ => Err(outside(what, &path.display().to_string(), dirs)),
+            }
+        }
+    }
+}
+
+/// Opens `path` (one [`confine`] returned) with the `open(2)` `flags` (`O_CLOEXEC` added; mode
+/// 0666 when creating), so that nothing swapped in since the check leads outside the confined
+/// paths: with confinement on, the open follows no symbolic link at all (`openat2` with
+/// `RESOLVE_NO_SYMLINKS`; where the kernel lacks it, `O_NOFOLLOW` and a check of the opened
+/// file). Without confinement, a plain open.
+pub(crate) fn open_confined(
+    path: &Path,
+    flags: libc::c_int,
+    what: &str,
+) -> std::io::Result<std::fs::File> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::io::FromRawFd;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let flags = flags | libc::O_CLOEXEC;
+    let open = |flags: libc::c_int| -> std::io::Result<std::fs::File> {
+        // SAFETY: `c` is a NUL-terminated path; the descriptor is owned by the File.
+        let fd = unsafe { libc::open(c.as_ptr(), flags, 0o666 as libc::c_uint) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+    };
+    if crate::runtime::policy().confine_paths.is_none() {
+        return open(flags);
+    }
+    let refused =
+        |e: Error| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string());
+    // SAFETY: open_how is plain data; the kernel reads `size_of` bytes of it.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = flags as u64;
+    how.mode = if flags & libc::O_CREAT != 0 { 0o666 } else { 0 };
+    how.resolve = libc::RESOLVE_NO_SYMLINKS;
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            &how as *const libc::open_how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    if fd >= 0 {
+        return Ok(unsafe { std::fs::File::from_raw_fd(fd as libc::c_int) });
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::ELOOP) | Some(libc::EXDEV) => Err(refused(Error::NotAllowed(format!(
+            "{what} {}: a symbolic link took the place of part of it after it was checked \
+             against the confined paths",
+            path.display()
+        )))),
+        // No openat2 (older kernels, some sandboxes): no link at the end, then a check.
+        Some(libc::ENOSYS) | Some(libc::EPERM) => {
+            let file = open(flags | libc::O_NOFOLLOW)?;
+            confine_opened(&file, what, path).map_err(refused)?;
+            Ok(file)
+        }
+        _ => Err(e),
     }
 }

@@ -124,20 +124,26 @@ impl Request {
                 ))
             })?;
         // `${env:NAME}` and `${file:PATH}` (relative to the working directory) resolve now.
-        let value = crate::manifest::secrets::resolve_value(key, &value, std::path::Path::new("."))
-            .map_err(|e| {
-                let text = format!(
-                    "connection {connection_id}: parameter \"{key}\": {}",
-                    e.message()
-                        .strip_prefix(&format!("constructor.{key}: "))
-                        .unwrap_or(e.message())
-                );
-                match e {
-                    // What the host has not allowed stays that (a path outside confine-paths).
-                    crate::error::Error::NotAllowed(_) => crate::error::Error::NotAllowed(text),
-                    _ => crate::error::Error::InvalidArgument(text),
-                }
-            })?;
+        let checking = self.core.checked_only;
+        let value = crate::manifest::secrets::resolve_value(
+            key,
+            &value,
+            std::path::Path::new("."),
+            checking,
+        )
+        .map_err(|e| {
+            let text = format!(
+                "connection {connection_id}: parameter \"{key}\": {}",
+                e.message()
+                    .strip_prefix(&format!("constructor.{key}: "))
+                    .unwrap_or(e.message())
+            );
+            match e {
+                // What the host has not allowed stays that (a path outside confine-paths).
+                crate::error::Error::NotAllowed(_) => crate::error::Error::NotAllowed(text),
+                _ => crate::error::Error::InvalidArgument(text),
+            }
+        })?;
         // The constructor the next submit would see, with the new value.
         let mut constructor = conn.constructor.clone();
         if let Some(set) = self.parameters.get(connection_id) {

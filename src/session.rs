@@ -120,7 +120,7 @@ impl Session {
     /// The session's statistics as Prometheus text exposition (format 0.0.4, `messageapi_`
     /// names).
     pub fn stats_prometheus(&self) -> String {
-        crate::log::redact(&self.core.stats.prometheus()).into_owned()
+        self.core.stats.prometheus()
     }
 
     /// Reads records of this schema from JSON text (one object, an array, or JSON Lines); all

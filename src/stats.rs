@@ -420,9 +420,12 @@ fn labels(id: &str, endpoint: &str, dead_letter: bool) -> String {
     )
 }
 
-/// A label value escaped as the exposition format asks (backslash, quote, newline).
+/// A label value escaped as the exposition format asks (backslash, quote, newline), any
+/// secret in it replaced (a topic or connection named from a `${env:}` value): metric names,
+/// help texts and sample values are never touched.
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
+    crate::log::redact(v)
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }

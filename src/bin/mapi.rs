@@ -537,6 +537,7 @@ fn describe_protocol(core: &SessionCore, out: &mut String) {
             "dead letters: {} ({}): every rejected record",
             d.id, d.endpoint
         );
+        describe_constructor(&d.constructor, out);
     }
 }
 

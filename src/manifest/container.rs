@@ -110,7 +110,7 @@ pub fn parse_transformations(
         let id = t.id()?;
         let onode = t.require("operator")?;
         let operator = onode.as_str()?.to_string();
-        let constructor = match t.get("constructor") {
+        let mut constructor = match t.get("constructor") {
             Some(n) => match n.value {
                 Json::Object(m) => m,
                 Json::Null => Map::new(),
@@ -118,6 +118,8 @@ pub fn parse_transformations(
             },
             None => Map::new(),
         };
+        super::secrets::resolve(&mut constructor, t.dir(), env.checking)
+            .map_err(|e| t.locate(e))?;
         let rnode = t.require("records")?;
         let mut inputs = Vec::new();
         let mut uuid_params = 0;
@@ -149,7 +151,11 @@ pub fn parse_transformations(
             schema: None,
             field_lists: &no_field_lists,
         };
-        let plugin = factory.prepare(&ctx).map_err(|e| onode.locate(e))?;
+        let plugin = env.prepared(
+            factory.prepare(&ctx).map_err(|e| onode.locate(e)),
+            &constructor,
+            || Arc::new(crate::plugins::Unchecked),
+        )?;
         out.push(TransformationDef {
             id: id.as_str().into(),
             operator,

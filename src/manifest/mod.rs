@@ -54,6 +54,8 @@ struct Loader {
     dead_letters: Option<Json>,
     /// Only checking: plug-ins load no code, read no secret, connect nowhere.
     checking: bool,
+    /// What checking could not check.
+    unchecked: std::cell::RefCell<Vec<String>>,
 }
 
 /// Opens a manifest file.
@@ -99,12 +101,14 @@ fn load(text: &str, file: PathBuf, dir: &Path, options: &OpenOptions) -> Result<
         warnings: Vec::new(),
         dead_letters: options.dead_letters.clone(),
         checking: options.check_only,
+        unchecked: Default::default(),
     };
     let parts = Parts::of(&top)?;
     parts.note_unknown_keys(&top, &mut loader.warnings);
     let schema = loader.schema(&parts.schema)?;
     let container = loader.container(&parts.container, &schema)?;
     let protocol = loader.protocol(&parts.protocol, &container, &schema)?;
+    loader.warnings.extend(loader.unchecked.take());
     for w in &loader.warnings {
         crate::log::debug(w);
     }
@@ -243,6 +247,7 @@ impl Loader {
         OpenEnv {
             root: &self.root,
             checking: self.checking,
+            unchecked: &self.unchecked,
         }
     }
 

@@ -91,7 +91,11 @@ pub fn parse_connection(
         schema: Some(schema),
         field_lists: &field_lists,
     };
-    let prepared = factory.prepare(&ctx).map_err(|e| c.locate(e))?;
+    let prepared = env.prepared(
+        factory.prepare(&ctx).map_err(|e| c.locate(e)),
+        &constructor,
+        || std::sync::Arc::new(crate::plugins::Unchecked),
+    )?;
     Ok(ConnectionDef::new(
         &id,
         name,

@@ -49,6 +49,35 @@ pub fn parse_fields(node: &Node) -> Result<Vec<FieldDef>> {
 pub struct OpenEnv<'a> {
     pub root: &'a Path,
     pub checking: bool,
+    /// What checking could not check (added to the session's warnings).
+    pub unchecked: &'a std::cell::RefCell<Vec<String>>,
+}
+
+impl OpenEnv<'_> {
+    /// A plug-in's prepared form; or, when only checking a constructor with references left
+    /// unread, a stand-in and a warning: its checks need the values (what the host has not
+    /// allowed is still an error).
+    pub fn prepared<T: ?Sized>(
+        &self,
+        result: Result<std::sync::Arc<T>>,
+        constructor: &serde_json::Map<String, serde_json::Value>,
+        stand_in: impl FnOnce() -> std::sync::Arc<T>,
+    ) -> Result<std::sync::Arc<T>> {
+        match result {
+            Err(e)
+                if self.checking
+                    && !matches!(e, crate::error::Error::NotAllowed(_))
+                    && super::secrets::has_reference(constructor) =>
+            {
+                self.unchecked.borrow_mut().push(format!(
+                    "{e} (not checked further: values given as ${{env:}} or ${{file:}} \
+                     references are read only when the session opens)"
+                ));
+                Ok(stand_in())
+            }
+            other => other,
+        }
+    }
 }
 
 /// Parses the conditions list against the schema's fields.
@@ -142,7 +171,7 @@ fn comparison(c: &Node, id: &str, layout: &Layout, env: &OpenEnv<'_>) -> Result<
     let field_type = layout.fields()[pos].ty;
     let onode = c.require("operator")?;
     let name = onode.as_str()?;
-    let constructor = match c.get("constructor") {
+    let mut constructor = match c.get("constructor") {
         Some(n) => match n.value {
             Json::Object(m) => m,
             Json::Null => Map::new(),
@@ -150,6 +179,7 @@ fn comparison(c: &Node, id: &str, layout: &Layout, env: &OpenEnv<'_>) -> Result<
         },
         None => Map::new(),
     };
+    super::secrets::resolve(&mut constructor, c.dir(), env.checking).map_err(|e| c.locate(e))?;
     let operator = if let Some(op) = Operator::parse(name) {
         op
     } else if plugins::is_comparison_operator_class(name) {
@@ -181,7 +211,11 @@ fn comparison(c: &Node, id: &str, layout: &Layout, env: &OpenEnv<'_>) -> Result<
             schema: None,
             field_lists: &no_field_lists,
         };
-        let plugin = factory.prepare(&ctx).map_err(|e| onode.locate(e))?;
+        let plugin = env.prepared(
+            factory.prepare(&ctx).map_err(|e| onode.locate(e)),
+            &constructor,
+            || std::sync::Arc::new(crate::plugins::Unchecked),
+        )?;
         Operator::Plugin(name.to_string(), plugin)
     };
     Ok(ConditionKind::Comparison {

@@ -26,9 +26,10 @@ fn reference(text: &str) -> Option<Reference<'_>> {
     inner.strip_prefix("file:").map(Reference::File)
 }
 
-/// The value of one constructor entry, references resolved (at any depth).
-pub fn resolve_value(key: &str, value: &Json, base_dir: &Path) -> Result<Json> {
-    resolve_in(key, key, value, base_dir, false, false)
+/// The value of one constructor entry, references resolved (at any depth; only checked when
+/// `checking`).
+pub fn resolve_value(key: &str, value: &Json, base_dir: &Path, checking: bool) -> Result<Json> {
+    resolve_in(key, key, value, base_dir, false, checking)
 }
 
 /// `value` at `at` (the dotted path shown in messages) whose own key is `key`, references
@@ -94,12 +95,19 @@ fn resolve_in(
             if checking {
                 return Ok(value.clone());
             }
-            let mut text = std::fs::read_to_string(&full).map_err(|e| {
+            let cannot = |e: std::io::Error| {
                 Error::Manifest(format!(
                     "constructor.{at}: cannot read {}: {e}",
                     full.display()
                 ))
-            })?;
+            };
+            // Opened as checked (no link swapped in since), then read from that handle.
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut crate::paths::open_confined(&full, libc::O_RDONLY, &what).map_err(cannot)?,
+                &mut text,
+            )
+            .map_err(cannot)?;
             if text.ends_with('\n') {
                 text.pop();
                 if text.ends_with('\r') {
@@ -111,6 +119,19 @@ fn resolve_in(
     };
     crate::log::add_secret(&resolved);
     Ok(Json::String(resolved))
+}
+
+/// Whether any value of `constructor`, at any depth, is a `${env:}` or `${file:}` reference.
+pub fn has_reference(constructor: &Map<String, Json>) -> bool {
+    fn any(v: &Json) -> bool {
+        match v {
+            Json::String(s) => reference(s).is_some(),
+            Json::Array(a) => a.iter().any(any),
+            Json::Object(m) => m.values().any(any),
+            _ => false,
+        }
+    }
+    constructor.values().any(any)
 }
 
 /// Resolves every value of a constructor (only checks them when `checking`).

@@ -454,7 +454,6 @@ impl Loaded {
 /// regular files (no zeroing, page-aligned for large ones), through a lossy UTF-8 conversion
 /// when the file is not valid UTF-8.
 fn load(path: &str, max_bytes: u64) -> std::io::Result<Loaded> {
-    use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::io::AsRawFd;
     // Inside the host's confined paths (when it set them), before and after opening.
     let refused =
@@ -467,11 +466,8 @@ fn load(path: &str, max_bytes: u64) -> std::io::Result<Loaded> {
         return Err(not_regular(&meta));
     }
     // Never blocks (the path may have changed since); a regular file reads as without it.
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&path)?;
-    crate::paths::confine_opened(&file, "the file", named).map_err(refused)?;
+    let mut file =
+        crate::paths::open_confined(&path, libc::O_RDONLY | libc::O_NONBLOCK, "the file")?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(not_regular(&meta));

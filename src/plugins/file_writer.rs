@@ -11,7 +11,7 @@
 //! synced once: it survives a power loss). `fsync: true` is the older spelling of
 //! `"sync": "submit"`.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -131,10 +131,11 @@ impl FileWriterInstance {
             let path = &self.config.path;
             let existed = path.exists();
             // Write-only: a FIFO or a terminal behaves as written to (EPIPE, no read end held).
-            let f = OpenOptions::new().create(true).append(true).open(path)?;
-            crate::paths::confine_opened(&f, "file-writer path", path).map_err(|e| {
-                std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string())
-            })?;
+            let f = crate::paths::open_confined(
+                path,
+                libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT,
+                "file-writer path",
+            )?;
             if f.metadata()?.is_file() {
                 let _lock = Lock::exclusive(&f)?;
                 if self.config.truncate && !self.truncated {

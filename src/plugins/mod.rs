@@ -210,3 +210,35 @@ pub(crate) fn unparsed_message(
     }
     Ok(rejected)
 }
+
+/// What a checked session (`OpenOptions::check_only`) has in place of a plug-in whose
+/// constructor could not be checked without the secrets it references: it runs nothing (a
+/// checked session's submits never reach it).
+pub(crate) struct Unchecked;
+
+fn unchecked() -> Error {
+    Error::Endpoint("the session was only checked: this plug-in was not prepared".into())
+}
+
+impl crate::protocol::PreparedEndpoint for Unchecked {
+    fn instantiate(&self) -> Result<Box<dyn crate::protocol::Endpoint>> {
+        Err(unchecked())
+    }
+}
+
+impl crate::container::Transformation for Unchecked {
+    fn run(&self, _call: &mut crate::container::TransformCall<'_>) -> Result<()> {
+        Err(unchecked())
+    }
+}
+
+impl crate::schema::ConditionPlugin for Unchecked {
+    fn check(
+        &self,
+        _record: &crate::record::Record,
+        _field: &str,
+        _value: &crate::value::Value,
+    ) -> std::result::Result<bool, String> {
+        Err(unchecked().to_string())
+    }
+}

@@ -168,6 +168,10 @@ impl Configuration {
                         .filter(|p| !p.is_empty())
                         .map(|p| Json::String(p.to_string()))
                         .collect();
+                    // Only separators: as if unset.
+                    if list.is_empty() {
+                        return Ok(None);
+                    }
                     parse_dirs(
                         &format!("the environment variable {name}"),
                         &Json::Array(list),

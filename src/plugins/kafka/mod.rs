@@ -84,7 +84,9 @@ fn checked_setting(key: &str, value: String) -> Result<String> {
         }
         return Ok(resolved.join(";"));
     }
-    if names_a_file(key) && value != "probe" && !value.is_empty() {
+    // "probe": librdkafka looks for the system's CA bundle itself.
+    let probe = value == "probe" && matches!(key, "ssl.ca.location" | "https.ca.location");
+    if names_a_file(key) && !probe && !value.is_empty() {
         let path = crate::paths::confine(std::path::Path::new(&value), &what)?;
         return Ok(path.to_string_lossy().into_owned());
     }
