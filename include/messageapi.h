@@ -1,6 +1,8 @@
 /*
- * messageapi: typed records through a declarative pipeline (MessageAPI manifests) to files,
- * Kafka or plug-in code. This header is the reference manual of the C ABI.
+ * messageapi: typed records through a declarative pipeline (MessageAPI manifests) to the
+ * built-in endpoints (evaluation, file-reader, file-writer, kafka-producer, kafka-consumer,
+ * amqp-publisher, amqp-consumer, native) or plug-in code. This header is the reference manual
+ * of the C ABI.
  *
  * A program opens a session from a manifest, makes a request, adds records and sets their
  * fields, submits, waits for the response and reads the records that came back and the

@@ -3,14 +3,12 @@
 # the CF6 file), which examples and tests use. Sourced by scripts/test.sh and ingest_cf6.sh.
 # Looks, in order, at:
 #   1. tests/reference/messageapi in this repository (the copy it keeps, see PROVENANCE.md);
-#   2. $MAPI_REFERENCE_DIR, when set;
-#   3. ../shared/reference/messageapi next to this checkout.
+#   2. $MAPI_REFERENCE_DIR, when set.
 # Fails with a message saying what to set when none holds the files.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 candidates=("$here/tests/reference/messageapi")
 [ -n "${MAPI_REFERENCE_DIR:-}" ] && candidates+=("$MAPI_REFERENCE_DIR")
-candidates+=("$here/../shared/reference/messageapi")
 for dir in "${candidates[@]}"; do
   if [ -d "$dir/sessions" ]; then
     (cd "$dir" && pwd -P)

@@ -108,7 +108,7 @@ pub mod container;
 pub mod protocol;
 // registry: name -> factory, nothing else
 pub mod registry;
-// built-in plug-ins: file, evaluation, join/reduce, Kafka, native (C callbacks, dlopen)
+// built-in plug-ins: file, evaluation, join/reduce, Kafka, AMQP, native (C callbacks, dlopen)
 pub mod plugins;
 // what a session is made of (built by the loader, shared by requests and the pipeline)
 pub mod session_core;
@@ -127,6 +127,7 @@ pub mod ffi;
 pub use container::TransformCall;
 pub use error::{Error, Result};
 pub use manifest::OpenOptions;
+pub use plugins::builtin_endpoints;
 pub use plugins::function::{FnCondition, FnEndpoint, FnTransformation};
 pub use protocol::{EndpointCall, Finished, Taken};
 pub use record::{FieldDef, Layout, Record, Rejection, Stage};

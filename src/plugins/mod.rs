@@ -29,32 +29,7 @@ use crate::registry::{
 pub fn register_builtins() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let endpoints: Vec<(&str, Arc<dyn crate::protocol::EndpointFactory>)> = vec![
-            ("evaluation", Arc::new(evaluation::EvaluationFactory)),
-            ("file-reader", Arc::new(file_reader::FileReaderFactory)),
-            ("file-writer", Arc::new(file_writer::FileWriterFactory)),
-            #[cfg(feature = "kafka")]
-            (
-                "kafka-producer",
-                Arc::new(kafka::producer::KafkaProducerFactory),
-            ),
-            #[cfg(feature = "kafka")]
-            (
-                "kafka-consumer",
-                Arc::new(kafka::consumer::KafkaConsumerFactory),
-            ),
-            #[cfg(feature = "amqp")]
-            (
-                "amqp-publisher",
-                Arc::new(amqp::publisher::AmqpPublisherFactory),
-            ),
-            #[cfg(feature = "amqp")]
-            (
-                "amqp-consumer",
-                Arc::new(amqp::consumer::AmqpConsumerFactory),
-            ),
-            ("native", Arc::new(native::dlopen::NativeEndpoint)),
-        ];
+        let endpoints = builtin_endpoint_table();
         // Names are non-empty and the lock is only poisoned by a panic inside the registry,
         // which cannot happen before the first session opens; nothing to report.
         for (name, factory) in endpoints {
@@ -73,6 +48,49 @@ pub fn register_builtins() {
             Replace::No,
         );
     });
+}
+
+/// The built-in endpoints, by short name (as built: `kafka` and `amqp` are features).
+fn builtin_endpoint_table() -> Vec<(&'static str, Arc<dyn crate::protocol::EndpointFactory>)> {
+    vec![
+        ("evaluation", Arc::new(evaluation::EvaluationFactory)),
+        ("file-reader", Arc::new(file_reader::FileReaderFactory)),
+        ("file-writer", Arc::new(file_writer::FileWriterFactory)),
+        #[cfg(feature = "kafka")]
+        (
+            "kafka-producer",
+            Arc::new(kafka::producer::KafkaProducerFactory),
+        ),
+        #[cfg(feature = "kafka")]
+        (
+            "kafka-consumer",
+            Arc::new(kafka::consumer::KafkaConsumerFactory),
+        ),
+        #[cfg(feature = "amqp")]
+        (
+            "amqp-publisher",
+            Arc::new(amqp::publisher::AmqpPublisherFactory),
+        ),
+        #[cfg(feature = "amqp")]
+        (
+            "amqp-consumer",
+            Arc::new(amqp::consumer::AmqpConsumerFactory),
+        ),
+        ("native", Arc::new(native::dlopen::NativeEndpoint)),
+    ]
+}
+
+/// The short names of the built-in endpoint plug-ins this build has, in the order the docs
+/// list them.
+///
+/// ```
+/// assert!(messageapi::builtin_endpoints().contains(&"file-writer"));
+/// ```
+pub fn builtin_endpoints() -> Vec<&'static str> {
+    builtin_endpoint_table()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// The answer of built-in endpoints that read their whole constructor when the session opens:

@@ -1,4 +1,5 @@
-"""The seeds' examples as their users write them (../shared/seeds/000-003): every name they show
+"""The examples of the messaging libraries this package stands in for (MLOps messages and
+orchestration, Thoth, the workspaces Router), as their users write them: every name they show
 exists with that name and behaviour. Seeds 000 and 001 are walked here; seed 002 (Thoth) in
 test_thoth.py and test_cli.py, seed 003 (the Router) in test_router.py and test_router_amqp.py."""
 
