@@ -63,31 +63,43 @@ typedef struct mapi_record mapi_record;
 // Field type codes (mapi_record_field_type).
 #define MAPI_TYPE_STRING 0
 
+// `integer`: a 64-bit signed integer.
 #define MAPI_TYPE_INTEGER 1
 
+// `float`: kept at single precision.
 #define MAPI_TYPE_FLOAT 2
 
+// `double`.
 #define MAPI_TYPE_DOUBLE 3
 
+// `boolean`.
 #define MAPI_TYPE_BOOLEAN 4
 
+// `datetime`: RFC 3339 text in and out.
 #define MAPI_TYPE_DATETIME 5
 
+// `list(int)`.
 #define MAPI_TYPE_LIST_INT 6
 
+// `list(double)`.
 #define MAPI_TYPE_LIST_DOUBLE 7
 
+// `list(string)`.
 #define MAPI_TYPE_LIST_STRING 8
 
+// `json`: any JSON value.
 #define MAPI_TYPE_JSON 9
 
 // Log levels passed to the log callback.
 #define MAPI_LOG_ERROR 1
 
+// Something the program should know about.
 #define MAPI_LOG_WARN 2
 
+// What the library is doing.
 #define MAPI_LOG_INFO 3
 
+// Detail for diagnosing a problem.
 #define MAPI_LOG_DEBUG 4
 
 // Major version of the library this header belongs to.

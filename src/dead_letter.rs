@@ -178,8 +178,3 @@ pub fn payload_fields(payload: &[u8]) -> (Value, Option<Value>) {
         ),
     }
 }
-
-/// Decodes `raw` of a dead letter whose `raw-encoding` is base64.
-pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD.decode(text).ok()
-}

@@ -17,6 +17,8 @@
 //! # Ok::<(), messageapi::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 /// The library's own allocator: records are many small allocations, often freed on another
 /// thread than the one that made them, which glibc's malloc handles poorly (BENCHMARKS.md).
 #[cfg(feature = "mimalloc")]
@@ -91,50 +93,55 @@ pub(crate) fn tune_allocator() {
 // The layers, each importing only those above it in this list (docs/architecture.md;
 // tests/layering.rs checks every `crate::` path):
 // base: values, errors, status codes, logging, paths, the library's threads
-pub mod error;
+pub(crate) mod error;
 pub mod log;
-pub mod paths;
-pub mod runtime;
-pub mod status;
-pub mod value;
+pub(crate) mod paths;
+pub(crate) mod runtime;
+pub(crate) mod status;
+pub(crate) mod value;
 // records and JSON
-pub mod json;
-pub mod record;
+pub(crate) mod json;
+pub(crate) mod record;
 // schema (with what plug-ins see at open, and the condition plug-in traits)
-pub mod schema;
+pub(crate) mod schema;
 // container (with the transformation call type and traits)
-pub mod container;
+pub(crate) mod container;
 // protocol (with the endpoint call type and traits)
-pub mod protocol;
+pub(crate) mod protocol;
 // registry: name -> factory, nothing else
 pub mod registry;
 // built-in plug-ins: file, evaluation, join/reduce, Kafka, AMQP, native (C callbacks, dlopen)
-pub mod plugins;
+pub(crate) mod plugins;
 // what a session is made of (built by the loader, shared by requests and the pipeline)
-pub mod session_core;
+pub(crate) mod session_core;
 // the manifest loader: manifest JSON -> the session's core
-pub mod manifest;
+pub(crate) mod manifest;
 // sessions, requests, the pipeline that runs a submit, responses
-pub mod dead_letter;
-pub mod pipeline;
-pub mod request;
-pub mod response;
-pub mod session;
-pub mod stats;
+pub(crate) mod dead_letter;
+mod describe;
+pub(crate) mod pipeline;
+pub(crate) mod request;
+pub(crate) mod response;
+pub(crate) mod session;
+pub(crate) mod stats;
 // the C ABI
 pub mod ffi;
 
-pub use container::TransformCall;
+pub use container::{TransformCall, Transformation, TransformationFactory};
 pub use error::{Error, Result};
+pub use json::{read_object, write_record};
 pub use manifest::OpenOptions;
 pub use plugins::builtin_endpoints;
 pub use plugins::function::{FnCondition, FnEndpoint, FnTransformation};
-pub use protocol::{EndpointCall, Finished, Taken};
+pub use protocol::{Endpoint, EndpointCall, EndpointFactory, Finished, PreparedEndpoint, Taken};
 pub use record::{FieldDef, Layout, Record, Rejection, Stage};
 pub use request::Request;
 pub use response::{Outcome, Response};
 pub use runtime::config::{
-    configuration, configuration_json, configure, configure_json, policy, Configuration, Policy,
+    configuration, configuration_json, configure, configure_json, policy, Configuration, Effective,
+    Policy,
 };
-pub use session::Session;
-pub use value::{FieldType, Value};
+pub use schema::plugin::FieldListReader;
+pub use schema::{ConditionFactory, ConditionPlugin, PluginContext};
+pub use session::{Connection, Session};
+pub use value::{FieldType, Text, Value};

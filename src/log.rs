@@ -9,13 +9,18 @@ use std::sync::{Arc, OnceLock, RwLock};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(i32)]
 pub enum Level {
+    /// A failure the library could not hide (a connection failed).
     Error = 1,
+    /// Something the program should know about (an ignored setting, a broker down).
     Warn = 2,
+    /// What the library is doing (a connection made).
     Info = 3,
+    /// Detail for diagnosing a problem (librdkafka's own debug lines among them).
     Debug = 4,
 }
 
 impl Level {
+    /// The level's name: "error", "warn", "info" or "debug".
     pub fn name(self) -> &'static str {
         match self {
             Level::Error => "error",
@@ -74,18 +79,22 @@ pub fn log(level: Level, message: &str) {
     }
 }
 
+/// Logs `message` at [`Level::Warn`].
 pub fn warn(message: &str) {
     log(Level::Warn, message)
 }
 
+/// Logs `message` at [`Level::Error`].
 pub fn error(message: &str) {
     log(Level::Error, message)
 }
 
+/// Logs `message` at [`Level::Info`].
 pub fn info(message: &str) {
     log(Level::Info, message)
 }
 
+/// Logs `message` at [`Level::Debug`].
 pub fn debug(message: &str) {
     log(Level::Debug, message)
 }

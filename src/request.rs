@@ -73,10 +73,12 @@ impl Request {
         Ok(())
     }
 
+    /// How many records the request holds.
     pub fn len(&self) -> usize {
         self.records.len()
     }
 
+    /// Whether the request holds no record.
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
@@ -86,6 +88,7 @@ impl Request {
         self.records.get(i)
     }
 
+    /// Record `i` (0-based, in the order added), to change before the next submit.
     pub fn record_mut(&mut self, i: usize) -> Option<&mut Record> {
         self.records.get_mut(i)
     }
@@ -208,10 +211,6 @@ impl Request {
         let r = self.submit();
         r.wait(None)?;
         Ok(r)
-    }
-
-    pub fn session_core(&self) -> &SessionCore {
-        &self.core
     }
 
     /// Frees the request without committing or acknowledging anything its consumers read

@@ -8,7 +8,20 @@ use crate::manifest::{self, OpenOptions};
 use crate::record::{FieldDef, Record};
 use crate::request::Request;
 use crate::session_core::new_record;
-pub use crate::session_core::SessionCore;
+use crate::session_core::SessionCore;
+
+/// One connection of a session, as the manifest defined it (secret references resolved).
+#[derive(Debug, Clone, Copy)]
+pub struct Connection<'a> {
+    /// The connection's id.
+    pub id: &'a str,
+    /// The endpoint plug-in, as the manifest names it.
+    pub endpoint: &'a str,
+    /// The constructor.
+    pub constructor: &'a serde_json::Map<String, serde_json::Value>,
+    /// Whether this is the session's dead-letter connection.
+    pub dead_letters: bool,
+}
 
 /// An open session. Cheap to clone; immutable; `Send + Sync`.
 #[derive(Clone, Debug)]
@@ -71,6 +84,7 @@ impl Session {
         Session::from_json_with(text, base_dir, &OpenOptions::default())
     }
 
+    /// [`Session::from_json`] with all options.
     pub fn from_json_with(
         text: &str,
         base_dir: Option<&Path>,
@@ -101,8 +115,64 @@ impl Session {
         new_record(&self.core)
     }
 
-    pub fn core(&self) -> &SessionCore {
-        &self.core
+    /// The session as text, part by part: the host's policy (where native code may come from,
+    /// where paths are confined), warnings, fields, conditions, collections, transformations,
+    /// connections (what each lists, receives and narrows), the native libraries and secret
+    /// references their constructors name, and the dead-letter connection. What `mapi check`
+    /// prints.
+    ///
+    /// ```
+    /// let session = messageapi::Session::from_json(r#"{"fields": [{"id": "x", "type": "integer"}],
+    ///     "collections": [{"id": "c", "fields": ["x"]}],
+    ///     "endpoints": [{"plugin": "evaluation", "connections": [{"id": "e", "collections": ["c"]}]}]}"#,
+    ///     None).unwrap();
+    /// assert!(session.describe().contains("  e (evaluation): lists collections c"));
+    /// ```
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        crate::describe::describe(&self.core, &mut out);
+        out
+    }
+
+    /// The `{}` root the session's paths expanded with.
+    pub fn root(&self) -> &Path {
+        &self.core.root
+    }
+
+    /// The ids of the container's collections, in manifest order.
+    pub fn collections(&self) -> Vec<&str> {
+        self.core
+            .container
+            .collections
+            .iter()
+            .map(|c| &*c.id)
+            .collect()
+    }
+
+    /// The ids of the schema's conditions (comparisons and composites), in manifest order.
+    pub fn conditions(&self) -> Vec<&str> {
+        self.core
+            .schema
+            .conditions
+            .conditions()
+            .iter()
+            .map(|c| &*c.id)
+            .collect()
+    }
+
+    /// The session's connections, in manifest order, then its dead-letter connection (if any).
+    pub fn connections(&self) -> Vec<Connection<'_>> {
+        let p = &self.core.protocol;
+        p.connections
+            .iter()
+            .chain(p.dead_letter.as_ref())
+            .map(|c| Connection {
+                id: &c.id,
+                endpoint: &c.endpoint,
+                constructor: &c.constructor,
+                dead_letters: c.dead_letters,
+            })
+            .collect()
     }
 
     /// The session's statistics as one JSON object: records submitted, accepted, rejected by

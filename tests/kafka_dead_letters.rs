@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::broker::{python_consume, python_produce_lines, Broker};
-use messageapi::plugins::function::FnEndpoint;
 use messageapi::registry::register_endpoint;
+use messageapi::FnEndpoint;
 use messageapi::{Session, Value};
 use serde_json::{json, Value as Json};
 

@@ -281,7 +281,7 @@ fn sasl_scram_round_trip_over_plaintext_and_tls_and_a_wrong_password_shows_nowhe
         .iter()
         .map(|(_, m)| m.clone())
         .chain(out.rejections.iter().flat_map(|r| r.reasons.clone()))
-        .chain([messageapi::status::last_error()])
+        .chain([messageapi::ffi::last_error()])
         .collect();
     assert!(said.len() > 50);
     for line in &said {

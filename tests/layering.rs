@@ -21,7 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("built-in plug-ins", &["plugins"]),
     ("session core", &["session_core"]),
     ("manifest loader", &["manifest"]),
-    ("sessions", &["session", "pipeline", "request", "response"]),
+    ("sessions", &["session", "describe", "pipeline", "request", "response"]),
     ("C ABI", &["ffi"]),
 ];
 

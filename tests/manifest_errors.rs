@@ -367,7 +367,7 @@ fn constructor_values_from_files_relative_paths_and_the_root() {
     let root = d.join("rootdir");
     let session = Session::open(&path, Some(&root)).unwrap();
     assert_eq!(session.fields().len(), 1);
-    assert_eq!(session.core().schema.conditions.conditions().len(), 1);
+    assert_eq!(session.conditions().len(), 1);
     // Without a root argument: MESSAGEAPI_ROOT is not set in this test, so {} is the manifest's
     // directory, where schemas/fields.json does not exist.
     if std::env::var_os("MESSAGEAPI_ROOT").is_none() {

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use messageapi::{Error, OpenOptions, Session, Value};
 
@@ -390,10 +388,9 @@ fn session_templates_expand_their_placeholders() {
 #[test]
 fn clisam_sessions_load_with_their_dangling_transformation_input() {
     let session = open("sessions/sqlite-jdbc-clisam.json").unwrap();
-    let core = session.core();
-    assert_eq!(core.container.collections.len(), 2);
-    assert_eq!(core.schema.conditions.conditions().len(), 6);
-    assert!(Path::new(&core.root).exists());
+    assert_eq!(session.collections().len(), 2);
+    assert_eq!(session.conditions().len(), 6);
+    assert!(session.root().exists());
 }
 
 #[test]

@@ -220,7 +220,7 @@ fn json_numbers_read_exactly_and_round_trip() {
             "{text}"
         );
         let mut out = Vec::new();
-        messageapi::json::write_record(r, &mut out);
+        messageapi::write_record(r, &mut out);
         let again = session
             .read_json(std::str::from_utf8(&out).unwrap())
             .unwrap();

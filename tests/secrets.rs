@@ -161,8 +161,18 @@ fn secret_values_never_appear_in_logs_errors_or_rejection_reasons() {
         messageapi::log::redact("key pass written-in-the-manifest"),
         "key pass [redacted]"
     );
-    messageapi::status::set_last_error("bad hunter2-from-env");
-    assert_eq!(messageapi::status::last_error(), "bad [redacted]");
+    // A C call that fails naming the secret (as a path here): its last error is redacted.
+    let text = std::ffi::CString::new(r#"{"fields": "hunter2-from-env.json"}"#).unwrap();
+    let mut out = std::ptr::null_mut();
+    let status = unsafe {
+        messageapi::ffi::session::mapi_session_open_json(text.as_ptr(), std::ptr::null(), &mut out)
+    };
+    assert_ne!(status, 0);
+    let e = messageapi::ffi::last_error();
+    assert!(
+        e.contains("[redacted].json") && !e.contains("hunter2"),
+        "{e}"
+    );
 }
 
 /// An AMQP URL's password is masked whatever it holds (`/`, `@`, `:`, `%`-escapes): in the open

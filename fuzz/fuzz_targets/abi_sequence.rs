@@ -25,7 +25,7 @@ use messageapi::ffi::request::*;
 use messageapi::ffi::response::*;
 use messageapi::ffi::session::*;
 use messageapi::ffi::*;
-use messageapi::plugins::native::callback::{mapi_endpoint_call, mapi_transform_call};
+
 use messageapi::{EndpointCall, Error, FnEndpoint, Record, Value};
 
 const MANIFEST: &str = r#"{

@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let mut lines = String::new();
     for record in &records {
         let mut ours = Vec::new();
-        messageapi::json::write_record(record, &mut ours);
+        messageapi::write_record(record, &mut ours);
         let ours = String::from_utf8(ours).expect("the writer writes UTF-8");
         let parsed: serde_json::Value = serde_json::from_str(&ours)
             .unwrap_or_else(|e| panic!("unreadable output {ours:?}: {e}"));

@@ -11,6 +11,7 @@ use crate::schema::PluginContext;
 
 /// A transformation kind: checks its constructor at session open.
 pub trait TransformationFactory: Send + Sync {
+    /// Checks the constructor and prepares the transformation, when the session opens.
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn Transformation>>;
 }
 
@@ -41,6 +42,7 @@ impl<'a> TransformCall<'a> {
         self.constructor.get(key)
     }
 
+    /// The transformation's constructor.
     pub fn constructor(&self) -> &Map<String, Json> {
         self.constructor
     }

@@ -4,6 +4,8 @@
 #![allow(non_camel_case_types)]
 // Boxes inside vectors give C stable addresses while the vector grows.
 #![allow(clippy::vec_box)]
+// Its docs are the C header's prose (JSON such as [1,2] is not a Rust link).
+#![allow(rustdoc::broken_intra_doc_links)]
 
 // In the order a user meets them: cbindgen writes the header's functions in this order. (One
 // comment per module keeps rustfmt from sorting them.)
@@ -31,7 +33,14 @@ use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::Error;
+pub use crate::plugins::native::callback::{mapi_endpoint_call, mapi_transform_call};
 pub use crate::plugins::native::handles::{mapi_record, mapi_record_list};
+
+/// This thread's last error, as mapi_last_error copies it out (secrets redacted): for Rust
+/// programs that drive the C ABI.
+pub fn last_error() -> String {
+    crate::status::last_error()
+}
 use crate::record::Record;
 pub use status::*;
 

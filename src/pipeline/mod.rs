@@ -39,7 +39,6 @@ pub(crate) use commits::CommitQueue;
 use dead_letters::{dead_letter, DeadLetterState};
 use stages::{Pending, Routed, StreamState};
 pub(crate) use validate::verdict;
-pub use validate::{required_reason, CONDITIONS_REASON};
 
 /// Runtime parameters of a request: connection id → constructor key → value.
 pub type Parameters = HashMap<String, serde_json::Map<String, serde_json::Value>>;

@@ -18,6 +18,7 @@ use crate::schema::PluginContext;
 
 /// An endpoint kind: checks a connection at session open and prepares it.
 pub trait EndpointFactory: Send + Sync {
+    /// Checks the constructor and prepares the endpoint, when the session opens.
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>>;
 }
 
@@ -170,7 +171,7 @@ pub type Commit = Box<dyn FnOnce() + Send + 'static>;
 /// [`EndpointCall::finish_later`]: it runs after the request's stream is released.
 pub type Finisher = Box<dyn FnOnce(&mut Finished) + Send + 'static>;
 
-/// What a [`Finisher`] returns: output records and rejections, as on the call.
+/// What a finisher (see [`EndpointCall::finish_later`]) returns: output records and rejections, as on the call.
 #[derive(Debug, Default)]
 pub struct Finished {
     pub(crate) outputs: Vec<Record>,
@@ -210,6 +211,7 @@ impl<'a> EndpointCall<'a> {
         self.constructor.get(key)
     }
 
+    /// The connection's constructor, with this request's runtime parameters applied.
     pub fn constructor(&self) -> &Map<String, Json> {
         self.constructor
     }

@@ -14,10 +14,6 @@ use crate::value::Value;
 pub trait ConditionSlots: Debug + Send + Sync {
     /// How many conditions there are.
     fn len(&self) -> usize;
-    /// Whether there are none.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
     /// The slot of condition `id`.
     fn position(&self, id: &str) -> Option<usize>;
     /// `value` converted for condition `i` (its field's type; lists for `in`).
@@ -67,12 +63,6 @@ impl ConditionValues {
         let v = self.slots.value_from_json(i, json)?;
         self.values[i] = if v.is_null() { None } else { Some(v) };
         Ok(())
-    }
-
-    pub fn get(&self, id: &str) -> Option<&Value> {
-        self.slots
-            .position(id)
-            .and_then(|i| self.values[i].as_ref())
     }
 
     pub fn values(&self) -> &[Option<Value>] {

@@ -10,12 +10,16 @@ use crate::value::{FieldType, Text, Value};
 pub struct FieldDef {
     /// NUL-terminated in memory (see [`Text`]): C callers borrow it.
     pub id: Text,
+    /// The field's type.
     pub ty: FieldType,
+    /// Whether a record must have a value for it (else it is rejected at submit).
     pub required: bool,
+    /// The value every new record starts with (null for none).
     pub default: Value,
 }
 
 impl FieldDef {
+    /// An optional field without a default.
     pub fn new(id: &str, ty: FieldType) -> FieldDef {
         FieldDef {
             id: id.into(),
@@ -65,18 +69,22 @@ impl Layout {
         }
     }
 
+    /// The fields, in order.
     pub fn fields(&self) -> &[FieldDef] {
         &self.fields
     }
 
+    /// How many fields.
     pub fn len(&self) -> usize {
         self.fields.len()
     }
 
+    /// Whether there are no fields.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
 
+    /// Whether records of this layout take fields by name as they come (a rejection's record, a plug-in's free-form output).
     pub fn is_open(&self) -> bool {
         self.open
     }

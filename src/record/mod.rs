@@ -75,14 +75,17 @@ impl Record {
         Record::new(Layout::open(Vec::new()))
     }
 
+    /// The record's fields (shared by the records of one schema or endpoint).
     pub fn layout(&self) -> &Arc<Layout> {
         &self.layout
     }
 
+    /// The values, in field order.
     pub fn values(&self) -> &[Value] {
         &self.values
     }
 
+    /// How many fields the record has.
     pub fn len(&self) -> usize {
         self.values.len()
     }
@@ -96,18 +99,22 @@ impl Record {
         self.values
     }
 
+    /// Whether the record has no fields.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
+    /// The id of field `index` (0-based).
     pub fn field_name(&self, index: usize) -> Option<&str> {
         self.layout.fields.get(index).map(|f| &*f.id)
     }
 
+    /// The type of field `name`, if the record has it.
     pub fn field_type(&self, name: &str) -> Option<FieldType> {
         self.layout.position(name).map(|i| self.layout.fields[i].ty)
     }
 
+    /// Whether the record has field `name`.
     pub fn has_field(&self, name: &str) -> bool {
         self.layout.position(name).is_some()
     }
@@ -267,7 +274,7 @@ impl Record {
         }
     }
 
-    pub fn conditions(&self) -> Option<&ConditionValues> {
+    pub(crate) fn conditions(&self) -> Option<&ConditionValues> {
         self.conditions.as_deref()
     }
 

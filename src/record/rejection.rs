@@ -45,8 +45,11 @@ impl Stage {
 /// A record that did not make it, with its reasons.
 #[derive(Debug, Clone)]
 pub struct Rejection {
+    /// The record, as it was when rejected.
     pub record: Record,
+    /// Why, one reason per problem.
     pub reasons: Vec<String>,
+    /// Where it was rejected.
     pub stage: Stage,
     /// The connection that rejected it (endpoint rejections), else None.
     pub connection: Option<Arc<str>>,

@@ -67,8 +67,11 @@ pub struct Policy {
 /// The configuration in effect: every setting decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Effective {
+    /// Worker threads that run submits (0: each submit runs on its caller's thread).
     pub workers: usize,
+    /// The most worker threads while some are blocked.
     pub max_workers: usize,
+    /// The stack of each thread the library starts, in bytes.
     pub stack_bytes: usize,
 }
 
@@ -404,7 +407,7 @@ pub fn effective() -> Result<&'static Effective> {
 }
 
 /// What the host allows manifests (native code, paths), fixing the configuration as
-/// [`effective`] does; when the environment is unreadable, nothing is allowed and nothing
+/// the first session does; when the environment is unreadable, nothing is allowed and nothing
 /// confined is opened (the error is reported when a session opens).
 pub fn policy() -> &'static Policy {
     if effective().is_err() {

@@ -56,11 +56,6 @@ impl<T> ForkBound<T> {
         (self.generation == generation()).then_some(&*self.value)
     }
 
-    /// The value, unless this is a child of the process that made it.
-    pub fn get_mut(&mut self) -> Option<&mut T> {
-        (self.generation == generation()).then_some(&mut *self.value)
-    }
-
     /// Whether the value was made before a `fork()` that made this process.
     pub fn is_stale(&self) -> bool {
         self.generation != generation()

@@ -8,7 +8,4 @@ pub mod fork;
 pub mod pool;
 pub mod threads;
 
-pub use config::{
-    configuration, configuration_json, configure, configure_json, policy, Configuration, Effective,
-    Policy,
-};
+pub use config::{configuration_json, configure_json, policy};

@@ -68,6 +68,7 @@ where
 }
 
 /// Whether the calling thread was started by the library.
+#[cfg(test)]
 pub fn is_library_thread() -> bool {
     LIBRARY_THREAD.with(Cell::get)
 }

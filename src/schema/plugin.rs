@@ -52,6 +52,7 @@ impl PluginContext<'_> {
 
 /// A condition kind: checks its constructor at session open.
 pub trait ConditionFactory: Send + Sync {
+    /// Checks the constructor and prepares the operator, when the session opens.
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn ConditionPlugin>>;
 }
 

@@ -17,15 +17,25 @@ pub(crate) use text::TextBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum FieldType {
+    /// `string` (also `uuid`, `xml`): UTF-8 text.
     String = 0,
+    /// `integer` (also `int`, `long`): a 64-bit signed integer.
     Integer = 1,
+    /// `float`: a number kept at single precision.
     Float = 2,
+    /// `double`: a 64-bit floating-point number.
     Double = 3,
+    /// `boolean`: true or false.
     Boolean = 4,
+    /// `datetime`: an instant, as RFC 3339 text.
     DateTime = 5,
+    /// `list(int)`: a list of integers.
     ListInt = 6,
+    /// `list(double)`: a list of doubles.
     ListDouble = 7,
+    /// `list(string)`: a list of texts.
     ListString = 8,
+    /// `json`: any JSON value.
     Json = 9,
 }
 
@@ -197,17 +207,25 @@ pub struct Timestamp {
 /// A field or condition value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// No value.
     Null,
     /// Text: a thin, shared view into a reference-counted string (lines of one file share it).
     String(Text),
+    /// An `integer` field's value.
     Integer(i64),
     /// Both `float` and `double` fields (a float field rounds to float precision on the way in).
     Double(f64),
+    /// A `boolean` field's value.
     Boolean(bool),
+    /// A `datetime` field's value.
     DateTime(Arc<Timestamp>),
+    /// A `list(int)` field's value.
     IntList(Arc<[i64]>),
+    /// A `list(double)` field's value.
     DoubleList(Arc<[f64]>),
+    /// A `list(string)` field's value.
     StringList(Arc<[Arc<str>]>),
+    /// A `json` field's value.
     Json(Arc<Json>),
 }
 
@@ -276,10 +294,12 @@ impl Value {
         format!("{article} {name} value")
     }
 
+    /// Whether this is [`Value::Null`].
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
 
+    /// The text of a [`Value::String`], else `None`.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),

@@ -235,6 +235,7 @@ impl Text {
         }
     }
 
+    /// The text.
     pub fn as_str(&self) -> &str {
         // SAFETY: the range was checked against `buf` (bounds and character boundaries) when
         // this text was made, and `buf` is immutable.

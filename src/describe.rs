@@ -1,4 +1,4 @@
-//! What a session is made of, as text: the description `mapi check` prints and
+//! What a session is made of, as text: what `mapi check` prints and
 //! [`crate::Session::describe`] returns (fields, conditions, collections, transformations,
 //! connections, the native libraries and secret references opening would use).
 
@@ -44,6 +44,15 @@ pub(crate) fn describe(core: &SessionCore, out: &mut String) {
     describe_schema(core, out);
     describe_container(core, out);
     describe_protocol(core, out);
+    for (part, metadata) in [
+        ("schema", &core.schema.metadata),
+        ("container", &core.container.metadata),
+        ("protocol", &core.protocol.metadata),
+    ] {
+        if let Some(m) = metadata {
+            let _ = writeln!(out, "{part} metadata: {m}");
+        }
+    }
 }
 
 /// Fields and conditions.
@@ -215,6 +224,7 @@ fn describe_protocol(core: &SessionCore, out: &mut String) {
             "dead letters: {} ({}): every rejected record",
             d.id, d.endpoint
         );
+        describe_constructor(&d.constructor, out);
     }
 }
 
@@ -252,4 +262,3 @@ fn describe_constructor(c: &serde_json::Map<String, serde_json::Value>, out: &mu
         let _ = writeln!(out, "    secret: {f} (not read by mapi check)");
     }
 }
-
