@@ -8,7 +8,7 @@ if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}
   cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
 fi
 # build.rs writes src/ffi/version.rs (the version macros) from Cargo.toml.
-cargo build --quiet --lib
+cargo build --quiet -p messageapi --lib
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 cbindgen --quiet --config cbindgen.toml --crate messageapi --output "$tmp"

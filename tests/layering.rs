@@ -21,7 +21,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("built-in plug-ins", &["plugins"]),
     ("session core", &["session_core"]),
     ("manifest loader", &["manifest"]),
-    ("sessions", &["session", "describe", "pipeline", "request", "response"]),
+    (
+        "sessions",
+        &["session", "describe", "pipeline", "request", "response"],
+    ),
     ("C ABI", &["ffi"]),
 ];
 

@@ -1,5 +1,6 @@
 //! The `mapi` command line, on files and on a real broker.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::io::Write;
