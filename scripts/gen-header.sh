@@ -7,7 +7,7 @@ CBINDGEN_VERSION=0.29.2
 if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$CBINDGEN_VERSION" ]; then
   cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
 fi
-# build.rs writes src/ffi/version.rs (the version macros) from Cargo.toml.
+# The library builds first (its version macros are checked against Cargo.toml then).
 cargo build --quiet -p messageapi --lib
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT

@@ -167,6 +167,7 @@ pub fn record_of(rejection: &Rejection, time: &Value) -> Record {
 
 /// The payload of a Kafka message as the fields a consumer's rejection carries: `payload` (its
 /// text), and `payload-base64` when it is not UTF-8 (then `payload` is a lossy rendering).
+#[cfg_attr(not(any(feature = "kafka", feature = "amqp")), allow(dead_code))]
 pub fn payload_fields(payload: &[u8]) -> (Value, Option<Value>) {
     match std::str::from_utf8(payload) {
         Ok(t) => (Value::string(t), None),

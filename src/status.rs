@@ -1,14 +1,12 @@
-//! Status codes (the C ABI's `mapi_status`), the one place where core errors become them, and
-//! each thread's last error message. Both sides of the C boundary use them: the exports in
-//! `ffi/` and the C plug-in callbacks in `plugins/native/`.
+//! Status codes (the C ABI's `mapi_status`: the header's constants) and each thread's last
+//! error message. Both sides of the C boundary use them: the exports in `ffi/` and the C
+//! plug-in callbacks in `plugins/native/`. Which error kind has which code is the table in
+//! `error.rs`.
 
 // `mapi_status` keeps the C spelling: it is the header's name.
 #![allow(non_camel_case_types)]
 
 use std::cell::RefCell;
-use std::ffi::CStr;
-
-use crate::error::Error;
 
 /// The result of every fallible call: MAPI_OK (0) or a positive MAPI_ERR_* code.
 pub type mapi_status = i32;
@@ -53,60 +51,6 @@ pub const MAPI_ERR_TOO_LATE: mapi_status = 17;
 /// setting that loads code, a path outside its `confine-paths` (the last error says how to
 /// allow it).
 pub const MAPI_ERR_NOT_ALLOWED: mapi_status = 18;
-
-/// The status of a core error: the only mapping from errors to codes.
-pub fn status_of(e: &Error) -> mapi_status {
-    match e {
-        Error::NullArgument(_) => MAPI_ERR_NULL_ARGUMENT,
-        Error::InvalidArgument(_) => MAPI_ERR_INVALID_ARGUMENT,
-        Error::UnknownField(_) => MAPI_ERR_UNKNOWN_FIELD,
-        Error::UnknownCondition(_) => MAPI_ERR_UNKNOWN_CONDITION,
-        Error::TypeMismatch(_) => MAPI_ERR_TYPE_MISMATCH,
-        Error::NullValue(_) => MAPI_ERR_NULL_VALUE,
-        Error::OutOfRange(_) => MAPI_ERR_OUT_OF_RANGE,
-        Error::BufferTooSmall(_) => MAPI_ERR_BUFFER_TOO_SMALL,
-        Error::Manifest(_) => MAPI_ERR_MANIFEST,
-        Error::Io(_) => MAPI_ERR_IO,
-        Error::UnknownPlugin(_) => MAPI_ERR_UNKNOWN_PLUGIN,
-        Error::Json(_) => MAPI_ERR_JSON,
-        Error::TimedOut(_) => MAPI_ERR_TIMED_OUT,
-        Error::Endpoint(_) => MAPI_ERR_ENDPOINT,
-        Error::Kafka(_) => MAPI_ERR_KAFKA,
-        Error::Panic(_) => MAPI_ERR_PANIC,
-        Error::TooLate(_) => MAPI_ERR_TOO_LATE,
-        Error::NotAllowed(_) => MAPI_ERR_NOT_ALLOWED,
-    }
-}
-
-const NAMES: [&CStr; 19] = [
-    c"MAPI_OK",
-    c"MAPI_ERR_NULL_ARGUMENT",
-    c"MAPI_ERR_INVALID_ARGUMENT",
-    c"MAPI_ERR_UNKNOWN_FIELD",
-    c"MAPI_ERR_UNKNOWN_CONDITION",
-    c"MAPI_ERR_TYPE_MISMATCH",
-    c"MAPI_ERR_NULL_VALUE",
-    c"MAPI_ERR_OUT_OF_RANGE",
-    c"MAPI_ERR_BUFFER_TOO_SMALL",
-    c"MAPI_ERR_MANIFEST",
-    c"MAPI_ERR_IO",
-    c"MAPI_ERR_UNKNOWN_PLUGIN",
-    c"MAPI_ERR_JSON",
-    c"MAPI_ERR_TIMED_OUT",
-    c"MAPI_ERR_ENDPOINT",
-    c"MAPI_ERR_KAFKA",
-    c"MAPI_ERR_PANIC",
-    c"MAPI_ERR_TOO_LATE",
-    c"MAPI_ERR_NOT_ALLOWED",
-];
-
-/// The name of a status as a static C string; "MAPI_ERR_UNKNOWN" for unknown codes.
-pub fn status_name(status: mapi_status) -> &'static CStr {
-    usize::try_from(status)
-        .ok()
-        .and_then(|i| NAMES.get(i).copied())
-        .unwrap_or(c"MAPI_ERR_UNKNOWN")
-}
 
 thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };

@@ -350,3 +350,26 @@ fn every_export_has_a_safety_section() {
         missing.join("\n")
     );
 }
+
+/// Every status the header defines has an error kind of its own (the table in src/error.rs):
+/// mapi_status_name gives each its own name back.
+#[test]
+fn every_status_constant_is_an_error_kind() {
+    let header =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/messageapi.h"))
+            .unwrap();
+    let mut seen = 0;
+    for line in header.lines() {
+        if !(line.starts_with("#define MAPI_ERR_") || line.starts_with("#define MAPI_OK ")) {
+            continue;
+        }
+        let mut words = line["#define ".len()..].split_whitespace();
+        let (name, value) = (words.next().unwrap(), words.next().unwrap());
+        let code: i32 = value.parse().unwrap();
+        let got = messageapi::ffi::library::mapi_status_name(code);
+        let got = unsafe { std::ffi::CStr::from_ptr(got) }.to_str().unwrap();
+        assert_eq!(got, name, "status {code}");
+        seen += 1;
+    }
+    assert!(seen >= 19, "{seen} statuses");
+}

@@ -5,8 +5,8 @@ use std::ffi::c_char;
 
 use super::version::{MAPI_ABI_VERSION, VERSION_CSTR};
 use super::{copy_out, guard, mapi_status, opt_str_arg};
+use crate::error::status_name;
 use crate::error::Error;
-use crate::status::status_name;
 
 /// ## Version and errors
 ///

@@ -57,7 +57,7 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), Error>) -> mapi_status {
         Ok(Ok(())) => MAPI_OK,
         Ok(Err(e)) => {
             set_last_error(e.message());
-            status_of(&e)
+            e.status()
         }
         Err(p) => {
             set_last_error(&panic_text(&*p));

@@ -37,12 +37,14 @@ pub fn generation() -> u64 {
 
 /// A value that owns threads (a broker client, a thread's handle): usable in the process that
 /// made it, and in a child after `fork()` neither used nor dropped (dropping would wait for
-/// threads that are not there). It leaks there instead.
+/// threads that are not there). It leaks there instead. (Only the broker endpoints use it.)
+#[cfg_attr(not(any(feature = "kafka", feature = "amqp")), allow(dead_code))]
 pub struct ForkBound<T> {
     value: std::mem::ManuallyDrop<T>,
     generation: u64,
 }
 
+#[cfg_attr(not(any(feature = "kafka", feature = "amqp")), allow(dead_code))]
 impl<T> ForkBound<T> {
     pub fn new(value: T) -> ForkBound<T> {
         ForkBound {

@@ -14,11 +14,12 @@ use std::sync::Arc;
 
 use super::handles::{mapi_record, mapi_record_list};
 use crate::container::{TransformCall, Transformation, TransformationFactory};
+use crate::error::status_name;
 use crate::error::Error;
 use crate::plugins::function::prepare_callback;
 use crate::protocol::{EndpointCall, EndpointFactory, PreparedEndpoint};
 use crate::schema::{ConditionFactory, ConditionPlugin, PluginContext};
-use crate::status::{last_error, mapi_status, status_name, MAPI_OK};
+use crate::status::{last_error, mapi_status, MAPI_OK};
 use crate::value::Value;
 
 /// What an endpoint callback is given (opaque): its connection, constructor, routed records and
