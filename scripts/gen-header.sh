@@ -11,7 +11,10 @@ fi
 cargo build --quiet -p messageapi --lib
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-cbindgen --quiet --config cbindgen.toml --crate messageapi --output "$tmp"
+cbindgen --quiet --config cbindgen.toml --crate messageapi --output "$tmp.raw"
+# Each constant and typedef in the section of the functions that use it.
+python3 scripts/arrange-header.py < "$tmp.raw" > "$tmp"
+rm -f "$tmp.raw"
 if [ "${1:-}" = "--check" ]; then
   if ! cmp -s "$tmp" include/messageapi.h; then
     echo "include/messageapi.h is out of date: run scripts/gen-header.sh and commit it" >&2

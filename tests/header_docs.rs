@@ -131,22 +131,41 @@ fn sections_come_in_the_order_a_user_meets_them() {
             0
         }
     };
+    let lines: Vec<&str> = header.lines().collect();
     let mut at = Vec::new();
     for (heading, first) in sections {
-        let f = fns.iter().find(|f| f.name == first).unwrap();
-        assert_eq!(
-            f.doc.first().map(String::as_str),
-            Some(heading),
-            "{first} opens its section with an introduction"
-        );
+        // The heading, its introduction up to `---`, the section's constants and types, then
+        // its first function.
+        let h = lines
+            .iter()
+            .position(|l| *l == format!("// {heading}"))
+            .unwrap_or_else(|| panic!("no section {heading}"));
+        let f = fns.iter().find(|f| f.line > h).unwrap();
+        assert_eq!(f.name, first, "{heading} opens with {first}");
         assert!(
-            f.doc.iter().any(|l| l == "---"),
-            "{first}: the introduction ends with ---"
+            lines[h..f.line].contains(&"// ---"),
+            "{heading}: the introduction ends with ---"
         );
         assert_eq!(header.matches(heading).count(), 1, "{heading} once");
-        at.push(f.line);
+        at.push(h);
     }
     assert!(at.windows(2).all(|w| w[0] < w[1]), "sections out of order");
+    // Constants sit in the section of the functions that use them.
+    let section_at = |line: usize| at.iter().rposition(|&h| h <= line);
+    for (i, l) in lines.iter().enumerate() {
+        let want = if l.starts_with("#define MAPI_ERR_") || l.starts_with("#define MAPI_VERSION_") {
+            Some(0)
+        } else if l.starts_with("#define MAPI_TYPE_") {
+            Some(3)
+        } else if l.starts_with("#define MAPI_LOG_") {
+            Some(6)
+        } else {
+            None
+        };
+        if let Some(w) = want {
+            assert_eq!(section_at(i), Some(w), "{l} is in the wrong section");
+        }
+    }
     let mut last = 0;
     for f in &fns {
         let s = section_of(&f.name);

@@ -1,8 +1,10 @@
 //! `mapi`: check a manifest, send records from a JSON file, consume records.
 //!
+//! ```text
 //!   mapi check MANIFEST [--root DIR]
 //!   mapi send MANIFEST --records FILE|- [--root DIR] [--rejections FILE] [--batch N] [JOB]
 //!   mapi consume MANIFEST [--count N] [--follow] [--root DIR] [JOB]
+//! ```
 //!
 //! JOB options (batch and cron jobs): `--dead-letter PATH` (every rejected record, with its
 //! reasons, appended to PATH as JSON Lines: a file dead-letter connection without editing the

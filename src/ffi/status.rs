@@ -25,6 +25,11 @@ pub const MAPI_TYPE_LIST_STRING: i32 = 8;
 /// `json`: any JSON value.
 pub const MAPI_TYPE_JSON: i32 = 9;
 
+/// The longest text a string field holds, in bytes (4 GiB - 1: the library indexes texts with
+/// 32 bits); a longer one is MAPI_ERR_OUT_OF_RANGE.
+pub const MAPI_TEXT_MAX_BYTES: usize = u32::MAX as usize;
+const _: () = assert!(MAPI_TEXT_MAX_BYTES == crate::value::Text::MAX_LEN);
+
 /// Log levels passed to the log callback.
 pub const MAPI_LOG_ERROR: i32 = 1;
 /// Something the program should know about.

@@ -261,7 +261,7 @@ impl Value {
     }
 
     /// A string value from input: an error instead of a panic for a text longer than a field
-    /// can hold ([`Text::MAX_LEN`]).
+    /// can hold (4 GiB - 1 bytes).
     pub fn try_string(s: &str) -> Result<Value> {
         Text::check_len(s.len())?;
         Ok(Value::string(s))

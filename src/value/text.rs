@@ -252,7 +252,7 @@ impl Text {
     }
 
     /// The longest text a field holds: 4 GiB - 1 bytes (views index it with 32 bits).
-    pub const MAX_LEN: usize = u32::MAX as usize;
+    pub(crate) const MAX_LEN: usize = u32::MAX as usize;
 
     /// An error naming the limit when `len` bytes cannot be a field's text.
     pub fn check_len(len: usize) -> Result<()> {
@@ -276,7 +276,7 @@ impl Text {
 }
 
 impl From<&str> for Text {
-    /// Panics for a text longer than [`Text::MAX_LEN`]: input paths check with
+    /// Panics for a text longer than 4 GiB - 1 bytes: input paths check with
     /// [`Text::check_len`] (or [`Value::try_string`](crate::value::Value::try_string)) first.
     /// Failing to allocate it is handled as Rust handles allocation failure.
     fn from(s: &str) -> Text {
