@@ -35,7 +35,7 @@ struct ResponseShared {
     completed_by: OnceLock<WorkerId>,
     /// Its request's commit queue and its submit number: letting go of the last handle
     /// releases the submit's commits.
-    commits: Option<(Arc<crate::pipeline::CommitQueue>, u64)>,
+    commits: Option<(Arc<crate::pipeline::commits::CommitQueue>, u64)>,
 }
 
 impl Drop for ResponseShared {
@@ -70,7 +70,7 @@ impl Response {
     /// commit queue and submit number.
     pub(crate) fn pending(
         group: Group,
-        commits: Option<(Arc<crate::pipeline::CommitQueue>, u64)>,
+        commits: Option<(Arc<crate::pipeline::commits::CommitQueue>, u64)>,
     ) -> Response {
         Response {
             shared: Arc::new(ResponseShared {

@@ -157,3 +157,146 @@ fn the_checker_sees_grouped_and_inline_paths() {
     assert_eq!(layer_of("ffi"), Some(LAYERS.len() - 1));
     assert!(layer_of("record") < layer_of("schema"));
 }
+
+/// The full `crate::a::b::c` paths of a line (groups `crate::a::{b, c}` expanded one level).
+fn full_crate_paths(line: &str) -> Vec<Vec<String>> {
+    let code = match line.find("//") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        let mut path = Vec::new();
+        let mut r = rest;
+        loop {
+            if let Some(group) = r.strip_prefix('{') {
+                let end = group.find('}').unwrap_or(group.len());
+                for part in group[..end].split(',') {
+                    let mut p = path.clone();
+                    p.extend(part.trim().split("::").map(ident).filter(|s| !s.is_empty()));
+                    out.push(p);
+                }
+                path.clear();
+                break;
+            }
+            let name = ident(r);
+            if name.is_empty() {
+                break;
+            }
+            r = &r[name.len()..];
+            path.push(name);
+            match r.strip_prefix("::") {
+                Some(next) => r = next,
+                None => break,
+            }
+        }
+        if !path.is_empty() {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The file a `crate::` path lives in: the deepest `src/a/b.rs` or `src/a/b/mod.rs` it names.
+fn file_of(src: &Path, path: &[String]) -> Option<PathBuf> {
+    for n in (1..=path.len()).rev() {
+        let dir: PathBuf = path[..n].iter().collect();
+        for candidate in [
+            src.join(&dir).with_extension("rs"),
+            src.join(&dir).join("mod.rs"),
+        ] {
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+/// No two files import each other, directly or through others (by their `crate::` paths): a
+/// circle makes neither changeable alone.
+#[test]
+fn no_import_circles_between_files() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let index = |f: &Path| files.iter().position(|g| g == f);
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
+    for (i, file) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(file).unwrap();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for path in full_crate_paths(line) {
+                if let Some(j) = file_of(&src, &path).and_then(|f| index(&f)) {
+                    if j != i && !edges[i].contains(&j) {
+                        edges[i].push(j);
+                    }
+                }
+            }
+        }
+    }
+    // Depth-first search for a back edge; report the circle it closes.
+    fn visit(
+        n: usize,
+        edges: &[Vec<usize>],
+        state: &mut [u8],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        state[n] = 1;
+        stack.push(n);
+        for &m in &edges[n] {
+            if state[m] == 1 {
+                let from = stack.iter().position(|&s| s == m).unwrap();
+                return Some(stack[from..].to_vec());
+            }
+            if state[m] == 0 {
+                if let Some(c) = visit(m, edges, state, stack) {
+                    return Some(c);
+                }
+            }
+        }
+        stack.pop();
+        state[n] = 2;
+        None
+    }
+    let mut state = vec![0u8; files.len()];
+    for n in 0..files.len() {
+        if state[n] == 0 {
+            if let Some(circle) = visit(n, &edges, &mut state, &mut Vec::new()) {
+                let names: Vec<String> = circle
+                    .iter()
+                    .map(|&i| files[i].strip_prefix(&src).unwrap().display().to_string())
+                    .collect();
+                panic!("an import circle: {} -> (back)", names.join(" -> "));
+            }
+        }
+    }
+    assert!(
+        edges.iter().map(Vec::len).sum::<usize>() > 100,
+        "the test sees the imports"
+    );
+}
+
+/// No source file of the library or the command line is over 600 lines.
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    rust_files(&root.join("cli/src"), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).unwrap().lines().count();
+            (n > 600).then(|| format!("{} has {n} lines", f.strip_prefix(root).unwrap().display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "{}", long.join("\n"));
+}

@@ -21,6 +21,7 @@ use common::{c, last_error, ok_status};
 use libfuzzer_sys::fuzz_target;
 use messageapi::ffi::plugins::*;
 use messageapi::ffi::record::*;
+use messageapi::ffi::record_read::*;
 use messageapi::ffi::request::*;
 use messageapi::ffi::response::*;
 use messageapi::ffi::session::*;

@@ -13,6 +13,7 @@ use arbitrary::Arbitrary;
 use common::{c, ok_status};
 use libfuzzer_sys::fuzz_target;
 use messageapi::ffi::record::*;
+use messageapi::ffi::record_read::*;
 use messageapi::ffi::request::*;
 use messageapi::ffi::session::*;
 use messageapi::ffi::*;

@@ -19,6 +19,7 @@ pub mod session;
 pub mod request;
 // 5. records
 pub mod record;
+pub mod record_read;
 // 6. responses
 pub mod response;
 // 7. plug-ins

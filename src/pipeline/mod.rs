@@ -18,7 +18,7 @@
 //! group (a thread that waits on a response runs them itself when it can); with `workers: 0`
 //! each submit runs all four on the calling thread before `submit` returns.
 
-mod commits;
+pub(crate) mod commits;
 mod dead_letters;
 mod stages;
 mod validate;

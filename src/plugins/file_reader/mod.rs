@@ -9,6 +9,8 @@
 //! file needs (its bytes, and its lines' records) is reserved fallibly: a file too big for the
 //! memory left is a rejection, never an abort of the host.
 
+mod lines;
+
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -19,6 +21,7 @@ use crate::protocol::{Endpoint, EndpointFactory, PreparedEndpoint};
 use crate::record::{FieldDef, Layout, Record};
 use crate::schema::PluginContext;
 use crate::value::{FieldType, Text, TextBuf, Value};
+use lines::{no_memory, split_lines, Lines, LEFT_OUT};
 
 pub struct FileReaderFactory;
 
@@ -247,143 +250,6 @@ enum Part {
     ContainerId,
     Number,
     Null,
-}
-
-/// Line bounds: byte offsets of each line in the shared buffer (a line over `max-line-bytes`
-/// starts at [`LEFT_OUT`]).
-type Lines = Vec<(u32, u32)>;
-
-/// The start of a line left out of the records (over `max-line-bytes`).
-const LEFT_OUT: u32 = u32::MAX;
-
-/// Finds the lines of `buf[..len]` and puts a NUL where each one ends (over its terminator; a
-/// final unterminated line uses `buf[len]`, which must exist). LF, CRLF and lone CR end a line.
-/// `\n` and `\r` never occur inside multi-byte UTF-8 sequences, so UTF-8 validity is unchanged.
-fn split_lines(buf: &mut [u8], len: usize) -> std::io::Result<Lines> {
-    /// Input scanned per reservation check: room for a line per byte of it is reserved first
-    /// (fallibly), so that the scan itself never grows the table.
-    const CHUNK: usize = 4 << 10;
-    let entry = std::mem::size_of::<(u32, u32)>();
-    let mut lines = Lines::new();
-    let first = (len / 32 + 1).max(len.min(CHUNK));
-    lines
-        .try_reserve(first)
-        .map_err(|_| no_memory(first * entry))?;
-    let mut start = 0usize;
-    // The LF right after a CR (a CRLF) ends nothing of its own.
-    let mut lf_of_crlf = usize::MAX;
-    let mut from = 0usize;
-    while from < len {
-        let to = len.min(from + CHUNK);
-        if lines.capacity() - lines.len() < to - from {
-            let more = (to - from).max(lines.len());
-            lines
-                .try_reserve(more)
-                .map_err(|_| no_memory((lines.len() + more) * entry))?;
-        }
-        let text: &[u8] = buf;
-        for_each_terminator(&text[from..to], |q, is_cr| {
-            let p = from + q;
-            if p == lf_of_crlf {
-                return;
-            }
-            lines.push((start as u32, p as u32));
-            start = p + 1;
-            if is_cr && text.get(p + 1) == Some(&b'\n') && p + 1 < len {
-                lf_of_crlf = p + 1;
-                start = p + 2;
-            }
-        });
-        from = to;
-    }
-    for &(_, end) in &lines {
-        buf[end as usize] = 0;
-    }
-    if start < len {
-        buf[len] = 0;
-        lines.try_reserve(1).map_err(|_| no_memory(entry))?;
-        lines.push((start as u32, len as u32));
-    }
-    Ok(lines)
-}
-
-fn no_memory(bytes: usize) -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::OutOfMemory,
-        format!("cannot allocate {bytes} bytes for it"),
-    )
-}
-
-/// Calls `f(position, is_cr)` for every LF and CR of `text`, in order: a block of bytes at a
-/// time, with a bit mask of the terminators of each block (no call or setup per line).
-#[cfg(target_arch = "x86_64")]
-fn for_each_terminator(text: &[u8], f: impl FnMut(usize, bool)) {
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is present.
-        unsafe { terminators_avx2(text, f) }
-    } else {
-        terminators_sse2(text, f)
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn terminators_avx2(text: &[u8], mut f: impl FnMut(usize, bool)) {
-    use std::arch::x86_64::{
-        _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
-    };
-    let blocks = text.len() / 32;
-    let lf = _mm256_set1_epi8(b'\n' as i8);
-    let cr = _mm256_set1_epi8(b'\r' as i8);
-    for i in 0..blocks {
-        // SAFETY: 32 bytes inside `text`.
-        let v = unsafe { _mm256_loadu_si256(text.as_ptr().add(i * 32).cast()) };
-        let crs = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, cr)) as u32;
-        let mut both = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, lf)) as u32 | crs;
-        while both != 0 {
-            let bit = both.trailing_zeros();
-            f(i * 32 + bit as usize, crs & (1 << bit) != 0);
-            both &= both - 1;
-        }
-    }
-    tail_terminators(text, blocks * 32, f);
-}
-
-#[cfg(target_arch = "x86_64")]
-fn terminators_sse2(text: &[u8], mut f: impl FnMut(usize, bool)) {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
-    let blocks = text.len() / 16;
-    // SAFETY: SSE2 is part of x86_64; each load reads 16 bytes inside `text`.
-    unsafe {
-        let lf = _mm_set1_epi8(b'\n' as i8);
-        let cr = _mm_set1_epi8(b'\r' as i8);
-        for i in 0..blocks {
-            let v = _mm_loadu_si128(text.as_ptr().add(i * 16).cast());
-            let crs = _mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)) as u32;
-            let mut both = _mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)) as u32 | crs;
-            while both != 0 {
-                let bit = both.trailing_zeros();
-                f(i * 16 + bit as usize, crs & (1 << bit) != 0);
-                both &= both - 1;
-            }
-        }
-    }
-    tail_terminators(text, blocks * 16, f);
-}
-
-fn tail_terminators(text: &[u8], from: usize, mut f: impl FnMut(usize, bool)) {
-    for (p, &b) in text.iter().enumerate().skip(from) {
-        if b == b'\n' || b == b'\r' {
-            f(p, b == b'\r');
-        }
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn for_each_terminator(text: &[u8], mut f: impl FnMut(usize, bool)) {
-    for p in memchr::memchr2_iter(b'\n', b'\r', text) {
-        f(p, text[p] == b'\r');
-    }
 }
 
 /// What a path is, when it is not a regular file.
@@ -662,81 +528,4 @@ fn emit<const LEFT_OUT_LINES: bool>(loaded: &Loaded, ctx: &LineContext<'_>, out:
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lines(input: &[u8]) -> Vec<(String, i64)> {
-        let layout = Layout::new(vec![
-            FieldDef::new("value", FieldType::String),
-            FieldDef::new("number", FieldType::Integer),
-        ]);
-        let slots = Slots::of(&layout);
-        let file = Text::from("f");
-        let cid = Text::from("c");
-        let ctx = LineContext {
-            layout: &layout,
-            slots: &slots,
-            file: &file,
-            ctype: "collection",
-            cid: &cid,
-        };
-        let mut out = Vec::new();
-        let mut buf = input.to_vec();
-        buf.push(0);
-        let lines = split_lines(&mut buf, input.len()).unwrap();
-        let text = TextBuf::copy_of(std::str::from_utf8(&buf).unwrap()).unwrap();
-        let loaded = Loaded {
-            ascii: text.as_bytes().is_ascii(),
-            text,
-            lines,
-            bytes: input.len(),
-            long: Vec::new(),
-        };
-        emit_lines(&loaded, &ctx, &mut out);
-        out.iter()
-            .map(|r| {
-                let Value::String(v) = r.get("value").unwrap() else {
-                    panic!()
-                };
-                let Value::Integer(n) = r.get("number").unwrap() else {
-                    panic!()
-                };
-                (v.to_string(), *n)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn lines_across_the_reservation_chunks() {
-        // A CRLF split across the first 4 KiB chunk's end.
-        let text = format!("{}\r\nb", "a".repeat(4095));
-        let got = lines(text.as_bytes());
-        assert_eq!(got, [("a".repeat(4095), 0), ("b".to_string(), 1)]);
-        // A length that is an exact multiple of the chunk, many lines per chunk.
-        let got = lines("x\n".repeat(4096).as_bytes());
-        assert_eq!(got.len(), 4096);
-        assert!(got
-            .iter()
-            .enumerate()
-            .all(|(i, (v, n))| v == "x" && *n == i as i64));
-        // A lone CR at the very end.
-        assert_eq!(lines(b"a\r"), [("a".to_string(), 0)]);
-    }
-
-    #[test]
-    fn line_endings() {
-        let want = vec![
-            ("a".to_string(), 0),
-            ("b".to_string(), 1),
-            ("".to_string(), 2),
-            ("c".to_string(), 3),
-        ];
-        assert_eq!(lines(b"a\nb\n\nc\n"), want);
-        assert_eq!(lines(b"a\r\nb\r\n\r\nc"), want);
-        assert_eq!(lines(b"a\rb\r\rc\r"), want);
-        assert_eq!(lines(b"a\r\nb\n\rc"), want);
-        assert_eq!(lines(b""), vec![]);
-        assert_eq!(lines(b"\n"), vec![("".to_string(), 0)]);
-        assert_eq!(lines(b"only"), vec![("only".to_string(), 0)]);
-    }
-}
+mod tests;
