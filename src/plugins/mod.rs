@@ -180,6 +180,42 @@ impl MessageFormat {
     }
 }
 
+/// What a consumer (Kafka or AMQP) returns, read from its constructor at open: the message
+/// format, the fields of its records (the schema's for JSON messages, `raw` for raw ones, then
+/// the broker's own `broker_fields`) and its `filter`.
+#[cfg(any(feature = "kafka", feature = "amqp"))]
+pub(crate) struct ConsumerShape {
+    pub(crate) format: MessageFormat,
+    pub(crate) layout: Arc<crate::record::Layout>,
+    pub(crate) filter: Vec<usize>,
+}
+
+#[cfg(any(feature = "kafka", feature = "amqp"))]
+impl ConsumerShape {
+    pub(crate) fn of(
+        ctx: &crate::schema::PluginContext<'_>,
+        endpoint: &str,
+        raw: Vec<crate::record::FieldDef>,
+        broker_fields: Vec<crate::record::FieldDef>,
+    ) -> Result<ConsumerShape> {
+        let c = ctx.constructor;
+        let format = MessageFormat::of(c)?;
+        let schema = ctx
+            .schema
+            .ok_or_else(|| Error::Manifest(format!("{endpoint} needs a schema")))?;
+        let mut fields = match format {
+            MessageFormat::Json => schema.layout.fields().to_vec(),
+            MessageFormat::Raw => raw,
+        };
+        fields.extend(broker_fields);
+        Ok(ConsumerShape {
+            format,
+            layout: crate::record::Layout::new(fields),
+            filter: condition_filter(c, schema)?,
+        })
+    }
+}
+
 /// A consumer's `filter`: the schema conditions (ids, one or a list) a record must pass.
 #[cfg(any(feature = "kafka", feature = "amqp"))]
 pub(crate) fn condition_filter(

@@ -37,7 +37,7 @@ use crate::value::{FieldType, Value};
 
 pub struct AmqpConsumerFactory;
 
-use crate::plugins::MessageFormat as Format;
+use crate::plugins::{ConsumerShape, MessageFormat as Format};
 
 /// What a submit reads: the constructor with the request's runtime parameters applied.
 struct Settings {
@@ -117,21 +117,13 @@ impl EndpointFactory for AmqpConsumerFactory {
         let c = ctx.constructor;
         let s = Settings::read(c)?;
         super::uri(&s.url, s.timeout)?;
-        let format = Format::of(c)?;
-        let schema = ctx
-            .schema
-            .ok_or_else(|| Error::Manifest("amqp-consumer needs a schema".into()))?;
-        let mut fields: Vec<FieldDef> = match format {
-            Format::Json => schema.layout.fields().to_vec(),
-            Format::Raw => vec![FieldDef::new("value", FieldType::String)],
-        };
-        fields.extend(amqp_fields());
-        let filter = crate::plugins::condition_filter(c, schema)?;
+        let raw = vec![FieldDef::new("value", FieldType::String)];
+        let shape = ConsumerShape::of(ctx, "amqp-consumer", raw, amqp_fields())?;
         Ok(Arc::new(Prepared {
             connection: ctx.id.to_string(),
-            format,
-            layout: Layout::new(fields),
-            filter,
+            format: shape.format,
+            layout: shape.layout,
+            filter: shape.filter,
         }))
     }
 }

@@ -29,7 +29,7 @@ use crate::value::{FieldType, Value};
 
 pub struct KafkaConsumerFactory;
 
-use crate::plugins::MessageFormat as Format;
+use crate::plugins::{ConsumerShape, MessageFormat as Format};
 
 struct Prepared {
     connection: String,
@@ -69,26 +69,17 @@ fn check_runtime(c: &Map<String, Json>) -> Result<()> {
 
 impl EndpointFactory for KafkaConsumerFactory {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>> {
-        let c = ctx.constructor;
-        check_runtime(c)?;
-        let format = Format::of(c)?;
-        let schema = ctx
-            .schema
-            .ok_or_else(|| Error::Manifest("kafka-consumer needs a schema".into()))?;
-        let mut fields: Vec<FieldDef> = match format {
-            Format::Json => schema.layout.fields().to_vec(),
-            Format::Raw => vec![
-                FieldDef::new("value", FieldType::String),
-                FieldDef::new("key", FieldType::String),
-            ],
-        };
-        fields.extend(kafka_fields(true));
-        let filter = crate::plugins::condition_filter(c, schema)?;
+        check_runtime(ctx.constructor)?;
+        let raw = vec![
+            FieldDef::new("value", FieldType::String),
+            FieldDef::new("key", FieldType::String),
+        ];
+        let shape = ConsumerShape::of(ctx, "kafka-consumer", raw, kafka_fields(true))?;
         Ok(Arc::new(Prepared {
             connection: ctx.id.to_string(),
-            format,
-            layout: Layout::new(fields),
-            filter,
+            format: shape.format,
+            layout: shape.layout,
+            filter: shape.filter,
         }))
     }
 }

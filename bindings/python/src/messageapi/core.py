@@ -6,7 +6,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, TypeVar, Union
 
 from ._ffi import ffi, lib
 from ._values import record_to_dict, set_conditions, set_fields, to_json
@@ -92,7 +92,29 @@ def check_manifest(manifest: PathLike, root: Optional[PathLike] = None) -> None:
     check(lib.mapi_session_check(os.fsencode(manifest), root_arg))
 
 
-class Session:
+class _Handle:
+    """A library handle freed by `close()` (or when collected); a context manager that closes
+    it on exit. Subclasses hold it in `_ptr` (a cffi pointer with its destructor attached)."""
+
+    _ptr: Any
+
+    def __enter__(self: _H) -> _H:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Frees the handle now (closing twice is harmless)."""
+        if self._ptr is not None:
+            ffi.release(self._ptr)
+            self._ptr = None
+
+
+_H = TypeVar("_H", bound=_Handle)
+
+
+class Session(_Handle):
     """A session opened from a manifest (full form or parameter map). Usable as a context manager.
 
     `root` is the expansion of `{}` in paths (default: MESSAGEAPI_ROOT, else the manifest's
@@ -115,17 +137,9 @@ class Session:
         self._ptr = ffi.gc(out[0], lib.mapi_session_free)
         return self
 
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Frees the session (requests and responses made from it stay usable)."""
-        if self._ptr is not None:
-            ffi.release(self._ptr)
-            self._ptr = None
+        super().close()
 
     @property
     def fields(self) -> list[Field]:
@@ -158,14 +172,7 @@ class Session:
             if status != lib.MAPI_OK:
                 errors.append(f"condition {key}: {last_error()}")
         if not errors:
-            n = ffi.new("size_t *")
-            buf = ffi.new("char[]", 4096)
-            status = lib.mapi_session_validate(self._ptr, record, buf, 4096, n)
-            if status == lib.MAPI_ERR_BUFFER_TOO_SMALL:
-                buf = ffi.new("char[]", n[0] + 1)
-                status = lib.mapi_session_validate(self._ptr, record, buf, n[0] + 1, n)
-            check(status)
-            reasons = ffi.string(buf, n[0]).decode()
+            reasons = _copy_text_fn(lambda buf, cap, n: lib.mapi_session_validate(self._ptr, record, buf, cap, n))
             errors.extend(r for r in reasons.split("\n") if r)
         req.close()
         return errors
@@ -189,7 +196,7 @@ class Session:
             raise ValidationError(errors)
 
 
-class Request:
+class Request(_Handle):
     """Records to submit. Resubmitting the same request streams (endpoint state is kept)."""
 
     def __init__(self, session: Session) -> None:
@@ -198,18 +205,10 @@ class Request:
         check(lib.mapi_request_new(session._ptr, out))
         self._ptr: Any = ffi.gc(out[0], lib.mapi_request_free)
 
-    def __enter__(self) -> Request:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Frees the request. Consumers commit (Kafka) or acknowledge (AMQP) what completed
         responses returned; nothing of a response still pending."""
-        if self._ptr is not None:
-            ffi.release(self._ptr)
-            self._ptr = None
+        super().close()
 
     def abandon(self) -> None:
         """Frees the request committing nothing not yet committed: the broker delivers
@@ -275,7 +274,7 @@ class Request:
         return Response(ffi.gc(out[0], lib.mapi_response_free))
 
 
-class Response:
+class Response(_Handle):
     """Completes asynchronously; `records` and `rejections` wait for it."""
 
     def __init__(self, ptr: Any) -> None:
@@ -283,19 +282,11 @@ class Response:
         self._records: Optional[list[dict[str, Any]]] = None
         self._rejections: Optional[list[Rejection]] = None
 
-    def __enter__(self) -> Response:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Frees the response (records and rejections read so far stay readable). A
         consumer commits (Kafka) or acknowledges (AMQP) its messages once it is complete and
         freed (closed, or collected): close it once its records are kept."""
-        if self._ptr is not None:
-            ffi.release(self._ptr)
-            self._ptr = None
+        super().close()
 
     def wait(self, timeout: Optional[float] = None) -> Response:
         """Waits for completion (None: forever); raises messageapi.TimeoutError."""
