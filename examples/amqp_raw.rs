@@ -1,4 +1,4 @@
-//! The baseline of the AMQP benchmark (scripts/bench-amqp.sh): a plain lapin publisher and
+//! The baseline of the AMQP benchmark (scripts/lib/bench-amqp.sh): a plain lapin publisher and
 //! consumer with the settings the amqp endpoints use (topic exchange, persistent and mandatory
 //! messages, publisher confirms awaited after publishing the batch, prefetch 1000, one
 //! acknowledgement per 1000 messages), on the same executor (async-global-executor).

@@ -1,4 +1,4 @@
-//! The baseline of the Kafka benchmark (scripts/bench-kafka.sh): a plain librdkafka producer
+//! The baseline of the Kafka benchmark (scripts/lib/bench-kafka.sh): a plain librdkafka producer
 //! and consumer on the rdkafka crate, with the settings the kafka-producer endpoint uses.
 //!
 //!   cargo run --release --example kafka_raw -- produce TOPIC COUNT BYTES   (constant payload)

@@ -5,10 +5,21 @@
 #   C ABI: CF6 through ingest_cf6 (warm, repeated); mapi_record_set_* calls/s; bulk JSON MB/s.
 #   Soak: 10,000,000 small records through one request (batches of 10,000, three submits in
 #   flight) to a C endpoint and a file-writer: records/s and peak RSS after 1 M and 10 M.
+#
+# One benchmark only:
+#   scripts/bench.sh cf6 [ROUNDS]       CF6 through the C ABI against the floor (both thread modes)
+#   scripts/bench.sh kafka [COUNT]      Kafka throughput on one broker
+#   scripts/bench.sh amqp [COUNT]       AMQP throughput on one RabbitMQ node
+#   scripts/bench.sh ab COMMIT          A/B of the engine and C ABI benchmarks against COMMIT
 set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/install-deps.sh >/dev/null
-MAPI_REFERENCE_DIR=$(scripts/reference-dir.sh)
+source "$(dirname "$0")/lib/env.sh"
+case "${1:-}" in
+  cf6|kafka|amqp|ab) what=$1; shift; exec "scripts/lib/bench-$what.sh" "$@" ;;
+  "") ;;
+  *) echo "usage: scripts/bench.sh [cf6 [ROUNDS] | kafka [COUNT] | amqp [COUNT] | ab COMMIT]" >&2; exit 2 ;;
+esac
+scripts/lib/install-deps.sh >/dev/null
+MAPI_REFERENCE_DIR=$(scripts/lib/reference-dir.sh)
 export MAPI_REFERENCE_DIR
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "== rust engine (cargo bench --bench engine)"

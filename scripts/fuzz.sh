@@ -11,7 +11,7 @@
 # each call. A crash stops the script with status 1 and the input's path in
 # fuzz/artifacts/TARGET. Ends with one line per target: runs, seconds, crashes.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib/env.sh"
 all=(manifest_open json_lines record_values abi_sequence)
 if [ "${1:-}" = "--runs" ]; then
   limit=(-runs="${2:?--runs needs a number}")
@@ -22,7 +22,7 @@ else
 fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
-command -v cargo-fuzz >/dev/null || scripts/install-deps.sh
+command -v cargo-fuzz >/dev/null || scripts/lib/install-deps.sh
 bin=fuzz/target/x86_64-unknown-linux-gnu/release
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT

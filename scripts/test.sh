@@ -7,11 +7,25 @@
 #   Python: the package installed with pip, pytest (a broker too), mypy --strict
 #   CLI: `mapi` integration tests (in the Rust tests), on files and on a broker
 #   One ingest from C, Fortran, Python and Rust: the same files, byte for byte
-#   Delivery: the crash harness (scripts/crash-test.sh), a consumer killed 20 times, 0 lost
+#   Delivery: the crash harness (scripts/lib/crash-test.sh), a consumer killed 20 times, 0 lost
 #   Fuzzing: every cargo-fuzz target for 20,000 runs (abi_sequence 5,000), and every crash input ever found
 # Ends with one line "suite: N passed, M failed" counting every test run.
+#
+# One part only:
+#   scripts/test.sh crash [--long ...]          the crash harness (scripts/lib/crash-test.sh)
+#   scripts/test.sh cross-language              one ingest from four languages
+#   scripts/test.sh packaging [BUILD_DIR]       install a built tree, consume it from C and Fortran
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib/env.sh"
+case "${1:-}" in
+  crash) shift; exec scripts/lib/crash-test.sh "$@" ;;
+  cross-language) shift; scripts/lib/install-deps.sh >/dev/null
+    cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/release -j "$(nproc)" >/dev/null
+    exec scripts/lib/cross-language.sh build/release "$MAPI_VENV/bin/python" ;;
+  packaging) shift; exec scripts/lib/test-packaging.sh "${1:-build/release}" ;;
+  "") ;;
+  *) echo "usage: scripts/test.sh [crash [ARGS] | cross-language | packaging [BUILD_DIR]]" >&2; exit 2 ;;
+esac
 jobs=$(nproc 2>/dev/null || echo 2)
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
@@ -39,8 +53,8 @@ run_ctest() {
 }
 
 section "dependencies"
-scripts/install-deps.sh
-MAPI_REFERENCE_DIR=$(scripts/reference-dir.sh)
+scripts/lib/install-deps.sh
+MAPI_REFERENCE_DIR=$(scripts/lib/reference-dir.sh)
 export MAPI_REFERENCE_DIR
 echo "reference files: $MAPI_REFERENCE_DIR"
 
@@ -65,7 +79,7 @@ if [ $status -ne 0 ]; then
 fi
 
 section "C header: regenerated and unchanged"
-scripts/gen-header.sh --check
+scripts/build.sh header --check
 
 section "C: examples and tests (release build)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DMAPI_REFERENCE_DIR="$MAPI_REFERENCE_DIR" >/dev/null
@@ -92,15 +106,15 @@ passed=$((passed + ${p:-0}))
 passed=$((passed + 1))
 
 section "One ingest from C, Fortran, Python and Rust: byte-identical outputs"
-scripts/cross-language.sh build/release build/venv/bin/python
+scripts/lib/cross-language.sh build/release build/venv/bin/python
 passed=$((passed + 1))
 
 section "C and Fortran: install, find_package and pkg-config consumers"
-scripts/test-packaging.sh build/release
+scripts/lib/test-packaging.sh build/release
 passed=$((passed + 1))
 
 section "Delivery across crashes: a consumer SIGKILLed 20 times loses nothing (Kafka on nisshi, AMQP)"
-if ! scripts/crash-test.sh | tee "$logs/crash.log"; then
+if ! scripts/lib/crash-test.sh | tee "$logs/crash.log"; then
   failed=$((failed + 1))
   echo "suite: $passed passed, $failed failed"
   exit 1

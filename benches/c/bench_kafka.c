@@ -9,7 +9,7 @@
  *       earlier ones are sent, as a producer loop would.
  *   bench_kafka consume TOPIC COUNT
  *
- * Both print one line with the count, the time and msgs/s (scripts/bench-kafka.sh reads it).
+ * Both print one line with the count, the time and msgs/s (scripts/lib/bench-kafka.sh reads it).
  * Set MAPI_BENCH_TRACE=1 to print when each response came back (seconds since the start).
  */
 #include <messageapi.h>

@@ -1,5 +1,5 @@
 /*
- * crash_consumer: the consumer half of scripts/crash-test.sh. Reads a broker (the consumer
+ * crash_consumer: the consumer half of scripts/lib/crash-test.sh. Reads a broker (the consumer
  * session's manifest) with three submits of one request in flight; writes each response's ids
  * through a second session (a file-writer that syncs every submit) and only then frees the
  * response, which lets the consumer commit (Kafka) or acknowledge (AMQP) it. Messages that do

@@ -81,7 +81,7 @@ impl Broker {
         let Some(bin) = nisshi_bin() else {
             assert!(
                 !required(),
-                "nisshi is not installed (scripts/install-deps.sh installs it)"
+                "nisshi is not installed (scripts/lib/install-deps.sh installs it)"
             );
             eprintln!("skipping: nisshi is not installed");
             return None;
@@ -93,7 +93,7 @@ impl Broker {
         let Some(bin) = tansu_bin() else {
             assert!(
                 !required(),
-                "tansu is not installed (scripts/install-deps.sh installs it)"
+                "tansu is not installed (scripts/lib/install-deps.sh installs it)"
             );
             eprintln!("skipping: tansu is not installed");
             return None;

@@ -13,7 +13,7 @@ use std::sync::Once;
 use messageapi::registry::{register_endpoint, register_transformation};
 use messageapi::{FnEndpoint, FnTransformation, Value};
 
-/// `MAPI_REFERENCE_DIR` (scripts/test.sh sets it from `scripts/reference-dir.sh`), else the
+/// `MAPI_REFERENCE_DIR` (scripts/test.sh sets it from `scripts/lib/reference-dir.sh`), else the
 /// repository's own copy, `tests/reference/messageapi`.
 /// Panics with what to set when the files are not there: every caller needs them.
 pub fn reference_dir() -> PathBuf {
@@ -23,7 +23,7 @@ pub fn reference_dir() -> PathBuf {
     };
     assert!(
         dir.join("sessions").is_dir(),
-        "the reference files are not in {}: set MAPI_REFERENCE_DIR (scripts/reference-dir.sh finds them)",
+        "the reference files are not in {}: set MAPI_REFERENCE_DIR (scripts/lib/reference-dir.sh finds them)",
         dir.display()
     );
     dir

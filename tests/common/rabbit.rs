@@ -38,7 +38,7 @@ impl Rabbit {
         if !Path::new(SBIN).join("rabbitmq-server").exists() {
             assert!(
                 !required(),
-                "rabbitmq-server is not installed (scripts/install-deps.sh installs it)"
+                "rabbitmq-server is not installed (scripts/lib/install-deps.sh installs it)"
             );
             eprintln!("skipping: rabbitmq-server is not installed");
             return None;

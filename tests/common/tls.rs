@@ -119,7 +119,7 @@ impl TlsFront {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start stunnel (scripts/install-deps.sh installs stunnel4)");
+            .expect("start stunnel (scripts/lib/install-deps.sh installs stunnel4)");
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(

@@ -62,7 +62,7 @@ def broker() -> Iterator[Broker]:
     binary = _tansu()
     if binary is None:
         if os.environ.get("MAPI_KAFKA_TESTS") == "required":
-            pytest.fail("tansu is not installed (scripts/install-deps.sh installs it)")
+            pytest.fail("tansu is not installed (scripts/lib/install-deps.sh installs it)")
         pytest.skip("tansu is not installed")
     b = Broker(binary)
     try:
@@ -135,7 +135,7 @@ class Rabbit:
 def rabbit(tmp_path: Path) -> Iterator[Rabbit]:
     if not (Rabbit.SBIN / "rabbitmq-server").exists():
         if os.environ.get("MAPI_AMQP_TESTS") == "required":
-            pytest.fail("rabbitmq-server is not installed (scripts/install-deps.sh installs it)")
+            pytest.fail("rabbitmq-server is not installed (scripts/lib/install-deps.sh installs it)")
         pytest.skip("rabbitmq-server is not installed")
     r = Rabbit(tmp_path / "rabbit")
     try:

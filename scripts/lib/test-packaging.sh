@@ -3,7 +3,7 @@
 # then builds and runs a consumer with find_package(MessageAPI) (shared and static) and with
 # pkg-config (shared and static).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/env.sh"
 build=${1:-build/release}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

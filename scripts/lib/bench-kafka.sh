@@ -9,20 +9,20 @@
 # outside the timing (connection and idempotent producer id). Consuming runs once each.
 #
 # The same comparison with other settings, applied to both sides:
-#   MAPI_BENCH_KAFKA_CONFIG='{"compression.type": "zstd"}' scripts/bench-kafka.sh
-#   MAPI_TLS=1 scripts/bench-kafka.sh      (through a stunnel TLS front: scripts/with-broker.sh)
+#   MAPI_BENCH_KAFKA_CONFIG='{"compression.type": "zstd"}' scripts/lib/bench-kafka.sh
+#   MAPI_TLS=1 scripts/lib/bench-kafka.sh      (through a stunnel TLS front: scripts/lib/with-broker.sh)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/env.sh"
 count=${1:-1000000}
 rounds=${ROUNDS:-5}
-scripts/install-deps.sh >/dev/null
+scripts/lib/install-deps.sh >/dev/null
 cargo build --quiet --release --example kafka_raw
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DMAPI_BUILD_BENCHES=ON -DMAPI_BUILD_TESTS=OFF >/dev/null
 cmake --build build/bench -j "$(nproc)" --target bench_kafka >/dev/null
 export COUNT=$count ROUNDS=$rounds
 topics="raw abi"
 for r in $(seq 1 "$rounds"); do topics="$topics p-raw-$r p-json-$r p-abi-$r"; done
-MAPI_TOPICS="$topics" MAPI_PARTITIONS=1 scripts/with-broker.sh bash -c '
+MAPI_TOPICS="$topics" MAPI_PARTITIONS=1 scripts/lib/with-broker.sh bash -c '
   set -e
   if [ -n "${MAPI_TLS_CA:-}" ]; then
     MAPI_BENCH_KAFKA_CONFIG=$(python3 -c "import json, os, sys; c = json.loads(os.environ.get(\"MAPI_BENCH_KAFKA_CONFIG\") or \"{}\"); c.update({\"security.protocol\": \"ssl\", \"ssl.ca.location\": os.environ[\"MAPI_TLS_CA\"]}); print(json.dumps(c))")

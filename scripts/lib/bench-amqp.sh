@@ -5,15 +5,15 @@
 # mandatory, confirms awaited after the batch; prefetch 1000). ROUNDS (default 3) rounds
 # alternate the two; prints each run and the ratio of the medians.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/env.sh"
 count=${1:-100000}
 rounds=${ROUNDS:-3}
-scripts/install-deps.sh >/dev/null
+scripts/lib/install-deps.sh >/dev/null
 cargo build --quiet --release --example amqp_raw
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DMAPI_BUILD_BENCHES=ON -DMAPI_BUILD_TESTS=OFF >/dev/null
 cmake --build build/bench -j "$(nproc)" --target bench_amqp >/dev/null
 export COUNT=$count ROUNDS=$rounds
-scripts/with-rabbit.sh bash -c '
+scripts/lib/with-rabbit.sh bash -c '
   set -e
   raw=target/release/examples/amqp_raw
   abi=build/bench/benches/c/bench_amqp

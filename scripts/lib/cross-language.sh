@@ -4,14 +4,14 @@
 # summary.txt (counts and rejections) to be byte-identical across the four and equal to
 # tests/cross_language/expected/.
 #
-#   scripts/cross-language.sh BUILD_DIR [PYTHON]
+#   scripts/lib/cross-language.sh BUILD_DIR [PYTHON]
 #
 # BUILD_DIR is a CMake build of this repository (it holds cross_language_c and
 # cross_language_fortran); PYTHON has the messageapi package installed (default
 # build/venv/bin/python).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${1:?usage: scripts/cross-language.sh BUILD_DIR [PYTHON]}
+source "$(dirname "$0")/env.sh"
+build=${1:?usage: scripts/lib/cross-language.sh BUILD_DIR [PYTHON]}
 python=${2:-build/venv/bin/python}
 here=tests/cross_language
 manifest=$PWD/$here/manifest.json

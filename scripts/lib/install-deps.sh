@@ -6,9 +6,10 @@
 # mypy, pydantic).
 # Safe to run again (does nothing then).
 #
-#   install-deps.sh           everything the test suite needs
-#   install-deps.sh --build   only what building the library and the C examples needs
+#   scripts/lib/install-deps.sh           everything the test suite needs
+#   scripts/lib/install-deps.sh --build   only what building the library and the C examples needs
 set -euo pipefail
+source "$(dirname "$0")/env.sh"   # the pinned versions
 mode=${1:-all}
 need=()
 command -v cmake >/dev/null || need+=(cmake)
@@ -59,7 +60,6 @@ if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq rabbitmq-server >/dev/null
   if [ -n "$made_policy" ]; then $sudo rm -f "$policy"; fi
 fi
-CBINDGEN_VERSION=0.29.2
 if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$CBINDGEN_VERSION" ]; then
   cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
 fi
@@ -67,26 +67,22 @@ fi
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   rustup toolchain install nightly --profile minimal
 fi
-CARGO_FUZZ_VERSION=0.13.2
 if ! command -v cargo-fuzz >/dev/null || [ "$(cargo-fuzz --version | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
-TANSU_VERSION=0.6.0
 if ! { command -v tansu >/dev/null || [ -x "$HOME/.cargo/bin/tansu" ]; }; then
   echo "installing the tansu broker $TANSU_VERSION (cargo install; takes a while the first time)"
   cargo install tansu --locked --version "$TANSU_VERSION" --features dynostore,libsql
 fi
 # nisshi, tansu's successor, for the consumer-group tests (tansu 0.6.0 leaves a group
 # rebalancing for good once a member leaves); it needs a newer rustc than stable: nightly.
-NISSHI_VERSION=0.8.1
 if ! { command -v nisshi >/dev/null || [ -x "$HOME/.cargo/bin/nisshi" ]; }; then
   echo "installing the nisshi broker $NISSHI_VERSION (cargo +nightly install; about 18 minutes the first time)"
   cargo +nightly install nisshi --locked --version "$NISSHI_VERSION" --no-default-features --features dynostore,libsql
 fi
-cd "$(dirname "$0")/.."
 if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import kafka, cffi, pytest, mypy, lz4, zstandard, snappy, pika, pydantic" 2>/dev/null \
    || [ ! -x build/venv/bin/fpm ]; then
   python3 -m venv build/venv
-  build/venv/bin/pip install --quiet fpm==0.12.0 kafka-python==2.2.15 cffi pytest mypy setuptools wheel \
-    lz4 zstandard python-snappy pika==1.4.4 pydantic==2.14.4
+  # shellcheck disable=SC2086 # a list of requirements
+  build/venv/bin/pip install --quiet $MAPI_PYTHON_PACKAGES
 fi

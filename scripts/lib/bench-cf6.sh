@@ -7,15 +7,15 @@
 # the median of each over the processes (this machine's wall clock swings by 20 % from one
 # minute to the next, and its memory from one process to the next).
 #
-#   scripts/bench-cf6.sh [ROUNDS]        (default 5)
+#   scripts/lib/bench-cf6.sh [ROUNDS]        (default 5)
 #
 # With LIB=DIR, the processes load DIR/libmessageapi.so.1 instead of the build's library (an
 # A/B against another commit's build).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/env.sh"
 rounds=${1:-5}
-scripts/install-deps.sh --build >/dev/null
-MAPI_REFERENCE_DIR=$(scripts/reference-dir.sh)
+scripts/lib/install-deps.sh --build >/dev/null
+MAPI_REFERENCE_DIR=$(scripts/lib/reference-dir.sh)
 export MAPI_REFERENCE_DIR
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DMAPI_REFERENCE_DIR="$MAPI_REFERENCE_DIR" >/dev/null
 cmake --build build/release -j "$(nproc)" --target ingest_cf6 >/dev/null

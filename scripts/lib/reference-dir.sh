@@ -6,7 +6,7 @@
 #   2. $MAPI_REFERENCE_DIR, when set.
 # Fails with a message saying what to set when none holds the files.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 candidates=("$here/tests/reference/messageapi")
 [ -n "${MAPI_REFERENCE_DIR:-}" ] && candidates+=("$MAPI_REFERENCE_DIR")
 for dir in "${candidates[@]}"; do

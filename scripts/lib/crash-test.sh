@@ -11,14 +11,14 @@
 # Duplicates are counted and must stay within what was in flight at the kills
 # (KILLS x 3 submits x max-records).
 #
-#   scripts/crash-test.sh [--records N] [--kills K] [--max-records M] [--pause-ms P] [--only kafka|amqp]
+#   scripts/lib/crash-test.sh [--records N] [--kills K] [--max-records M] [--pause-ms P] [--only kafka|amqp]
 #
 # Defaults: 20,000 records, 20 kills, batches of at most 100 (max-records) and a 200 ms pause
 # between keeping a response and freeing it (so that a small run spans the kills), both brokers:
 # what the test suite runs. Prints one figures line per broker, with how many kills came while
 # records were flowing; exits 1 when a record is lost or duplicates exceed the bound.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/env.sh"
 records=20000
 kills=20
 only=""
@@ -39,7 +39,7 @@ done
 pass=(--records "$records" --kills "$kills" --max-records "$max_records" --pause-ms "$pause_ms")
 
 if [ -z "$inner" ]; then
-  scripts/install-deps.sh >/dev/null
+  scripts/lib/install-deps.sh >/dev/null
   cargo build --release --locked --quiet --bin mapi
   cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DMAPI_BUILD_BENCHES=ON -DMAPI_BUILD_TESTS=OFF >/dev/null
   cmake --build build/bench -j "$(nproc)" --target crash_consumer >/dev/null
@@ -47,10 +47,10 @@ if [ -z "$inner" ]; then
   if [ "$only" != amqp ]; then
     nisshi=$(command -v nisshi || echo "$HOME/.cargo/bin/nisshi")
     MAPI_TANSU=$nisshi MAPI_TOPICS=crash MAPI_PARTITIONS=1 \
-      scripts/with-broker.sh "$0" --inner kafka "${pass[@]}" || status=1
+      scripts/lib/with-broker.sh "$0" --inner kafka "${pass[@]}" || status=1
   fi
   if [ "$only" != kafka ]; then
-    scripts/with-rabbit.sh "$0" --inner amqp "${pass[@]}" || status=1
+    scripts/lib/with-rabbit.sh "$0" --inner amqp "${pass[@]}" || status=1
   fi
   exit $status
 fi

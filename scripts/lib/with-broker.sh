@@ -6,7 +6,7 @@
 # MAPI_KAFKA_BOOTSTRAP=127.0.0.1:FRONT and MAPI_TLS_CA=the CA file.
 set -euo pipefail
 tansu=${MAPI_TANSU:-$(command -v tansu || echo "$HOME/.cargo/bin/tansu")}
-[ -x "$tansu" ] || { echo "tansu is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }
+[ -x "$tansu" ] || { echo "tansu is not installed (scripts/lib/install-deps.sh installs it)" >&2; exit 1; }
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="tcp://127.0.0.1:$port"
 advertised=$url

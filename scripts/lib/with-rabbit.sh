@@ -2,10 +2,10 @@
 # Runs a command with a throwaway RabbitMQ node on a free 127.0.0.1 port, then stops it. The
 # command sees MAPI_AMQP_URL=amqp://guest:guest@127.0.0.1:PORT/%2f (the library's default URL
 # when a manifest names none). The node has an epmd of its own on its own port. Needs Debian's
-# rabbitmq-server (scripts/install-deps.sh).
+# rabbitmq-server (scripts/lib/install-deps.sh).
 set -euo pipefail
 sbin=/usr/lib/rabbitmq/bin
-[ -x "$sbin/rabbitmq-server" ] || { echo "rabbitmq-server is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }
+[ -x "$sbin/rabbitmq-server" ] || { echo "rabbitmq-server is not installed (scripts/lib/install-deps.sh installs it)" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 dir=$(mktemp -d)

@@ -5,16 +5,16 @@
 # each run ROUNDS times (default 3) alternating A (the commit) and B (this checkout), so that
 # the machine's drift hits both alike.
 #
-#   scripts/bench-ab.sh COMMIT [ROUNDS]
+#   scripts/lib/bench-ab.sh COMMIT [ROUNDS]
 #
 # The commit is checked out as a git worktree under build/ab/ and shares cargo's target
 # directory (dependencies are built once). Prints each run's lines prefixed with A or B.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-base=${1:?usage: scripts/bench-ab.sh COMMIT [ROUNDS]}
+source "$(dirname "$0")/env.sh"
+base=${1:?usage: scripts/lib/bench-ab.sh COMMIT [ROUNDS]}
 rounds=${2:-3}
-scripts/install-deps.sh --build >/dev/null
-MAPI_REFERENCE_DIR=$(scripts/reference-dir.sh)
+scripts/lib/install-deps.sh --build >/dev/null
+MAPI_REFERENCE_DIR=$(scripts/lib/reference-dir.sh)
 export MAPI_REFERENCE_DIR
 export CARGO_TARGET_DIR=$PWD/target
 tree=build/ab/tree

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Regenerates include/messageapi.h with the pinned cbindgen (installed if missing).
+# Regenerates include/messageapi.h with the pinned cbindgen (installed if missing): cbindgen,
+# then each constant and typedef moved into its section (arrange-header.py).
 # With --check, fails if the committed header differs from what cbindgen generates now.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-CBINDGEN_VERSION=0.29.2
+source "$(dirname "$0")/env.sh"
 if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$CBINDGEN_VERSION" ]; then
   cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
 fi
@@ -13,11 +13,11 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 cbindgen --quiet --config cbindgen.toml --crate messageapi --output "$tmp.raw"
 # Each constant and typedef in the section of the functions that use it.
-python3 scripts/arrange-header.py < "$tmp.raw" > "$tmp"
+python3 scripts/lib/arrange-header.py < "$tmp.raw" > "$tmp"
 rm -f "$tmp.raw"
 if [ "${1:-}" = "--check" ]; then
   if ! cmp -s "$tmp" include/messageapi.h; then
-    echo "include/messageapi.h is out of date: run scripts/gen-header.sh and commit it" >&2
+    echo "include/messageapi.h is out of date: run scripts/build.sh header and commit it" >&2
     diff -u include/messageapi.h "$tmp" | head -40 >&2 || true
     exit 1
   fi
