@@ -12,7 +12,26 @@ use crate::record::Record;
 use crate::response::Response;
 use crate::session_core::{new_record_of, record_room, SessionCore};
 
-/// A request. Used by one thread at a time; a pending response does not borrow it.
+/// A request: the records to submit. Used by one thread at a time; a pending response does
+/// not borrow it. Submitting it again (after adding or replacing records) streams: its
+/// endpoints keep their state; a new request starts fresh.
+///
+/// ```
+/// let session = messageapi::Session::from_json(
+///     r#"{"fields": [{"id": "n", "type": "integer", "required": true}],
+///         "collections": [{"id": "c", "fields": ["n"]}],
+///         "endpoints": [{"plugin": "evaluation", "connections": [{"id": "all", "collections": ["c"]}]}]}"#,
+///     None,
+/// )?;
+/// use messageapi::Value;
+/// let mut request = session.request();
+/// request.add_record().set("n", Value::Integer(1))?;
+/// request.add_record(); // no n: rejected
+/// let outcome = request.submit().wait(None)?.clone();
+/// assert_eq!(outcome.records.len(), 1);
+/// assert_eq!(outcome.rejections[0].reasons, ["Required field n was missing a value."]);
+/// # Ok::<(), messageapi::Error>(())
+/// ```
 pub struct Request {
     core: Arc<SessionCore>,
     records: RecordStore,

@@ -60,6 +60,22 @@ impl Drop for ResponseShared {
 /// Letting go of a response (dropping its last handle; `mapi_response_free` in C) tells the
 /// request's consumers the program is done with its records: they commit (Kafka) or
 /// acknowledge (AMQP) its messages then, in submit order, once it is complete.
+///
+/// ```
+/// let session = messageapi::Session::from_json(
+///     r#"{"fields": [{"id": "n", "type": "integer", "required": true}],
+///         "collections": [{"id": "c", "fields": ["n"]}],
+///         "endpoints": [{"plugin": "evaluation", "connections": [{"id": "all", "collections": ["c"]}]}]}"#,
+///     None,
+/// )?;
+/// let mut request = session.request();
+/// request.add_record().set("n", messageapi::Value::Integer(7))?;
+/// let response = request.submit(); // at once: the work runs on the library's workers
+/// let outcome = response.wait(Some(std::time::Duration::from_secs(10)))?;
+/// assert!(response.is_complete());
+/// assert_eq!(outcome.records[0].get_int("n")?, 7);
+/// # Ok::<(), messageapi::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Response {
     shared: Arc<ResponseShared>,

@@ -13,6 +13,33 @@ use crate::value::Value;
 /// An endpoint made of one function: the simplest way to plug Rust code in. Output records use
 /// the connection's `default-fields` (field maps, as in the schema) when given, else are open;
 /// the state record uses `state-container` likewise.
+///
+/// ```
+/// use std::sync::Arc;
+/// use messageapi::{registry, EndpointCall, FnEndpoint, Value};
+/// // Returns how many records were routed to it, once per submit.
+/// registry::register_endpoint(
+///     "counter",
+///     Arc::new(FnEndpoint(|call: &mut EndpointCall<'_>| {
+///         let n = call.records().len() as i64;
+///         let mut out = call.new_record();
+///         out.set("count", Value::Integer(n))?;
+///         call.add_record(out);
+///         Ok(())
+///     })),
+/// )?;
+/// let session = messageapi::Session::from_json(
+///     r#"{"fields": [{"id": "n", "type": "integer"}], "collections": [{"id": "c", "fields": ["n"]}],
+///         "endpoints": [{"plugin": "counter", "connections": [{"id": "count", "collections": ["c"]}]}]}"#,
+///     None,
+/// )?;
+/// let mut request = session.request();
+/// request.add_record();
+/// request.add_record();
+/// let outcome = request.submit().wait(None)?.clone();
+/// assert_eq!(outcome.records[0].get_int("count")?, 2);
+/// # Ok::<(), messageapi::Error>(())
+/// ```
 pub struct FnEndpoint<F>(pub F);
 
 type EndpointFn = dyn Fn(&mut EndpointCall<'_>) -> Result<()> + Send + Sync;

@@ -19,7 +19,25 @@ pub use rejection::{Rejection, Stage};
 pub(crate) type Values = smallvec::SmallVec<[Value; 3]>;
 
 /// A record: values in layout order, plus condition values on records that carry them
-/// (request records and the request record).
+/// (request records and the request record). Setting a value checks its type (an integer
+/// widens into a float or double field); typed getters name the field when it is null or of
+/// another type.
+///
+/// ```
+/// let session = messageapi::Session::from_json(
+///     r#"{"fields": [{"id": "n", "type": "integer", "required": true}],
+///         "collections": [{"id": "c", "fields": ["n"]}],
+///         "endpoints": [{"plugin": "evaluation", "connections": [{"id": "all", "collections": ["c"]}]}]}"#,
+///     None,
+/// )?;
+/// use messageapi::Value;
+/// let mut record = session.new_record();
+/// record.set("n", Value::Integer(5))?;
+/// assert_eq!(record.get_int("n")?, 5);
+/// assert!(record.set("n", Value::string("five")).is_err());
+/// assert!(record.set("m", Value::Integer(1)).is_err()); // no such field
+/// # Ok::<(), messageapi::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Record {
     layout: Arc<Layout>,

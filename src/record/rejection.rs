@@ -42,7 +42,24 @@ impl Stage {
     }
 }
 
-/// A record that did not make it, with its reasons.
+/// A record that did not make it, with its reasons, its stage and (for endpoint rejections)
+/// the connection.
+///
+/// ```
+/// let session = messageapi::Session::from_json(
+///     r#"{"fields": [{"id": "n", "type": "integer", "required": true}],
+///         "collections": [{"id": "c", "fields": ["n"]}],
+///         "endpoints": [{"plugin": "evaluation", "connections": [{"id": "all", "collections": ["c"]}]}]}"#,
+///     None,
+/// )?;
+/// let mut request = session.request();
+/// request.add_record();
+/// let outcome = request.submit().wait(None)?.clone();
+/// let rejected = &outcome.rejections[0];
+/// assert_eq!(rejected.stage, messageapi::Stage::Required);
+/// assert!(rejected.record.get("n")?.is_null());
+/// # Ok::<(), messageapi::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Rejection {
     /// The record, as it was when rejected.

@@ -205,6 +205,13 @@ pub struct Timestamp {
 }
 
 /// A field or condition value.
+///
+/// ```
+/// use messageapi::Value;
+/// assert_eq!(Value::string("KILX").as_str(), Some("KILX"));
+/// assert!(Value::Null.is_null());
+/// assert_eq!(Value::Integer(3), Value::Integer(3));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// No value.
