@@ -14,17 +14,20 @@
 # One part only:
 #   scripts/test.sh crash [--long ...]          the crash harness (scripts/lib/crash-test.sh)
 #   scripts/test.sh cross-language              one ingest from four languages
-#   scripts/test.sh packaging [BUILD_DIR]       install a built tree, consume it from C and Fortran
+#   scripts/test.sh packaging                   install the built tree, consume it from C and Fortran
+# (Paths given to any script are taken from the repository's root.)
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 case "${1:-}" in
   crash) shift; exec scripts/lib/crash-test.sh "$@" ;;
-  cross-language) shift; scripts/lib/install-deps.sh >/dev/null
-    cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/release -j "$(nproc)" >/dev/null
-    exec scripts/lib/cross-language.sh build/release "$MAPI_VENV/bin/python" ;;
-  packaging) shift; exec scripts/lib/test-packaging.sh "${1:-build/release}" ;;
+  cross-language|packaging) part=$1; shift; scripts/lib/install-deps.sh >/dev/null
+    cmake -S . -B "$MAPI_BUILD/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$MAPI_BUILD/release" -j "$(nproc)" >/dev/null
+    if [ "$part" = packaging ]; then exec scripts/lib/test-packaging.sh "$MAPI_BUILD/release"; fi
+    "$MAPI_VENV/bin/pip" install --quiet ./bindings/python
+    exec scripts/lib/cross-language.sh "$MAPI_BUILD/release" "$MAPI_VENV/bin/python" ;;
   "") ;;
-  *) echo "usage: scripts/test.sh [crash [ARGS] | cross-language | packaging [BUILD_DIR]]" >&2; exit 2 ;;
+  *) echo "usage: scripts/test.sh [crash [ARGS] | cross-language | packaging]" >&2; exit 2 ;;
 esac
 jobs=$(nproc 2>/dev/null || echo 2)
 logs=$(mktemp -d)
@@ -62,6 +65,8 @@ section "rust: fmt, clippy"
 cargo fmt --check
 (cd fuzz && cargo fmt --check)
 cargo clippy --all-targets --quiet -- -D warnings
+# The manual (`cargo doc`) builds without a warning: broken links, undocumented items.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 
 section "rust: tests (Kafka ones against tansu brokers on 127.0.0.1)"
 export MAPI_KAFKA_TESTS=required

@@ -17,7 +17,7 @@
 //! # Ok::<(), messageapi::Error>(())
 //! ```
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unnameable_types)]
 
 /// The library's own allocator: records are many small allocations, often freed on another
 /// thread than the one that made them, which glibc's malloc handles poorly (BENCHMARKS.md).
@@ -144,4 +144,4 @@ pub use runtime::config::{
 pub use schema::plugin::FieldListReader;
 pub use schema::{ConditionFactory, ConditionPlugin, PluginContext};
 pub use session::{Connection, Session};
-pub use value::{FieldType, Text, Value};
+pub use value::{FieldType, Text, Timestamp, Value};

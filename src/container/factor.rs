@@ -25,10 +25,6 @@ impl ContainerRecords {
         self.records.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
-    }
-
     /// Appends `other`, shifting its UUID indices after ours.
     pub fn append(&mut self, other: ContainerRecords) {
         let offset = self.uuids.len() as u32;

@@ -220,11 +220,6 @@ impl<'a> EndpointCall<'a> {
         self.root
     }
 
-    /// The session's schema.
-    pub fn schema(&self) -> &crate::schema::Schema {
-        self.schema
-    }
-
     /// The request record's condition values (manifest values, or set by the caller).
     pub fn request_conditions(&self) -> &[Option<crate::value::Value>] {
         self.request_conditions
@@ -233,11 +228,6 @@ impl<'a> EndpointCall<'a> {
     /// Every routed record, once each.
     pub fn records(&self) -> &[Record] {
         &self.routed.records
-    }
-
-    /// The routed records and their collections and UUIDs.
-    pub fn routed(&self) -> &ContainerRecords {
-        &self.routed
     }
 
     /// Takes the routed records (for endpoints that consume them). Afterwards `records()` is
@@ -256,7 +246,7 @@ impl<'a> EndpointCall<'a> {
     }
 
     /// The connection's listed classifiers.
-    pub fn listed_classifiers(&self) -> &[ClassifierSel] {
+    pub(crate) fn listed_classifiers(&self) -> &[ClassifierSel] {
         &self.conn.classifiers
     }
 
@@ -385,7 +375,7 @@ impl<'a> EndpointCall<'a> {
     }
 
     /// The connection's counters: endpoints add the bytes they write, send or receive.
-    pub fn stats(&self) -> &Arc<crate::stats::ConnectionStats> {
+    pub(crate) fn stats(&self) -> &Arc<crate::stats::ConnectionStats> {
         &self.conn.stats
     }
 

@@ -33,12 +33,18 @@ pub struct PluginContext<'a> {
     pub base_dir: &'a Path,
     /// The session's schema (for connections: fields, conditions, metadata); `None` while the
     /// schema itself is being read (condition plugins) and for transformations.
-    pub schema: Option<&'a Schema>,
+    pub(crate) schema: Option<&'a Schema>,
     /// See [`FieldListReader`].
     pub field_lists: &'a FieldListReader<'a>,
 }
 
 impl PluginContext<'_> {
+    /// The schema's fields, for a connection's plug-in (`None` for transformations and
+    /// conditions, which open before the schema is complete).
+    pub fn schema_fields(&self) -> Option<&[FieldDef]> {
+        self.schema.map(|s| s.layout.fields())
+    }
+
     /// Expands `{}` to the root and resolves a relative path against the base directory.
     pub fn resolve_path(&self, path: &str) -> PathBuf {
         crate::paths::resolve(path, self.root, self.base_dir)

@@ -200,8 +200,15 @@ fn json_kind(json: &Json) -> &'static str {
 /// A datetime with its RFC-3339 text (kept so that C callers can borrow it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timestamp {
-    pub at: DateTime<FixedOffset>,
-    pub text: Text,
+    pub(crate) at: DateTime<FixedOffset>,
+    pub(crate) text: Text,
+}
+
+impl Timestamp {
+    /// The instant as RFC 3339 text, as it was given.
+    pub fn text(&self) -> &str {
+        self.text.as_str()
+    }
 }
 
 /// A field or condition value.

@@ -226,11 +226,11 @@ impl Drop for Broker {
 pub fn python() -> PathBuf {
     std::env::var_os("MAPI_TEST_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("build/venv/bin/python"))
+        .unwrap_or_else(|| super::repo_root().join("build/venv/bin/python"))
 }
 
 pub fn tool() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/kafka/kafka_tool.py")
+    super::repo_root().join("tests/kafka/kafka_tool.py")
 }
 
 /// One message as kafka-python read it.

@@ -13,13 +13,23 @@ use std::sync::Once;
 use messageapi::registry::{register_endpoint, register_transformation};
 use messageapi::{FnEndpoint, FnTransformation, Value};
 
+/// The repository: the package's directory, or its parent for the `cli/` crate's tests.
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if here.join("include").is_dir() {
+        here.to_path_buf()
+    } else {
+        here.parent().unwrap().to_path_buf()
+    }
+}
+
 /// `MAPI_REFERENCE_DIR` (scripts/test.sh sets it from `scripts/lib/reference-dir.sh`), else the
 /// repository's own copy, `tests/reference/messageapi`.
 /// Panics with what to set when the files are not there: every caller needs them.
 pub fn reference_dir() -> PathBuf {
     let dir = match std::env::var_os("MAPI_REFERENCE_DIR") {
         Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/messageapi"),
+        None => repo_root().join("tests/reference/messageapi"),
     };
     assert!(
         dir.join("sessions").is_dir(),

@@ -176,7 +176,7 @@ impl Drop for Rabbit {
 pub fn pika(args: &[&str], stdin: &str) -> Vec<String> {
     use std::io::Write;
     let mut child = Command::new(super::broker::python())
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/amqp/amqp_tool.py"))
+        .arg(super::repo_root().join("tests/amqp/amqp_tool.py"))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
