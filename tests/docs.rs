@@ -41,7 +41,12 @@ fn blocks(doc: &Path) -> Vec<Block> {
     let mut open: Option<(Block, usize)> = None;
     for (i, line) in text.lines().enumerate() {
         let indent = line.len() - line.trim_start().len();
-        match (&mut open, line.trim_start().strip_prefix("```")) {
+        // A fence is exactly three backticks (a line opening with inline code is not one).
+        let fence = line
+            .trim_start()
+            .strip_prefix("```")
+            .filter(|rest| !rest.starts_with('`'));
+        match (&mut open, fence) {
             (None, Some(info)) => {
                 let mut words = info.split_whitespace();
                 let lang = words.next().unwrap_or("").to_string();
