@@ -1,6 +1,7 @@
 //! Gives the shared library a SONAME that carries the ABI version (Cargo.toml's
 //! `[package.metadata.messageapi] abi-version`), and hands that version to the crate, whose
-//! `src/ffi/version.rs` checks its macros against it. Writes nothing.
+//! `src/ffi/version.rs` checks its macros against it; links the shared library `-z nodelete`.
+//! Writes nothing.
 
 use std::path::Path;
 
@@ -19,6 +20,8 @@ fn main() {
     // src/ffi/version.rs checks its ABI macro against this.
     println!("cargo:rustc-env=MAPI_CARGO_ABI_VERSION={abi}");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmessageapi.so.{abi}");
+    // Never unloaded: a host's dlclose() cannot unmap code the library's threads still run.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
     println!("cargo:rerun-if-changed=Cargo.toml");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -53,10 +53,10 @@ extern "C" {
 // ---
 
 // Major version of the library this header belongs to.
-#define MAPI_VERSION_MAJOR 0
+#define MAPI_VERSION_MAJOR 1
 
 // Minor version.
-#define MAPI_VERSION_MINOR 1
+#define MAPI_VERSION_MINOR 0
 
 // Patch version.
 #define MAPI_VERSION_PATCH 0

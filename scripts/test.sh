@@ -15,6 +15,7 @@
 #   scripts/test.sh crash [--long ...]          the crash harness (scripts/lib/crash-test.sh)
 #   scripts/test.sh cross-language              one ingest from four languages
 #   scripts/test.sh packaging                   install the built tree, consume it from C and Fortran
+#   scripts/test.sh abi                         the ABI gate against abi/ (and the gate's own test)
 # (Paths given to any script are taken from the repository's root.)
 set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
@@ -26,8 +27,11 @@ case "${1:-}" in
     if [ "$part" = packaging ]; then exec scripts/lib/test-packaging.sh "$MAPI_BUILD/release"; fi
     "$MAPI_VENV/bin/pip" install --quiet ./bindings/python
     exec scripts/lib/cross-language.sh "$MAPI_BUILD/release" "$MAPI_VENV/bin/python" ;;
+  abi) cargo build --release --locked --quiet -p messageapi --lib
+    scripts/lib/check-abi.sh include/messageapi.h target/release/libmessageapi.so
+    exec scripts/lib/test-abi-gate.sh target/release/libmessageapi.so ;;
   "") ;;
-  *) echo "usage: scripts/test.sh [crash [ARGS] | cross-language | packaging]" >&2; exit 2 ;;
+  *) echo "usage: scripts/test.sh [crash [ARGS] | cross-language | packaging | abi]" >&2; exit 2 ;;
 esac
 jobs=$(nproc 2>/dev/null || echo 2)
 logs=$(mktemp -d)
@@ -90,6 +94,11 @@ section "C: examples and tests (release build)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DMAPI_REFERENCE_DIR="$MAPI_REFERENCE_DIR" >/dev/null
 cmake --build build/release -j "$jobs" >/dev/null
 run_ctest build/release
+
+section "ABI: the library against the 1.0 baseline (abi/), and the gate's own test"
+scripts/lib/check-abi.sh include/messageapi.h build/release/lib/libmessageapi.so
+scripts/lib/test-abi-gate.sh build/release/lib/libmessageapi.so
+passed=$((passed + 2))
 
 section "C: examples and tests under valgrind (system allocator)"
 cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=Debug -DMAPI_VALGRIND=ON -DMAPI_REFERENCE_DIR="$MAPI_REFERENCE_DIR" >/dev/null

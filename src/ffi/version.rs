@@ -3,9 +3,9 @@
 //! that forgets this file fails the build, naming it).
 
 /// Major version of the library this header belongs to.
-pub const MAPI_VERSION_MAJOR: i32 = 0;
+pub const MAPI_VERSION_MAJOR: i32 = 1;
 /// Minor version.
-pub const MAPI_VERSION_MINOR: i32 = 1;
+pub const MAPI_VERSION_MINOR: i32 = 0;
 /// Patch version.
 pub const MAPI_VERSION_PATCH: i32 = 0;
 /// ABI version: changes only when the ABI breaks; the shared library's SONAME carries it.
