@@ -38,7 +38,7 @@ module messageapi_c
   integer(c_int32_t), parameter :: MAPI_LOG_ERROR = 1, MAPI_LOG_WARN = 2, MAPI_LOG_INFO = 3, &
        MAPI_LOG_DEBUG = 4
   ! The version of the header these interfaces were written against.
-  integer(c_int32_t), parameter :: MAPI_VERSION_MAJOR = 0, MAPI_VERSION_MINOR = 1, &
+  integer(c_int32_t), parameter :: MAPI_VERSION_MAJOR = 1, MAPI_VERSION_MINOR = 0, &
        MAPI_VERSION_PATCH = 0, MAPI_ABI_VERSION = 1
 
   interface

@@ -23,7 +23,7 @@ MAPI_REFERENCE_DIR=$(scripts/lib/reference-dir.sh)
 export MAPI_REFERENCE_DIR
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "== rust engine (cargo bench --bench engine)"
-cargo bench --quiet --bench engine 2>/dev/null | grep -E "^(cf6|throughput)"
+cargo bench --locked --quiet --bench engine 2>/dev/null | grep -E "^(cf6|throughput)"
 echo "== C ABI"
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DMAPI_BUILD_BENCHES=ON -DMAPI_BUILD_TESTS=OFF -DMAPI_REFERENCE_DIR="$MAPI_REFERENCE_DIR" >/dev/null
 cmake --build build/bench -j "$(nproc)" >/dev/null

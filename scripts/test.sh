@@ -68,16 +68,16 @@ echo "reference files: $MAPI_REFERENCE_DIR"
 section "rust: fmt, clippy"
 cargo fmt --check
 (cd fuzz && cargo fmt --check)
-cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --locked --all-targets --quiet -- -D warnings
 # The manual (`cargo doc`) builds without a warning: broken links, undocumented items.
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 
 section "rust: tests (Kafka ones against tansu brokers on 127.0.0.1)"
 export MAPI_KAFKA_TESTS=required
 export MAPI_AMQP_TESTS=required
 export MAPI_TEST_PYTHON="$PWD/build/venv/bin/python"
 set +o pipefail
-cargo test 2>&1 | tee "$logs/cargo.log" | grep -E "^(test result|running|test .*FAILED|failures:)"
+cargo test --locked 2>&1 | tee "$logs/cargo.log" | grep -E "^(test result|running|test .*FAILED|failures:)"
 status=${PIPESTATUS[0]}
 set -o pipefail
 count_cargo "$logs/cargo.log"

@@ -1,6 +1,6 @@
 """Builds libmessageapi with cargo and ships it (and its header) inside the package.
 
-`pip install ./bindings/python` runs `cargo build --release -p messageapi --lib` at the repository root. Set
+`pip install ./bindings/python` runs `cargo build --locked --release -p messageapi --lib` at the repository root. Set
 MESSAGEAPI_LIB to an existing libmessageapi.so to skip the build (the package then loads that
 copy at run time unless MESSAGEAPI_LIB is unset).
 """
@@ -24,7 +24,7 @@ class BuildWithLibrary(build_py):
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / "include" / "messageapi.h", target / "messageapi.h")
         if not os.environ.get("MESSAGEAPI_LIB"):
-            subprocess.check_call(["cargo", "build", "--release", "-p", "messageapi", "--lib"], cwd=ROOT)
+            subprocess.check_call(["cargo", "build", "--locked", "--release", "-p", "messageapi", "--lib"], cwd=ROOT)
             cargo_target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
             shutil.copy2(cargo_target / "release" / "libmessageapi.so", target / "libmessageapi.so")
         super().run()

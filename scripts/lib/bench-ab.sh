@@ -35,14 +35,14 @@ build() {
 # own CMake tree, which copies its library out right after building it.
 build "$tree" build/ab/a
 build . build/ab/b
-(cd "$tree" && cargo bench --quiet --bench engine --no-run 2>/dev/null)
-cargo bench --quiet --bench engine --no-run 2>/dev/null
+(cd "$tree" && cargo bench --locked --quiet --bench engine --no-run 2>/dev/null)
+cargo bench --locked --quiet --bench engine --no-run 2>/dev/null
 for r in $(seq 1 "$rounds"); do
   for side in a b; do
     label=$(echo "$side" | tr ab AB)
     src=.
     [ "$side" = a ] && src=$tree
-    (cd "$src" && cargo bench --quiet --bench engine 2>/dev/null) | grep -E "^(cf6|throughput)" | sed "s/^/$label $r /"
+    (cd "$src" && cargo bench --locked --quiet --bench engine 2>/dev/null) | grep -E "^(cf6|throughput)" | sed "s/^/$label $r /"
     build/ab/$side/c_examples/ingest_cf6 --repeat 50 | grep -E "^repeat" | sed "s/^/$label $r /"
     build/ab/$side/benches/c/bench_ffi | sed "s/^/$label $r /"
   done

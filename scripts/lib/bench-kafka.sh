@@ -16,7 +16,7 @@ source "$(dirname "$0")/env.sh"
 count=${1:-1000000}
 rounds=${ROUNDS:-5}
 scripts/lib/install-deps.sh >/dev/null
-cargo build --quiet --release --example kafka_raw
+cargo build --locked --quiet --release --example kafka_raw
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DMAPI_BUILD_BENCHES=ON -DMAPI_BUILD_TESTS=OFF >/dev/null
 cmake --build build/bench -j "$(nproc)" --target bench_kafka >/dev/null
 export COUNT=$count ROUNDS=$rounds

@@ -17,7 +17,7 @@ here=tests/cross_language
 manifest=$PWD/$here/manifest.json
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo build --quiet --release --example cross_language
+cargo build --locked --quiet --release --example cross_language
 mkdir -p "$work/c" "$work/fortran" "$work/python" "$work/rust"
 "$build/tests/c/cross_language_c" "$manifest" "$work/c"
 "$build/fortran/cross_language_fortran" "$manifest" "$work/fortran"

@@ -8,7 +8,7 @@ if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}
   cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
 fi
 # The library builds first (its version macros are checked against Cargo.toml then).
-cargo build --quiet -p messageapi --lib
+cargo build --locked --quiet -p messageapi --lib
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 cbindgen --quiet --config cbindgen.toml --crate messageapi --output "$tmp.raw"
