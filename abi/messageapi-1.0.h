@@ -38,19 +38,70 @@
 
 #include <stddef.h>
 #include <stdint.h>
+// A record (opaque): one value per field, in its layout's order. Request records, the request
+// record and a plug-in's output and state records are writable by their user; records of a
+// response are read-only and readable from any thread; the others are used from their owner's
+// thread. Never freed by the caller: each belongs to its request, response or call.
+// Functions: mapi_session_validate, mapi_request_add_record, mapi_request_conditions,
+// mapi_record_set_string, mapi_record_set_string_n, mapi_record_set_int,
+// mapi_record_set_double, mapi_record_set_bool, mapi_record_set_datetime,
+// mapi_record_set_null, mapi_record_set_int_array, mapi_record_set_double_array,
+// mapi_record_set_json, mapi_record_set_condition_string, mapi_record_set_condition_int,
+// mapi_record_set_condition_double, mapi_record_set_condition_bool,
+// mapi_record_set_condition_datetime, mapi_record_set_condition_json, mapi_record_get_string,
+// mapi_record_copy_string, mapi_record_get_int, mapi_record_get_double, mapi_record_get_bool,
+// mapi_record_get_int_array, mapi_record_get_double_array, mapi_record_get_json,
+// mapi_record_field_count, mapi_record_field_name, mapi_record_field_type,
+// mapi_record_has_field, mapi_record_is_null, mapi_call_add_record, mapi_call_reject,
+// mapi_transform_add_record.
+typedef struct mapi_record mapi_record;
 
-#ifdef __cplusplus
-extern "C" {
-#endif // __cplusplus
 
-// ## Version and errors
-//
-// Every fallible call returns a `mapi_status`: MAPI_OK (0) or a positive MAPI_ERR_* code, never
-// renumbered. Out-parameters are written only on success. After a failure,
-// mapi_last_error() tells what went wrong on the calling thread; mapi_status_name() names a
-// code. No call panics or aborts the host: a bug inside the library becomes MAPI_ERR_PANIC.
-//
-// ---
+// Field type codes (mapi_record_field_type).
+#define MAPI_TYPE_STRING 0
+
+// `integer`: a 64-bit signed integer.
+#define MAPI_TYPE_INTEGER 1
+
+// `float`: kept at single precision.
+#define MAPI_TYPE_FLOAT 2
+
+// `double`.
+#define MAPI_TYPE_DOUBLE 3
+
+// `boolean`.
+#define MAPI_TYPE_BOOLEAN 4
+
+// `datetime`: RFC 3339 text in and out.
+#define MAPI_TYPE_DATETIME 5
+
+// `list(int)`.
+#define MAPI_TYPE_LIST_INT 6
+
+// `list(double)`.
+#define MAPI_TYPE_LIST_DOUBLE 7
+
+// `list(string)`.
+#define MAPI_TYPE_LIST_STRING 8
+
+// `json`: any JSON value.
+#define MAPI_TYPE_JSON 9
+
+// The longest text a string field holds, in bytes (4 GiB - 1: the library indexes texts with
+// 32 bits); a longer one is MAPI_ERR_OUT_OF_RANGE.
+#define MAPI_TEXT_MAX_BYTES (size_t)UINT32_MAX
+
+// Log levels passed to the log callback.
+#define MAPI_LOG_ERROR 1
+
+// Something the program should know about.
+#define MAPI_LOG_WARN 2
+
+// What the library is doing.
+#define MAPI_LOG_INFO 3
+
+// Detail for diagnosing a problem.
+#define MAPI_LOG_DEBUG 4
 
 // Major version of the library this header belongs to.
 #define MAPI_VERSION_MAJOR 1
@@ -64,8 +115,79 @@ extern "C" {
 // ABI version: changes only when the ABI breaks; the shared library's SONAME carries it.
 #define MAPI_ABI_VERSION 1
 
+// What an endpoint callback is given (opaque): its connection, constructor, routed records and
+// state record, and where its output records and rejections go. Valid only during the
+// callback, on the thread running it.
+// Functions: mapi_call_connection_id, mapi_call_parameter, mapi_call_records,
+// mapi_call_records_by_collection, mapi_call_records_by_classifier,
+// mapi_call_records_by_transformation, mapi_call_state, mapi_call_add_record, mapi_call_reject,
+// mapi_call_set_error.
+typedef struct mapi_endpoint_call mapi_endpoint_call;
+
+// A list of records (opaque, read-only): the records of a response, or records a plug-in call
+// hands out. Borrowed from its owner; readable from any thread while the owner lives.
+// Functions: mapi_record_list_count, mapi_record_list_get, mapi_call_records_by_collection,
+// mapi_call_records_by_classifier, mapi_call_records_by_transformation, mapi_transform_input.
+typedef struct mapi_record_list mapi_record_list;
+
+// A request (opaque): records to submit, the request record of request-level condition values,
+// runtime parameters, and the endpoint instances and state its submits share. Used by one
+// thread at a time (its pending responses do not use it). Made by mapi_request_new, freed by
+// mapi_request_free.
+// Functions: mapi_request_new, mapi_request_free, mapi_request_abandon, mapi_request_add_record,
+// mapi_request_add_json, mapi_request_record_count, mapi_request_clear,
+// mapi_request_conditions, mapi_request_submit, mapi_request_submit_and_clear,
+// mapi_request_set_parameter, mapi_request_record, mapi_request_pop_record.
+typedef struct mapi_request mapi_request;
+
+// A response (opaque): the outcome of one submit, completed asynchronously. May be read and
+// waited on from any number of threads at once; everything it hands out is borrowed until
+// mapi_response_free. Made by mapi_request_submit and mapi_request_submit_and_clear.
+// Functions: mapi_request_submit, mapi_request_submit_and_clear, mapi_response_is_complete,
+// mapi_response_wait, mapi_response_records, mapi_response_record_count, mapi_response_record,
+// mapi_response_rejection_count, mapi_response_rejection_record,
+// mapi_response_rejection_reason_count, mapi_response_rejection_reason,
+// mapi_response_rejection_stage, mapi_response_rejection_connection, mapi_response_free.
+typedef struct mapi_response mapi_response;
+
+// A session (opaque): a manifest, opened and checked. Immutable: any number of threads may
+// use one session at once. Made by mapi_session_open or mapi_session_open_json, freed by
+// mapi_session_free; requests made from it may outlive it.
+// Functions: mapi_session_open, mapi_session_open_json, mapi_session_free,
+// mapi_session_field_count, mapi_session_field_name, mapi_session_field_type,
+// mapi_session_field_required, mapi_session_validate, mapi_session_stats_json,
+// mapi_session_stats_prometheus, mapi_request_new.
+typedef struct mapi_session mapi_session;
+
+// What a transformation callback is given (opaque): its constructor and inputs (its own
+// copies, by parameter), and where its output records go. Valid only during the callback, on
+// the thread running it.
+// Functions: mapi_transform_parameter, mapi_transform_input, mapi_transform_add_record,
+// mapi_transform_set_error.
+typedef struct mapi_transform_call mapi_transform_call;
+
 // The result of every fallible call: MAPI_OK (0) or a positive MAPI_ERR_* code.
 typedef int32_t mapi_status;
+
+// An endpoint callback: read routed records from `call`, add output records and rejections.
+// Return MAPI_OK, or an error status to reject every record routed to the connection (the
+// reason names the connection and the message given to mapi_call_set_error; with no record
+// routed, one rejection of an empty record carries it).
+typedef mapi_status (*mapi_endpoint_fn)(mapi_endpoint_call *call, void *user_data);
+
+// A transformation callback: read inputs from `call`, add output records.
+typedef mapi_status (*mapi_transformation_fn)(mapi_transform_call *call, void *user_data);
+
+// A condition operator: 1 pass, 0 fail, negative an error (counts as fail, logged).
+// `condition_value_json` is the condition's value as JSON text.
+typedef int32_t (*mapi_condition_fn)(const mapi_record *record,
+                                     const char *field,
+                                     const char *condition_value_json,
+                                     void *user_data);
+
+// A log callback: `level` is one of MAPI_LOG_ERROR/WARN/INFO/DEBUG, `message` a NUL-terminated
+// string valid only during the call.
+typedef void (*mapi_log_fn)(int32_t level, const char *message, void *user_data);
 
 // Success.
 #define MAPI_OK 0
@@ -126,6 +248,19 @@ typedef int32_t mapi_status;
 // allow it).
 #define MAPI_ERR_NOT_ALLOWED 18
 
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+// ## Version and errors
+//
+// Every fallible call returns a `mapi_status`: MAPI_OK (0) or a positive MAPI_ERR_* code, never
+// renumbered. Out-parameters are written only on success. After a failure,
+// mapi_last_error() tells what went wrong on the calling thread; mapi_status_name() names a
+// code. No call panics or aborts the host: a bug inside the library becomes MAPI_ERR_PANIC.
+//
+// ---
+//
 // The ABI version of the library loaded at run time. Compare it with the MAPI_ABI_VERSION
 // macro of the header you compiled against: they differ only when the ABI broke, and then the
 // program must be rebuilt. Callable from any thread, before anything else.
@@ -293,34 +428,7 @@ mapi_status mapi_configuration(char *buf,
 // problem with its file and JSON location.
 //
 // ---
-
-// A record (opaque): one value per field, in its layout's order. Request records, the request
-// record and a plug-in's output and state records are writable by their user; records of a
-// response are read-only and readable from any thread; the others are used from their owner's
-// thread. Never freed by the caller: each belongs to its request, response or call.
-// Functions: mapi_session_validate, mapi_request_add_record, mapi_request_conditions,
-// mapi_record_set_string, mapi_record_set_string_n, mapi_record_set_int,
-// mapi_record_set_double, mapi_record_set_bool, mapi_record_set_datetime,
-// mapi_record_set_null, mapi_record_set_int_array, mapi_record_set_double_array,
-// mapi_record_set_json, mapi_record_set_condition_string, mapi_record_set_condition_int,
-// mapi_record_set_condition_double, mapi_record_set_condition_bool,
-// mapi_record_set_condition_datetime, mapi_record_set_condition_json, mapi_record_get_string,
-// mapi_record_copy_string, mapi_record_get_int, mapi_record_get_double, mapi_record_get_bool,
-// mapi_record_get_int_array, mapi_record_get_double_array, mapi_record_get_json,
-// mapi_record_field_count, mapi_record_field_name, mapi_record_field_type,
-// mapi_record_has_field, mapi_record_is_null, mapi_call_add_record, mapi_call_reject,
-// mapi_transform_add_record.
-typedef struct mapi_record mapi_record;
-
-// A session (opaque): a manifest, opened and checked. Immutable: any number of threads may
-// use one session at once. Made by mapi_session_open or mapi_session_open_json, freed by
-// mapi_session_free; requests made from it may outlive it.
-// Functions: mapi_session_open, mapi_session_open_json, mapi_session_free,
-// mapi_session_field_count, mapi_session_field_name, mapi_session_field_type,
-// mapi_session_field_required, mapi_session_validate, mapi_session_stats_json,
-// mapi_session_stats_prometheus, mapi_request_new.
-typedef struct mapi_session mapi_session;
-
+//
 // Opens the manifest at `manifest_path`.
 //
 // `manifest_path`: the manifest file; copied.
@@ -474,27 +582,7 @@ mapi_status mapi_session_stats_prometheus(const mapi_session *session,
 // that response (or the request); a crash costs duplicates, never a message.
 //
 // ---
-
-// A request (opaque): records to submit, the request record of request-level condition values,
-// runtime parameters, and the endpoint instances and state its submits share. Used by one
-// thread at a time (its pending responses do not use it). Made by mapi_request_new, freed by
-// mapi_request_free.
-// Functions: mapi_request_new, mapi_request_free, mapi_request_abandon, mapi_request_add_record,
-// mapi_request_add_json, mapi_request_record_count, mapi_request_clear,
-// mapi_request_conditions, mapi_request_submit, mapi_request_submit_and_clear,
-// mapi_request_set_parameter, mapi_request_record, mapi_request_pop_record.
-typedef struct mapi_request mapi_request;
-
-// A response (opaque): the outcome of one submit, completed asynchronously. May be read and
-// waited on from any number of threads at once; everything it hands out is borrowed until
-// mapi_response_free. Made by mapi_request_submit and mapi_request_submit_and_clear.
-// Functions: mapi_request_submit, mapi_request_submit_and_clear, mapi_response_is_complete,
-// mapi_response_wait, mapi_response_records, mapi_response_record_count, mapi_response_record,
-// mapi_response_rejection_count, mapi_response_rejection_record,
-// mapi_response_rejection_reason_count, mapi_response_rejection_reason,
-// mapi_response_rejection_stage, mapi_response_rejection_connection, mapi_response_free.
-typedef struct mapi_response mapi_response;
-
+//
 // Makes a request on `session`, with fresh endpoint instances.
 //
 // `session`: only read; it may be freed before the request.
@@ -673,47 +761,7 @@ mapi_status mapi_request_pop_record(mapi_request *request);
 // A record is used from its owner's thread; records of a response from any thread.
 //
 // ---
-
-// Field type codes (mapi_record_field_type).
-#define MAPI_TYPE_STRING 0
-
-// `integer`: a 64-bit signed integer.
-#define MAPI_TYPE_INTEGER 1
-
-// `float`: kept at single precision.
-#define MAPI_TYPE_FLOAT 2
-
-// `double`.
-#define MAPI_TYPE_DOUBLE 3
-
-// `boolean`.
-#define MAPI_TYPE_BOOLEAN 4
-
-// `datetime`: RFC 3339 text in and out.
-#define MAPI_TYPE_DATETIME 5
-
-// `list(int)`.
-#define MAPI_TYPE_LIST_INT 6
-
-// `list(double)`.
-#define MAPI_TYPE_LIST_DOUBLE 7
-
-// `list(string)`.
-#define MAPI_TYPE_LIST_STRING 8
-
-// `json`: any JSON value.
-#define MAPI_TYPE_JSON 9
-
-// The longest text a string field holds, in bytes (4 GiB - 1: the library indexes texts with
-// 32 bits); a longer one is MAPI_ERR_OUT_OF_RANGE.
-#define MAPI_TEXT_MAX_BYTES (size_t)UINT32_MAX
-
-// A list of records (opaque, read-only): the records of a response, or records a plug-in call
-// hands out. Borrowed from its owner; readable from any thread while the owner lives.
-// Functions: mapi_record_list_count, mapi_record_list_get, mapi_call_records_by_collection,
-// mapi_call_records_by_classifier, mapi_call_records_by_transformation, mapi_transform_input.
-typedef struct mapi_record_list mapi_record_list;
-
+//
 // Sets string field `field` of `r` to the NUL-terminated UTF-8 text `value` (copied).
 //
 // Returns MAPI_OK or a setter's status (see above).
@@ -1169,39 +1217,7 @@ void mapi_response_free(mapi_response *response);
 // the message set with mapi_call_set_error (or mapi_transform_set_error).
 //
 // ---
-
-// What an endpoint callback is given (opaque): its connection, constructor, routed records and
-// state record, and where its output records and rejections go. Valid only during the
-// callback, on the thread running it.
-// Functions: mapi_call_connection_id, mapi_call_parameter, mapi_call_records,
-// mapi_call_records_by_collection, mapi_call_records_by_classifier,
-// mapi_call_records_by_transformation, mapi_call_state, mapi_call_add_record, mapi_call_reject,
-// mapi_call_set_error.
-typedef struct mapi_endpoint_call mapi_endpoint_call;
-
-// What a transformation callback is given (opaque): its constructor and inputs (its own
-// copies, by parameter), and where its output records go. Valid only during the callback, on
-// the thread running it.
-// Functions: mapi_transform_parameter, mapi_transform_input, mapi_transform_add_record,
-// mapi_transform_set_error.
-typedef struct mapi_transform_call mapi_transform_call;
-
-// An endpoint callback: read routed records from `call`, add output records and rejections.
-// Return MAPI_OK, or an error status to reject every record routed to the connection (the
-// reason names the connection and the message given to mapi_call_set_error; with no record
-// routed, one rejection of an empty record carries it).
-typedef mapi_status (*mapi_endpoint_fn)(mapi_endpoint_call *call, void *user_data);
-
-// A transformation callback: read inputs from `call`, add output records.
-typedef mapi_status (*mapi_transformation_fn)(mapi_transform_call *call, void *user_data);
-
-// A condition operator: 1 pass, 0 fail, negative an error (counts as fail, logged).
-// `condition_value_json` is the condition's value as JSON text.
-typedef int32_t (*mapi_condition_fn)(const mapi_record *record,
-                                     const char *field,
-                                     const char *condition_value_json,
-                                     void *user_data);
-
+//
 // Registers `callback_fn` as endpoint plug-in `name`. Each connection of a manifest whose
 // plugin is `name` calls it once per submit (even with no records routed), with a
 // `mapi_endpoint_call` that hands out the routed records and takes the output.
@@ -1431,23 +1447,7 @@ mapi_status mapi_transform_set_error(mapi_transform_call *call, const char *mess
 // (off|error|warn|info|debug; default warn).
 //
 // ---
-
-// Log levels passed to the log callback.
-#define MAPI_LOG_ERROR 1
-
-// Something the program should know about.
-#define MAPI_LOG_WARN 2
-
-// What the library is doing.
-#define MAPI_LOG_INFO 3
-
-// Detail for diagnosing a problem.
-#define MAPI_LOG_DEBUG 4
-
-// A log callback: `level` is one of MAPI_LOG_ERROR/WARN/INFO/DEBUG, `message` a NUL-terminated
-// string valid only during the call.
-typedef void (*mapi_log_fn)(int32_t level, const char *message, void *user_data);
-
+//
 // Sends every log message to `callback` instead, with its level and `user_data`; NULL
 // restores the default. The callback gets every level and filters itself; it is called from
 // library threads, possibly several at once, and the message is valid during the call only.

@@ -39,9 +39,11 @@ python3 - "$baseline" "$tmp/check.c" "$(cd "$(dirname "$header")" && pwd)/$(base
 import re, sys
 baseline, out, header = sys.argv[1:]
 text = open(baseline).read()
-body = text[text.index("#ifdef __cplusplus"):]
+# Every declaration after the includes (typedefs and prototypes), without comments, macros
+# and the extern "C" wrapper.
+body = text[text.rindex("#include "):].split("\n", 1)[1]
 lines = [l for l in body.split("\n") if not l.startswith("//") and not l.startswith("#")]
-decls = "\n".join(l for l in lines if l.strip() and l.strip() not in ("extern \"C\" {", "}  // extern \"C\""))
+decls = "\n".join(l for l in lines if l.strip() and l.strip() not in ("extern \"C\" {", "}  // extern \"C\"", "*/"))
 asserts = []
 for m in re.finditer(r"(?m)^#define (MAPI_\w+) (.+)$", text):
     name, value = m.group(1), m.group(2)

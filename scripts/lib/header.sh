@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates include/messageapi.h with the pinned cbindgen (installed if missing): cbindgen,
-# then each constant and typedef moved into its section (arrange-header.py).
+# Regenerates include/messageapi.h with the pinned cbindgen (installed if missing): the header
+# is exactly cbindgen's output.
 # With --check, fails if the committed header differs from what cbindgen generates now.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -11,10 +11,7 @@ fi
 cargo build --locked --quiet -p messageapi --lib
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-cbindgen --quiet --config cbindgen.toml --crate messageapi --output "$tmp.raw"
-# Each constant and typedef in the section of the functions that use it.
-python3 scripts/lib/arrange-header.py < "$tmp.raw" > "$tmp"
-rm -f "$tmp.raw"
+cbindgen --quiet --config cbindgen.toml --crate messageapi --output "$tmp"
 if [ "${1:-}" = "--check" ]; then
   if ! cmp -s "$tmp" include/messageapi.h; then
     echo "include/messageapi.h is out of date: run scripts/build.sh header and commit it" >&2
