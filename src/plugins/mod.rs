@@ -265,13 +265,16 @@ pub(crate) fn unparsed_message(
     Ok(rejected)
 }
 
-/// What a checked session (`OpenOptions::check_only`) has in place of a plug-in whose
-/// constructor could not be checked without the secrets it references: it runs nothing (a
-/// checked session's submits never reach it).
+/// What a checked session (`OpenOptions::check_only`) has in place of a native library it did
+/// not load, or a plug-in whose constructor could not be checked without the secrets it
+/// references: it runs nothing (a checked session's submits never reach it).
 pub(crate) struct Unchecked;
 
-fn unchecked() -> Error {
-    Error::Endpoint("the session was only checked: this plug-in was not prepared".into())
+pub(crate) fn unchecked() -> Error {
+    Error::Endpoint(
+        "the session was only checked: its plug-ins were not prepared nor native libraries loaded"
+            .into(),
+    )
 }
 
 impl crate::protocol::PreparedEndpoint for Unchecked {

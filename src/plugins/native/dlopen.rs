@@ -85,37 +85,15 @@ fn null_symbol() -> Error {
     Error::UnknownPlugin("the native symbol is NULL".into())
 }
 
-/// What a checked session has in place of a library it did not load.
-fn not_loaded() -> Error {
-    Error::Endpoint("the session was only checked: its native libraries were not loaded".into())
-}
-
-/// A native transformation or condition of a session that was only checked.
-struct NotLoaded;
-
-impl Transformation for NotLoaded {
-    fn run(&self, _call: &mut TransformCall<'_>) -> Result<(), Error> {
-        Err(not_loaded())
-    }
-}
-
-impl ConditionPlugin for NotLoaded {
-    fn check(
-        &self,
-        _record: &crate::record::Record,
-        _field: &str,
-        _value: &crate::value::Value,
-    ) -> Result<bool, String> {
-        Err(not_loaded().to_string())
-    }
-}
-
 pub(crate) struct NativeEndpoint;
 
 impl EndpointFactory for NativeEndpoint {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn PreparedEndpoint>, Error> {
         let Some(loaded) = load::<mapi_endpoint_fn>(ctx)? else {
-            return prepare_callback(Arc::new(|_: &mut EndpointCall<'_>| Err(not_loaded())), ctx);
+            return prepare_callback(
+                Arc::new(|_: &mut EndpointCall<'_>| Err(crate::plugins::unchecked())),
+                ctx,
+            );
         };
         let f = loaded.f.ok_or_else(null_symbol)?;
         let library = loaded.library;
@@ -140,7 +118,7 @@ struct LoadedTransformation(
 impl TransformationFactory for NativeTransformation {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn Transformation>, Error> {
         let Some(loaded) = load::<mapi_transformation_fn>(ctx)? else {
-            return Ok(Arc::new(NotLoaded));
+            return Ok(Arc::new(crate::plugins::Unchecked));
         };
         let f = loaded.f.ok_or_else(null_symbol)?;
         Ok(Arc::new(LoadedTransformation(
@@ -164,7 +142,7 @@ struct LoadedCondition(CCondition, #[allow(dead_code)] Arc<libloading::Library>)
 impl ConditionFactory for NativeCondition {
     fn prepare(&self, ctx: &PluginContext<'_>) -> Result<Arc<dyn ConditionPlugin>, Error> {
         let Some(loaded) = load::<mapi_condition_fn>(ctx)? else {
-            return Ok(Arc::new(NotLoaded));
+            return Ok(Arc::new(crate::plugins::Unchecked));
         };
         let f = loaded.f.ok_or_else(null_symbol)?;
         Ok(Arc::new(LoadedCondition(
